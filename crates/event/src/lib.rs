@@ -1,0 +1,506 @@
+//! The shared vocabulary of Rampart.
+//!
+//! Dissectors speak in [`Event`]s; inventory, detection, storage and outputs listen and know
+//! nothing of parsers. Events *borrow* (from the packet or from the dissector's own buffers)
+//! and are handed synchronously to an [`EventSink`], so a dissector that reports a message
+//! allocates nothing: a consumer that wants to keep an event copies what it needs.
+//!
+//! Protocol details travel as self-describing field lists ([`Record`]) rather than one Rust
+//! type per protocol message. That is what Zeek logs and Suricata EVE records are, it lets
+//! detection rules and the JSON outputs address any field by name, and a WebAssembly plugin
+//! can produce the very same thing. The alternative, a closed enum of typed messages in this
+//! crate, would couple every consumer to every protocol.
+
+#![forbid(unsafe_code)]
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::ser::{SerializeMap, SerializeSeq};
+use serde::{Serialize, Serializer};
+
+/// Version of the on-disk record schema (JSON Lines, SQLite). Bump it with every change to
+/// a record's shape; `docs/schema.md` documents each version.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Which way a message travelled, relative to the side that opened the conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Direction {
+    /// From the client (initiator, master, requester) to the server.
+    ToServer,
+    /// From the server (responder, outstation, slave) to the client.
+    ToClient,
+}
+
+impl Direction {
+    /// Name the direction the way the records spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::ToServer => "request",
+            Direction::ToClient => "response",
+        }
+    }
+
+    /// Return the other direction.
+    pub fn reverse(self) -> Direction {
+        match self {
+            Direction::ToServer => Direction::ToClient,
+            Direction::ToClient => Direction::ToServer,
+        }
+    }
+}
+
+impl Serialize for Direction {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A MAC address, printed the usual way (`00:1b:1b:0a:0b:0c`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Mac(pub [u8; 6]);
+
+impl Mac {
+    /// The all-ones broadcast address.
+    pub const BROADCAST: Mac = Mac([0xff; 6]);
+
+    /// Tell whether this is a group (broadcast or multicast) address.
+    pub fn is_group(self) -> bool {
+        self.0[0] & 1 == 1
+    }
+
+    /// Tell whether the address is locally administered (often randomised by phones and VMs).
+    pub fn is_local(self) -> bool {
+        self.0[0] & 2 == 2
+    }
+
+    /// Return the organisationally unique identifier (first three bytes).
+    pub fn oui(self) -> [u8; 3] {
+        [self.0[0], self.0[1], self.0[2]]
+    }
+
+    /// Read a MAC from the first six bytes of `bytes`, if there are six.
+    pub fn from_slice(bytes: &[u8]) -> Option<Mac> {
+        bytes.get(..6)?.try_into().ok().map(Mac)
+    }
+}
+
+impl fmt::Display for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.0;
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            m[0], m[1], m[2], m[3], m[4], m[5]
+        )
+    }
+}
+
+impl fmt::Debug for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Serialize for Mac {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One field value of a [`Record`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value<'a> {
+    /// Text (already decoded; invalid UTF-8 is replaced by the dissector).
+    Str(&'a str),
+    /// Raw bytes, written as lowercase hex.
+    Bytes(&'a [u8]),
+    /// An unsigned number.
+    U64(u64),
+    /// A signed number.
+    I64(i64),
+    /// A real number.
+    F64(f64),
+    /// A flag.
+    Bool(bool),
+    /// An IP address.
+    Ip(IpAddr),
+    /// A MAC address.
+    Mac(Mac),
+    /// A list of values.
+    List(&'a [Value<'a>]),
+    /// A list of texts.
+    Strs(&'a [&'a str]),
+    /// A list of numbers.
+    U64s(&'a [u64]),
+    /// A list of 16-bit code points (cipher suites, extensions, …).
+    U16s(&'a [u16]),
+}
+
+impl Serialize for Value<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match *self {
+            Value::Str(v) => s.serialize_str(v),
+            Value::Bytes(v) => s.collect_str(&Hex(v)),
+            Value::U64(v) => s.serialize_u64(v),
+            Value::I64(v) => s.serialize_i64(v),
+            Value::F64(v) => s.serialize_f64(v),
+            Value::Bool(v) => s.serialize_bool(v),
+            Value::Ip(v) => s.collect_str(&v),
+            Value::Mac(v) => v.serialize(s),
+            Value::List(v) => v.serialize(s),
+            Value::Strs(v) => v.serialize(s),
+            Value::U64s(v) => v.serialize(s),
+            Value::U16s(v) => v.serialize(s),
+        }
+    }
+}
+
+/// Bytes displayed as lowercase hex without separators.
+pub struct Hex<'a>(pub &'a [u8]);
+
+impl fmt::Display for Hex<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// Named fields, serialised as a JSON object in the order given.
+#[derive(Debug, Clone, Copy)]
+pub struct Fields<'a>(pub &'a [(&'a str, Value<'a>)]);
+
+impl<'a> Fields<'a> {
+    /// Look a field up by name.
+    pub fn get(&self, name: &str) -> Option<Value<'a>> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+    }
+}
+
+impl Serialize for Fields<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0 {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A protocol message or transaction: what Zeek writes to `<proto>.log`.
+#[derive(Debug, Clone, Copy)]
+pub struct Record<'a> {
+    /// The protocol (`dns`, `modbus`, …), as registered.
+    pub protocol: &'a str,
+    /// What kind of message (`query`, `request`, `client_hello`, …); documented per protocol.
+    pub kind: &'a str,
+    /// The direction of the message, or `None` for a paired request/response transaction.
+    pub direction: Option<Direction>,
+    /// The protocol's fields, named in Zeek ICSNPP / Suricata EVE vocabulary where they have one.
+    pub fields: Fields<'a>,
+}
+
+/// Who an observation is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subject {
+    /// The client side of the flow the event came from (the frame's sender for L2 frames).
+    Client,
+    /// The server side of the flow the event came from (the frame's destination for L2 frames).
+    Server,
+    /// A host named in the payload (an ARP sender, a DHCP client, an mDNS answer, …).
+    Host {
+        /// Its MAC address, when the payload gives one.
+        mac: Option<Mac>,
+        /// Its IP address, when the payload gives one.
+        ip: Option<IpAddr>,
+    },
+}
+
+/// What an [`Identity`] observation tells about a device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Attribute {
+    /// A host name (DHCP, DNS, mDNS, NBNS, LLDP system name, …).
+    Hostname,
+    /// The maker of the device or of its software.
+    Vendor,
+    /// A model or product name.
+    Model,
+    /// A firmware or software version.
+    Firmware,
+    /// A serial number.
+    Serial,
+    /// An operating system hint.
+    Os,
+    /// A device type hint (`router`, `switch`, `printer`, `phone`, `plc`, …).
+    DeviceType,
+    /// A software banner (HTTP Server / User-Agent, SSH banner, …).
+    Software,
+    /// A free-text system description (LLDP, CDP, SNMP sysDescr).
+    Description,
+    /// A DHCP parameter-request-list fingerprint (comma-separated option codes).
+    DhcpFingerprint,
+    /// A DHCP vendor class identifier.
+    DhcpVendorClass,
+    /// A management address a device advertises.
+    ManagementAddress,
+    /// The switch port a device is attached to, or advertises.
+    Port,
+    /// Advertised capabilities (LLDP/CDP).
+    Capabilities,
+    /// A TLS client fingerprint (JA4).
+    TlsFingerprint,
+}
+
+impl Attribute {
+    /// Name the attribute the way records spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attribute::Hostname => "hostname",
+            Attribute::Vendor => "vendor",
+            Attribute::Model => "model",
+            Attribute::Firmware => "firmware",
+            Attribute::Serial => "serial",
+            Attribute::Os => "os",
+            Attribute::DeviceType => "device_type",
+            Attribute::Software => "software",
+            Attribute::Description => "description",
+            Attribute::DhcpFingerprint => "dhcp_fingerprint",
+            Attribute::DhcpVendorClass => "dhcp_vendor_class",
+            Attribute::ManagementAddress => "management_address",
+            Attribute::Port => "port",
+            Attribute::Capabilities => "capabilities",
+            Attribute::TlsFingerprint => "tls_fingerprint",
+        }
+    }
+}
+
+impl Serialize for Attribute {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// How sure a dissector is of an observation, 0–100.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Confidence(pub u8);
+
+impl Confidence {
+    /// The device said so itself, in a field meant for it (LLDP system name, ListIdentity).
+    pub const STATED: Confidence = Confidence(90);
+    /// Inferred from a strong signal (a DHCP vendor class, an SSH banner).
+    pub const STRONG: Confidence = Confidence(70);
+    /// Inferred from a weak signal (a User-Agent, a TTL).
+    pub const WEAK: Confidence = Confidence(40);
+}
+
+/// "Device X has attribute Y with value Z", from a protocol.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity<'a> {
+    /// The protocol that revealed it.
+    pub protocol: &'a str,
+    /// Which device.
+    pub subject: Subject,
+    /// What about it.
+    pub attribute: Attribute,
+    /// The value, as seen.
+    pub value: &'a str,
+    /// How sure the dissector is.
+    pub confidence: Confidence,
+}
+
+/// Something parsable but wrong, or not parsable at all: a counted, reportable protocol anomaly.
+#[derive(Clone, Copy)]
+pub struct Anomaly<'a> {
+    /// The protocol (or layer: `pcap`, `ipv4`, `tcp`) that found it.
+    pub protocol: &'a str,
+    /// A stable, snake_case reason code (`bad_length`, `reserved_function_code`, …).
+    pub code: &'a str,
+    /// Byte offset of the offending field within the message or stream chunk, when known.
+    pub offset: Option<usize>,
+    /// A human-readable explanation naming the field and the values.
+    pub detail: &'a dyn fmt::Display,
+}
+
+impl fmt::Debug for Anomaly<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Anomaly")
+            .field("protocol", &self.protocol)
+            .field("code", &self.code)
+            .field("offset", &self.offset)
+            .field("detail", &format_args!("{}", self.detail))
+            .finish()
+    }
+}
+
+/// What kind of security finding a [`Finding`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FindingKind {
+    /// A user name and password (or community string) crossed the network in cleartext.
+    CleartextCredential,
+    /// TLS or SSH with an obsolete version or weak parameters.
+    WeakCrypto,
+}
+
+impl FindingKind {
+    /// Name the finding kind the way records spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::CleartextCredential => "cleartext_credential",
+            FindingKind::WeakCrypto => "weak_crypto",
+        }
+    }
+}
+
+impl Serialize for FindingKind {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A security-relevant fact about a device, reported whenever it is seen.
+#[derive(Debug, Clone, Copy)]
+pub struct Finding<'a> {
+    /// The protocol it was seen in.
+    pub protocol: &'a str,
+    /// What kind of finding.
+    pub kind: FindingKind,
+    /// The device the finding is about (for credentials: the server that accepts them).
+    pub subject: Subject,
+    /// Evidence (user name, mechanism, version, …). Passwords are never included.
+    pub fields: Fields<'a>,
+}
+
+/// One thing a dissector says.
+#[derive(Debug, Clone, Copy)]
+pub enum Event<'a> {
+    /// A protocol message or transaction.
+    Record(Record<'a>),
+    /// An identity observation about a device.
+    Identity(Identity<'a>),
+    /// A protocol anomaly.
+    Anomaly(Anomaly<'a>),
+    /// A security finding.
+    Finding(Finding<'a>),
+}
+
+/// Where events go. The engine implements it and adds the flow context (addresses, time).
+pub trait EventSink {
+    /// Take one event; copy what must outlive the call.
+    fn emit(&mut self, event: Event<'_>);
+}
+
+/// A sink that keeps a printable copy of every event: for tests and golden files.
+#[derive(Debug, Default)]
+pub struct CollectingSink {
+    /// One line per event, in the order received.
+    pub lines: Vec<String>,
+}
+
+impl CollectingSink {
+    /// Return the lines that start with `prefix` (e.g. `"record dns query"`).
+    pub fn matching(&self, prefix: &str) -> Vec<&str> {
+        self.lines
+            .iter()
+            .filter(|l| l.starts_with(prefix))
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Count the anomalies with the given reason code.
+    pub fn anomalies(&self, code: &str) -> usize {
+        let needle = format!(" {code} ");
+        self.lines
+            .iter()
+            .filter(|l| l.starts_with("anomaly ") && l.contains(&needle))
+            .count()
+    }
+}
+
+impl EventSink for CollectingSink {
+    fn emit(&mut self, event: Event<'_>) {
+        self.lines.push(describe(&event));
+    }
+}
+
+/// Render an event on one line: `record <proto> <kind> <dir> <json fields>`,
+/// `identity <proto> <subject> <attribute> <value>`, `anomaly <proto> <code> @<offset> <detail>`,
+/// `finding <proto> <kind> <subject> <json fields>`.
+pub fn describe(event: &Event<'_>) -> String {
+    fn json<T: Serialize>(v: &T) -> String {
+        serde_json::to_string(v).unwrap_or_else(|e| format!("<unserialisable: {e}>"))
+    }
+    match event {
+        Event::Record(r) => format!(
+            "record {} {} {} {}",
+            r.protocol,
+            r.kind,
+            r.direction.map_or("transaction", Direction::as_str),
+            json(&r.fields)
+        ),
+        Event::Identity(i) => format!(
+            "identity {} {:?} {} {}",
+            i.protocol,
+            i.subject,
+            i.attribute.as_str(),
+            i.value
+        ),
+        Event::Anomaly(a) => format!(
+            "anomaly {} {} @{} {}",
+            a.protocol,
+            a.code,
+            a.offset.map_or("-".to_string(), |o| o.to_string()),
+            a.detail
+        ),
+        Event::Finding(f) => format!(
+            "finding {} {} {:?} {}",
+            f.protocol,
+            f.kind.as_str(),
+            f.subject,
+            json(&f.fields)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serialises_fields_in_order_with_typed_values() {
+        let fields = [
+            ("query", Value::Str("plc1.local")),
+            ("qtype", Value::U64(1)),
+            ("raw", Value::Bytes(&[0xde, 0xad])),
+            ("answers", Value::Strs(&["10.0.0.1", "10.0.0.2"])),
+            ("mac", Value::Mac(Mac([0, 0x1b, 0x1b, 1, 2, 3]))),
+        ];
+        let text = serde_json::to_string(&Fields(&fields)).expect("serialises");
+        assert_eq!(
+            text,
+            r#"{"query":"plc1.local","qtype":1,"raw":"dead","answers":["10.0.0.1","10.0.0.2"],"mac":"00:1b:1b:01:02:03"}"#
+        );
+    }
+
+    #[test]
+    fn recognises_group_and_local_macs() {
+        assert!(Mac::BROADCAST.is_group());
+        assert!(Mac([0x01, 0x00, 0x5e, 0, 0, 1]).is_group());
+        assert!(!Mac([0x00, 0x1b, 0x1b, 0, 0, 1]).is_group());
+        assert!(Mac([0x02, 0, 0, 0, 0, 1]).is_local());
+    }
+
+    #[test]
+    fn collecting_sink_describes_anomalies_with_offset() {
+        let mut sink = CollectingSink::default();
+        sink.emit(Event::Anomaly(Anomaly {
+            protocol: "dns",
+            code: "bad_length",
+            offset: Some(12),
+            detail: &"rdlength 300 exceeds 20 remaining bytes",
+        }));
+        assert_eq!(sink.anomalies("bad_length"), 1);
+        assert_eq!(
+            sink.lines[0],
+            "anomaly dns bad_length @12 rdlength 300 exceeds 20 remaining bytes"
+        );
+    }
+}
