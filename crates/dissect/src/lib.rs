@@ -13,6 +13,10 @@
 
 #![forbid(unsafe_code)]
 
+mod session;
+
+pub use session::Session;
+
 pub use rampart_event::{
     Anomaly, Attribute, Confidence, Direction, Event, EventSink, Fields, Finding, FindingKind,
     Identity, Mac, Record, Subject, Value,

@@ -16,7 +16,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use serde::ser::{SerializeMap, SerializeSeq};
+use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
 /// Version of the on-disk record schema (JSON Lines, SQLite). Bump it with every change to

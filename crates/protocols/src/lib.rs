@@ -20,3 +20,6 @@ pub fn flow_protocols() -> &'static [Registration] {
 pub fn frame_protocols() -> &'static [FrameRegistration] {
     &[]
 }
+
+#[cfg(any(test, feature = "fuzzing"))]
+pub mod fuzzing;
