@@ -23,6 +23,74 @@ use serde::{Serialize, Serializer};
 /// a record's shape; `docs/schema.md` documents each version.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A point in time: nanoseconds since the Unix epoch, as captures record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub u64);
+
+impl Timestamp {
+    /// Build a timestamp from whole seconds and nanoseconds.
+    pub fn from_parts(secs: u64, nanos: u32) -> Timestamp {
+        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(u64::from(nanos)))
+    }
+
+    /// Return the whole seconds.
+    pub fn secs(self) -> u64 {
+        self.0 / 1_000_000_000
+    }
+
+    /// Return the nanoseconds within the second.
+    pub fn subsec_nanos(self) -> u32 {
+        (self.0 % 1_000_000_000) as u32
+    }
+
+    /// Return the nanoseconds from `earlier` to `self` (zero if `earlier` is later).
+    pub fn nanos_since(self, earlier: Timestamp) -> u64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// Return the time `nanos` later.
+    pub fn plus_nanos(self, nanos: u64) -> Timestamp {
+        Timestamp(self.0.saturating_add(nanos))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// Write RFC 3339 UTC with microseconds (`2004-12-05T19:16:24.317453Z`), as ECS `@timestamp`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.secs();
+        let (days, rem) = (secs / 86_400, secs % 86_400);
+        let (y, m, d) = civil_from_days(days);
+        write!(
+            f,
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:06}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60,
+            self.subsec_nanos() / 1000
+        )
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Convert days since 1970-01-01 to a (year, month, day) civil date (H. Hinnant's algorithm).
+fn civil_from_days(days: u64) -> (u64, u64, u64) {
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d)
+}
+
 /// Which way a message travelled, relative to the side that opened the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Direction {
@@ -477,6 +545,17 @@ mod tests {
         assert_eq!(
             text,
             r#"{"query":"plc1.local","qtype":1,"raw":"dead","answers":["10.0.0.1","10.0.0.2"],"mac":"00:1b:1b:01:02:03"}"#
+        );
+    }
+
+    #[test]
+    fn formats_timestamps_as_rfc3339_utc() {
+        let t = Timestamp::from_parts(1_102_274_184, 317_453_000);
+        assert_eq!(t.to_string(), "2004-12-05T19:16:24.317453Z");
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(
+            Timestamp::from_parts(951_782_400, 0).to_string(),
+            "2000-02-29T00:00:00.000000Z"
         );
     }
 
