@@ -261,7 +261,9 @@ impl Engine {
         };
         stats.layer(Layer::Fragment);
         let ip = segment.ip;
-        let outcome = self.defrag.add(
+        let mut buffer = std::mem::take(&mut self.scratch);
+        buffer.clear();
+        let complete = match self.defrag.add(
             ip.src,
             ip.dst,
             ip.protocol,
@@ -269,7 +271,13 @@ impl Engine {
             &fragment,
             segment.wire_bytes as u32,
             segment.time.0,
-        );
+        ) {
+            DefragOutcome::Complete { payload, frames, wire_bytes } => {
+                buffer.extend_from_slice(payload);
+                Some((frames, wire_bytes))
+            }
+            DefragOutcome::Incomplete | DefragOutcome::Oversized => None,
+        };
         if self.defrag.last_overlapped() {
             let mut emitter = Emitter {
                 outputs: &mut self.out,
@@ -281,23 +289,22 @@ impl Engine {
                 if ip.src.is_ipv4() { "ipv4" } else { "ipv6" },
                 "overlapping_fragments",
                 Some(usize::from(fragment.offset)),
-                &format_args!("fragment of datagram {} from {} overlaps bytes already received", fragment.id, ip.src),
+                &format_args!(
+                    "fragment of datagram {} from {} overlaps bytes already received",
+                    fragment.id, ip.src
+                ),
             );
         }
-        let DefragOutcome::Complete { payload, frames, wire_bytes } = outcome else {
-            return;
-        };
-        let mut buffer = std::mem::take(&mut self.scratch);
-        buffer.clear();
-        buffer.extend_from_slice(payload);
-        match decode_transport(ip.protocol, ip.src.is_ipv6(), &buffer) {
-            Ok(transport) => self.transport(Segment {
-                transport,
-                frames,
-                wire_bytes,
-                ..segment
-            }),
-            Err(problem) => self.decode_problem(segment.time, problem),
+        if let Some((frames, wire_bytes)) = complete {
+            match decode_transport(ip.protocol, ip.src.is_ipv6(), &buffer) {
+                Ok(transport) => self.transport(Segment {
+                    transport,
+                    frames,
+                    wire_bytes,
+                    ..segment
+                }),
+                Err(problem) => self.decode_problem(segment.time, problem),
+            }
         }
         self.scratch = buffer;
     }

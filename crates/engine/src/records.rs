@@ -449,6 +449,10 @@ pub trait RecordSink {
     fn flow(&mut self, record: &FlowRecord);
     /// Take an event.
     fn event(&mut self, record: &EventRecord<'_>);
+    /// Flush what is buffered and report the first error met while writing.
+    fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        Ok(())
+    }
 }
 
 /// A sink that drops everything (benchmarks of the pipeline alone).
