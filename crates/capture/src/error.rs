@@ -143,7 +143,10 @@ impl fmt::Display for Recovery {
             Recovery::SkippedBlock => write!(f, "skipped the block"),
             Recovery::Continued => write!(f, "reading goes on"),
             Recovery::Resynchronised { at, skipped } => {
-                write!(f, "resynchronised at offset {at} after skipping {skipped} bytes")
+                write!(
+                    f,
+                    "resynchronised at offset {at} after skipping {skipped} bytes"
+                )
             }
             Recovery::NothingFollows { skipped } => write!(
                 f,
@@ -283,8 +286,14 @@ mod tests {
 
     #[test]
     fn says_which_stream_an_offset_counts_in() {
-        let plain = Offset { value: 24, decompressed: false };
-        let inflated = Offset { value: 24, decompressed: true };
+        let plain = Offset {
+            value: 24,
+            decompressed: false,
+        };
+        let inflated = Offset {
+            value: 24,
+            decompressed: true,
+        };
         assert_eq!(plain.to_string(), "offset 24");
         assert_eq!(inflated.to_string(), "offset 24 of the decompressed stream");
     }
@@ -307,10 +316,20 @@ mod tests {
     fn corrupt_errors_are_recoverable_and_say_how() {
         let err = CaptureError::Corrupt {
             path: PathBuf::from("a.pcap"),
-            at: Offset { value: 100, decompressed: false },
+            at: Offset {
+                value: 100,
+                decompressed: false,
+            },
             what: "pcap record",
-            defect: Defect::CaptureLengthTooLarge { caplen: 70000, limit: 65535, reason: "snaplen" },
-            recovery: Recovery::Resynchronised { at: 180, skipped: 80 },
+            defect: Defect::CaptureLengthTooLarge {
+                caplen: 70000,
+                limit: 65535,
+                reason: "snaplen",
+            },
+            recovery: Recovery::Resynchronised {
+                at: 180,
+                skipped: 80,
+            },
         };
         assert!(err.is_recoverable());
         assert_eq!(

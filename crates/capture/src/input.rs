@@ -41,7 +41,10 @@ struct Raw {
 
 impl Read for Raw {
     fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
-        let pending = self.head.get(self.head_pos..self.head_len).unwrap_or_default();
+        let pending = self
+            .head
+            .get(self.head_pos..self.head_len)
+            .unwrap_or_default();
         if !pending.is_empty() {
             let mut n = 0;
             for (dst, src) in out.iter_mut().zip(pending) {
@@ -81,7 +84,10 @@ pub(crate) struct Input {
 
 impl Input {
     /// Wrap a reader, detecting gzip compression from its first two bytes.
-    pub(crate) fn new(path: PathBuf, mut inner: Box<dyn Read + Send>) -> Result<Input, CaptureError> {
+    pub(crate) fn new(
+        path: PathBuf,
+        mut inner: Box<dyn Read + Send>,
+    ) -> Result<Input, CaptureError> {
         let mut head = [0u8; 2];
         let mut head_len = 0;
         while let Some(space) = head.get_mut(head_len..).filter(|s| !s.is_empty()) {
@@ -93,9 +99,18 @@ impl Input {
             }
         }
         if head_len == 0 {
-            return Err(CaptureError::Empty { path, decompressed: false });
+            return Err(CaptureError::Empty {
+                path,
+                decompressed: false,
+            });
         }
-        let raw = Raw { inner, head, head_len, head_pos: 0, count: head_len as u64 };
+        let raw = Raw {
+            inner,
+            head,
+            head_len,
+            head_pos: 0,
+            count: head_len as u64,
+        };
         let source = if head_len == 2 && head == GZIP_MAGIC {
             Source::Gzip(Box::new(MultiGzDecoder::new(raw)))
         } else {
@@ -133,7 +148,10 @@ impl Input {
 
     /// Return the stream offset of the next unread byte.
     pub(crate) fn offset(&self) -> Offset {
-        Offset { value: self.stream_position(), decompressed: self.compressed() }
+        Offset {
+            value: self.stream_position(),
+            decompressed: self.compressed(),
+        }
     }
 
     fn stream_position(&self) -> u64 {
@@ -240,8 +258,16 @@ impl Input {
     pub(crate) fn take_failure(&mut self) -> Option<CaptureError> {
         let source = self.failure.take()?;
         let compressed_at = self.compressed().then(|| self.bytes_read());
-        let at = Offset { value: self.base + self.end as u64, decompressed: self.compressed() };
-        Some(CaptureError::Read { path: self.path.clone(), at, compressed_at, source })
+        let at = Offset {
+            value: self.base + self.end as u64,
+            decompressed: self.compressed(),
+        };
+        Some(CaptureError::Read {
+            path: self.path.clone(),
+            at,
+            compressed_at,
+            source,
+        })
     }
 
     /// Build the error for a corrupt record found at `at`.
@@ -252,7 +278,13 @@ impl Input {
         defect: Defect,
         recovery: Recovery,
     ) -> CaptureError {
-        CaptureError::Corrupt { path: self.path.clone(), at, what, defect, recovery }
+        CaptureError::Corrupt {
+            path: self.path.clone(),
+            at,
+            what,
+            defect,
+            recovery,
+        }
     }
 
     /// Scan forward from one byte past the current position to the first position `check`
@@ -272,7 +304,10 @@ impl Input {
             match check(self.window(), self.eof) {
                 Verdict::Plausible => {
                     let at = self.stream_position();
-                    return Recovery::Resynchronised { at, skipped: at - from };
+                    return Recovery::Resynchronised {
+                        at,
+                        skipped: at - from,
+                    };
                 }
                 Verdict::Implausible => self.consume(1),
                 Verdict::NeedMore(n) => {
@@ -316,7 +351,10 @@ mod tests {
         let Err(err) = inp.end_of_stream::<()>("record", 16) else {
             panic!("expected an error");
         };
-        assert_eq!(err.to_string(), "t: truncated record at offset 1: expected 16 bytes, found 2");
+        assert_eq!(
+            err.to_string(),
+            "t: truncated record at offset 1: expected 16 bytes, found 2"
+        );
     }
 
     #[test]
@@ -324,7 +362,11 @@ mod tests {
         let mut inp = input(&[9, 9, 9, 7, 1]);
         inp.ensure(5);
         let recovery = inp.resync(|w, _| {
-            if w.first() == Some(&7) { Verdict::Plausible } else { Verdict::Implausible }
+            if w.first() == Some(&7) {
+                Verdict::Plausible
+            } else {
+                Verdict::Implausible
+            }
         });
         assert_eq!(recovery, Recovery::Resynchronised { at: 3, skipped: 3 });
         assert_eq!(inp.window(), &[7, 1]);

@@ -29,7 +29,10 @@ pub fn expand_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<CaptureError>) {
                 files.append(&mut found);
             }
             Ok(_) => files.push(path.clone()),
-            Err(source) => errors.push(CaptureError::Io { path: path.clone(), source }),
+            Err(source) => errors.push(CaptureError::Io {
+                path: path.clone(),
+                source,
+            }),
         }
     }
     (files, errors)
@@ -38,13 +41,19 @@ pub fn expand_inputs(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<CaptureError>) {
 fn walk(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, errors: &mut Vec<CaptureError>) {
     if depth > MAX_DEPTH {
         let source = io::Error::other(format!("directories nested deeper than {MAX_DEPTH} levels"));
-        errors.push(CaptureError::Io { path: dir.to_path_buf(), source });
+        errors.push(CaptureError::Io {
+            path: dir.to_path_buf(),
+            source,
+        });
         return;
     }
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(source) => {
-            errors.push(CaptureError::Io { path: dir.to_path_buf(), source });
+            errors.push(CaptureError::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
             return;
         }
     };
@@ -52,7 +61,10 @@ fn walk(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, errors: &mut Vec<Cap
         let entry = match entry {
             Ok(entry) => entry,
             Err(source) => {
-                errors.push(CaptureError::Io { path: dir.to_path_buf(), source });
+                errors.push(CaptureError::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                });
                 continue;
             }
         };

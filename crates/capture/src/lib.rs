@@ -108,7 +108,11 @@ impl fmt::Display for Format {
                 f,
                 "pcap ({}, {})",
                 if *nanos { "nanosecond" } else { "microsecond" },
-                if *big_endian { "big-endian" } else { "little-endian" }
+                if *big_endian {
+                    "big-endian"
+                } else {
+                    "little-endian"
+                }
             ),
             Format::PcapNg => write!(f, "pcapng"),
         }
@@ -142,7 +146,10 @@ pub struct CaptureFile {
 impl CaptureFile {
     /// Open a capture file, detecting gzip compression and the capture format.
     pub fn open(path: &Path) -> Result<CaptureFile, CaptureError> {
-        let io_error = |source| CaptureError::Io { path: path.to_path_buf(), source };
+        let io_error = |source| CaptureError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let file = File::open(path).map_err(io_error)?;
         let total_bytes = file.metadata().map_err(io_error)?.len();
         let mut capture = CaptureFile::from_reader(path, file)?;
@@ -190,7 +197,13 @@ impl CaptureFile {
                 });
             }
         };
-        Ok(CaptureFile { input, framing, names: NameQueue::default(), total_bytes: 0, done: false })
+        Ok(CaptureFile {
+            input,
+            framing,
+            names: NameQueue::default(),
+            total_bytes: 0,
+            done: false,
+        })
     }
 
     /// Return the next packet, `Ok(None)` at the end, or an error (after which reading goes

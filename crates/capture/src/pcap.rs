@@ -60,7 +60,12 @@ impl PcapReader {
             Err(_) => return Err(not_pcap(input)),
         };
         if header.is_modified_format() {
-            return Err(unsupported(input, "pcap magic", "a1b2c3d4 or a1b23c4d", "a1b2cd34 (modified pcap)"));
+            return Err(unsupported(
+                input,
+                "pcap magic",
+                "a1b2c3d4 or a1b23c4d",
+                "a1b2cd34 (modified pcap)",
+            ));
         }
         if header.version_major != 2 {
             let found = format!("{}.{}", header.version_major, header.version_minor);
@@ -74,7 +79,11 @@ impl PcapReader {
             big_endian: header.is_bigendian(),
             nanos: header.is_nanosecond_precision(),
             link_type,
-            limit: if limit_is_snaplen { header.snaplen } else { MAX_CAPLEN },
+            limit: if limit_is_snaplen {
+                header.snaplen
+            } else {
+                MAX_CAPLEN
+            },
             limit_is_snaplen,
             last_secs: None,
         })
@@ -82,7 +91,10 @@ impl PcapReader {
 
     /// Describe the variant.
     pub(crate) fn format(&self) -> Format {
-        Format::Pcap { nanos: self.nanos, big_endian: self.big_endian }
+        Format::Pcap {
+            nanos: self.nanos,
+            big_endian: self.big_endian,
+        }
     }
 
     /// Frame the next record.
@@ -98,7 +110,11 @@ impl PcapReader {
             let defect = Defect::CaptureLengthTooLarge {
                 caplen: header.caplen,
                 limit: self.limit,
-                reason: if self.limit_is_snaplen { "snap length" } else { "256 KiB" },
+                reason: if self.limit_is_snaplen {
+                    "snap length"
+                } else {
+                    "256 KiB"
+                },
             };
             return Err(self.resync(input, defect));
         }
@@ -109,7 +125,11 @@ impl PcapReader {
         let start = input.position() + RECORD_HEADER_LEN;
         input.consume(record_len);
         self.last_secs = Some(header.secs);
-        let frac_nanos = if self.nanos { u64::from(header.frac) } else { u64::from(header.frac) * 1000 };
+        let frac_nanos = if self.nanos {
+            u64::from(header.frac)
+        } else {
+            u64::from(header.frac) * 1000
+        };
         Ok(Some(Found {
             start,
             len: header.caplen as usize,
@@ -124,7 +144,13 @@ impl PcapReader {
     #[inline]
     fn header(&self, bytes: &[u8]) -> Option<RecordHeader> {
         let h: [u8; RECORD_HEADER_LEN] = bytes.get(..RECORD_HEADER_LEN)?.try_into().ok()?;
-        let word = |b: [u8; 4]| if self.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) };
+        let word = |b: [u8; 4]| {
+            if self.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            }
+        };
         Some(RecordHeader {
             secs: word([h[0], h[1], h[2], h[3]]),
             frac: word([h[4], h[5], h[6], h[7]]),
@@ -141,7 +167,13 @@ impl PcapReader {
         }
         let record_len = RECORD_HEADER_LEN + header.caplen as usize;
         input.ensure(record_len + RECORD_HEADER_LEN);
-        self.follows(input.window(), input.at_eof(), record_len, header.secs, MAX_CAPLEN)
+        self.follows(
+            input.window(),
+            input.at_eof(),
+            record_len,
+            header.secs,
+            MAX_CAPLEN,
+        )
     }
 
     /// Tell whether a plausible record header (or the clean end of the stream) sits at `at`.
@@ -169,7 +201,11 @@ impl PcapReader {
         let at = input.offset();
         let recovery = input.resync(|window, eof| {
             let Some(first) = self.header(window) else {
-                return if eof { Verdict::Implausible } else { Verdict::NeedMore(RECORD_HEADER_LEN) };
+                return if eof {
+                    Verdict::Implausible
+                } else {
+                    Verdict::NeedMore(RECORD_HEADER_LEN)
+                };
             };
             if !self.plausible(first, self.last_secs, self.limit) {
                 return Verdict::Implausible;
@@ -191,7 +227,10 @@ impl PcapReader {
 fn truncated_header(input: &Input, available: usize) -> CaptureError {
     CaptureError::Truncated {
         path: input.path().to_path_buf(),
-        at: Offset { value: 0, decompressed: input.compressed() },
+        at: Offset {
+            value: 0,
+            decompressed: input.compressed(),
+        },
         what: "pcap file header",
         needed: FILE_HEADER_LEN as u64,
         available: available as u64,
@@ -206,10 +245,18 @@ fn not_pcap(input: &Input) -> CaptureError {
     }
 }
 
-fn unsupported(input: &Input, what: &'static str, expected: &'static str, found: &str) -> CaptureError {
+fn unsupported(
+    input: &Input,
+    what: &'static str,
+    expected: &'static str,
+    found: &str,
+) -> CaptureError {
     CaptureError::Unsupported {
         path: input.path().to_path_buf(),
-        at: Offset { value: 0, decompressed: input.compressed() },
+        at: Offset {
+            value: 0,
+            decompressed: input.compressed(),
+        },
         what,
         expected,
         found: found.to_string(),

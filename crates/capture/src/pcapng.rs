@@ -186,7 +186,10 @@ impl NgReader {
             let minor = half(window, 14, big_endian);
             return Err(unsupported_version(input, input.offset(), major, minor));
         }
-        Ok(NgReader { big_endian, interfaces: Vec::new() })
+        Ok(NgReader {
+            big_endian,
+            interfaces: Vec::new(),
+        })
     }
 
     /// Frame blocks until the next packet.
@@ -213,7 +216,10 @@ impl NgReader {
             let block = input.bytes(position, len);
             let trailing = word(block, len - 4, frame.big_endian);
             if trailing != frame.len {
-                let defect = Defect::TrailerMismatch { leading: frame.len, trailing };
+                let defect = Defect::TrailerMismatch {
+                    leading: frame.len,
+                    trailing,
+                };
                 return Err(self.resync(input, what, defect));
             }
             let outcome = self.block(frame, block, position, names);
@@ -249,15 +255,31 @@ impl NgReader {
         let len = word(window, 4, big_endian);
         let minimum = min_len(block_type);
         if len < minimum {
-            return Err((what, Defect::BlockTooShort { length: len, minimum }));
+            return Err((
+                what,
+                Defect::BlockTooShort {
+                    length: len,
+                    minimum,
+                },
+            ));
         }
-        if len % 4 != 0 {
+        if !len.is_multiple_of(4) {
             return Err((what, Defect::BlockMisaligned { length: len }));
         }
         if len > MAX_BLOCK_LEN {
-            return Err((what, Defect::BlockTooLong { length: len, limit: MAX_BLOCK_LEN }));
+            return Err((
+                what,
+                Defect::BlockTooLong {
+                    length: len,
+                    limit: MAX_BLOCK_LEN,
+                },
+            ));
         }
-        Ok(Frame { block_type, len, big_endian })
+        Ok(Frame {
+            block_type,
+            len,
+            big_endian,
+        })
     }
 
     /// Use a well-framed block: a packet comes back, anything else updates the state.
@@ -273,7 +295,10 @@ impl NgReader {
             SHB => {
                 let major = half(block, 12, be);
                 if major != 1 {
-                    return Err(Fault::Version { major, minor: half(block, 14, be) });
+                    return Err(Fault::Version {
+                        major,
+                        minor: half(block, 14, be),
+                    });
                 }
                 self.big_endian = be;
                 self.interfaces.clear();
@@ -283,9 +308,13 @@ impl NgReader {
             NRB => name_resolution(block, be, names).map(|()| None),
             // Section 4.3: interface id, timestamp high and low, captured and original
             // length, then the padded packet data.
-            EPB => self.packet(frame, block, position, word(block, 8, be)).map(Some),
+            EPB => self
+                .packet(frame, block, position, word(block, 8, be))
+                .map(Some),
             // Appendix A: a 16-bit interface id and a drop count, then as the EPB.
-            PB => self.packet(frame, block, position, u32::from(half(block, 8, be))).map(Some),
+            PB => self
+                .packet(frame, block, position, u32::from(half(block, 8, be)))
+                .map(Some),
             SPB => {
                 // Section 4.4: original length, then the packet cut to the snap length of
                 // interface 0; there is no timestamp.
@@ -329,9 +358,14 @@ impl NgReader {
     }
 
     fn interface(&self, id: u32) -> Result<&Interface, Fault> {
-        let found = usize::try_from(id).ok().and_then(|i| self.interfaces.get(i));
+        let found = usize::try_from(id)
+            .ok()
+            .and_then(|i| self.interfaces.get(i));
         found.ok_or(Fault::Corrupt(
-            Defect::UnknownInterface { id, defined: self.interfaces.len() },
+            Defect::UnknownInterface {
+                id,
+                defined: self.interfaces.len(),
+            },
             Recovery::SkippedBlock,
         ))
     }
@@ -339,7 +373,9 @@ impl NgReader {
     /// Add the interface an IDB describes (section 4.2).
     fn interface_description(&mut self, block: &[u8], be: bool) -> Result<(), Fault> {
         if self.interfaces.len() >= MAX_INTERFACES {
-            let defect = Defect::TooManyInterfaces { limit: MAX_INTERFACES };
+            let defect = Defect::TooManyInterfaces {
+                limit: MAX_INTERFACES,
+            };
             return Err(Fault::Corrupt(defect, Recovery::SkippedBlock));
         }
         let parsed = if be {
@@ -348,7 +384,9 @@ impl NgReader {
             pcap_parser::parse_interfacedescriptionblock_le(block)
         };
         let Ok((_, idb)) = parsed else {
-            let defect = Defect::MalformedBody { expected: "link type, snap length and options" };
+            let defect = Defect::MalformedBody {
+                expected: "link type, snap length and options",
+            };
             return Err(Fault::Corrupt(defect, Recovery::SkippedBlock));
         };
         let mut tsresol = 6;
@@ -356,11 +394,14 @@ impl NgReader {
         for option in &idb.options {
             if option.code == OptionCode::IfTsresol {
                 tsresol = option.value().first().copied().unwrap_or(tsresol);
-            } else if option.code == OptionCode::IfTsoffset {
-                if let Some(bytes) = option.value().first_chunk::<8>() {
-                    offset_secs =
-                        if be { i64::from_be_bytes(*bytes) } else { i64::from_le_bytes(*bytes) };
-                }
+            } else if option.code == OptionCode::IfTsoffset
+                && let Some(bytes) = option.value().first_chunk::<8>()
+            {
+                offset_secs = if be {
+                    i64::from_be_bytes(*bytes)
+                } else {
+                    i64::from_le_bytes(*bytes)
+                };
             }
         }
         let scale = Scale::from_tsresol(tsresol);
@@ -372,7 +413,10 @@ impl NgReader {
         });
         match scale {
             Some(_) => Ok(()),
-            None => Err(Fault::Corrupt(Defect::TimestampResolution { tsresol }, Recovery::Continued)),
+            None => Err(Fault::Corrupt(
+                Defect::TimestampResolution { tsresol },
+                Recovery::Continued,
+            )),
         }
     }
 
@@ -383,7 +427,11 @@ impl NgReader {
         let at = input.offset();
         let recovery = input.resync(|window, eof| {
             if window.len() < MIN_BLOCK_LEN {
-                return if eof { Verdict::Implausible } else { Verdict::NeedMore(MIN_BLOCK_LEN) };
+                return if eof {
+                    Verdict::Implausible
+                } else {
+                    Verdict::NeedMore(MIN_BLOCK_LEN)
+                };
             }
             let Ok(frame) = self.frame(window) else {
                 return Verdict::Implausible;
@@ -393,7 +441,11 @@ impl NgReader {
             }
             let len = frame.len as usize;
             if window.len() < len {
-                return if eof { Verdict::Implausible } else { Verdict::NeedMore(len) };
+                return if eof {
+                    Verdict::Implausible
+                } else {
+                    Verdict::NeedMore(len)
+                };
             }
             if word(window, len - 4, frame.big_endian) == frame.len {
                 Verdict::Plausible
@@ -413,7 +465,9 @@ fn name_resolution(block: &[u8], be: bool, names: &mut NameQueue) -> Result<(), 
         pcap_parser::parse_nameresolutionblock_le(block)
     };
     let Ok((_, nrb)) = parsed else {
-        let defect = Defect::MalformedBody { expected: "name records closed by an end record" };
+        let defect = Defect::MalformedBody {
+            expected: "name records closed by an end record",
+        };
         return Err(Fault::Corrupt(defect, Recovery::SkippedBlock));
     };
     let mut malformed = false;
@@ -440,11 +494,16 @@ fn name_resolution(block: &[u8], be: bool, names: &mut NameQueue) -> Result<(), 
         };
         // The value holds one or more zero-terminated names, then zero padding.
         for name in rest.split(|b| *b == 0).filter(|name| !name.is_empty()) {
-            names.push(NameRecord { address, name: String::from_utf8_lossy(name).into_owned() });
+            names.push(NameRecord {
+                address,
+                name: String::from_utf8_lossy(name).into_owned(),
+            });
         }
     }
     if malformed {
-        let defect = Defect::MalformedBody { expected: "an address before the names of each record" };
+        let defect = Defect::MalformedBody {
+            expected: "an address before the names of each record",
+        };
         return Err(Fault::Corrupt(defect, Recovery::Continued));
     }
     Ok(())
@@ -492,7 +551,11 @@ fn word(bytes: &[u8], at: usize, big_endian: bool) -> u32 {
         .and_then(|end| bytes.get(at..end))
         .and_then(|s| <[u8; 4]>::try_from(s).ok())
         .unwrap_or_default();
-    if big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) }
+    if big_endian {
+        u32::from_be_bytes(b)
+    } else {
+        u32::from_le_bytes(b)
+    }
 }
 
 /// Read a 16-bit half-word at `at` (zero past the end).
@@ -502,7 +565,11 @@ fn half(bytes: &[u8], at: usize, big_endian: bool) -> u16 {
         .and_then(|end| bytes.get(at..end))
         .and_then(|s| <[u8; 2]>::try_from(s).ok())
         .unwrap_or_default();
-    if big_endian { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) }
+    if big_endian {
+        u16::from_be_bytes(b)
+    } else {
+        u16::from_le_bytes(b)
+    }
 }
 
 #[cfg(test)]
@@ -537,20 +604,32 @@ mod tests {
             offset_secs: -10,
         };
         // 20 s in microseconds, minus the 10 s offset.
-        assert_eq!(interface.timestamp(0, 20_000_000), Timestamp(10_000_000_000));
+        assert_eq!(
+            interface.timestamp(0, 20_000_000),
+            Timestamp(10_000_000_000)
+        );
     }
 
     #[test]
     fn rejects_unaligned_and_oversized_blocks() {
-        let reader = NgReader { big_endian: false, interfaces: Vec::new() };
+        let reader = NgReader {
+            big_endian: false,
+            interfaces: Vec::new(),
+        };
         // Block type 6 (EPB), total length 33: not a multiple of 4.
         let unaligned = [6, 0, 0, 0, 33, 0, 0, 0, 0, 0, 0, 0];
         assert!(matches!(
             reader.frame(&unaligned),
-            Err(("enhanced packet block", Defect::BlockMisaligned { length: 33 }))
+            Err((
+                "enhanced packet block",
+                Defect::BlockMisaligned { length: 33 }
+            ))
         ));
         // Block type 5 (ISB), total length 0x00100000: above the limit.
         let oversized = [5, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0];
-        assert!(matches!(reader.frame(&oversized), Err((_, Defect::BlockTooLong { .. }))));
+        assert!(matches!(
+            reader.frame(&oversized),
+            Err((_, Defect::BlockTooLong { .. }))
+        ));
     }
 }
