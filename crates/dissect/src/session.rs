@@ -252,7 +252,11 @@ mod tests {
     fn drops_oversized_message_and_signals_gap() {
         let mut sink = CollectingSink::default();
         let mut s = Session::new(&TOY);
-        s.deliver(Direction::ToClient, &[200, 1, 2, 3, 4, 5, 6, 7, 8, 9], &mut sink);
+        s.deliver(
+            Direction::ToClient,
+            &[200, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            &mut sink,
+        );
         assert_eq!(sink.anomalies("message_too_large"), 1);
         assert_eq!(sink.anomalies("gap"), 1);
         assert_eq!(s.buffered(), 0);

@@ -121,7 +121,9 @@ impl FlowState {
         let tcp = transport == Transport::Tcp;
         let mut taken = 0;
         if tcp {
-            taken = bytes.len().min(PROBE_BUFFER.saturating_sub(self.held[i].len()));
+            taken = bytes
+                .len()
+                .min(PROBE_BUFFER.saturating_sub(self.held[i].len()));
             self.held[i].extend_from_slice(&bytes[..taken]);
         }
         let view: &[u8] = if tcp { &self.held[i] } else { bytes };

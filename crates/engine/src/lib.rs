@@ -17,10 +17,10 @@ mod stats;
 use rampart_dissect::{Frame, Transport as Carrier};
 use rampart_event::{Direction, Mac, Timestamp};
 use rampart_flow::{CloseReason, Delivery, Endpoint, Flow, FlowConfig, FlowTable, PacketKey, side};
-use rampart_inventory::{Conversation, Device, FlowFacts, Inventory, InternetSummary};
+use rampart_inventory::{Conversation, Device, FlowFacts, InternetSummary, Inventory};
 use rampart_packet::{
-    DecodeProblem, DefragLimits, DefragOutcome, Defragmenter, IpHeader, Network, Transport,
-    decode, decode_transport, tcp_flags,
+    DecodeProblem, DefragLimits, DefragOutcome, Defragmenter, IpHeader, Network, Transport, decode,
+    decode_transport, tcp_flags,
 };
 
 pub use app::{App, FlowState};
@@ -149,13 +149,22 @@ impl Engine {
                 };
                 self.ip(segment);
             }
-            Network::EtherType { ether_type, payload } => {
+            Network::EtherType {
+                ether_type,
+                payload,
+            } => {
                 let registration = self.registry.frame_for_ether_type(ether_type);
                 let name = registration.map_or(registry::ether_type_name(ether_type), |r| r.name);
                 self.frame(time, &d, name, registration, payload, wire_len);
             }
-            Network::Llc { dsap, snap, payload, .. } => {
-                let registration = snap.and_then(|(oui, pid)| self.registry.frame_for_snap(oui, pid));
+            Network::Llc {
+                dsap,
+                snap,
+                payload,
+                ..
+            } => {
+                let registration =
+                    snap.and_then(|(oui, pid)| self.registry.frame_for_snap(oui, pid));
                 let name = registration.map_or(registry::llc_name(dsap, snap), |r| r.name);
                 self.frame(time, &d, name, registration, payload, wire_len);
             }
@@ -179,7 +188,8 @@ impl Engine {
     pub fn finish(mut self) -> (Report, Box<dyn RecordSink>) {
         let out = &mut self.out;
         let registry = &self.registry;
-        self.flows.drain(&mut |flow, reason| end_flow(out, registry, flow, reason));
+        self.flows
+            .drain(&mut |flow, reason| end_flow(out, registry, flow, reason));
         let mut stats = std::mem::take(&mut self.out.stats);
         stats.flows = self.flows.stats();
         stats.reassembly = self.defrag.stats();
@@ -208,7 +218,10 @@ impl Engine {
             problem.layer,
             problem.code,
             Some(problem.offset),
-            &format_args!("{} header could not be decoded at frame offset {}", problem.layer, problem.offset),
+            &format_args!(
+                "{} header could not be decoded at frame offset {}",
+                problem.layer, problem.offset
+            ),
         );
     }
 
@@ -227,7 +240,9 @@ impl Engine {
         };
         self.out.endpoints.mac(Some(src));
         self.out.endpoints.mac(Some(dst));
-        self.out.inventory.observe_frame(src, dst, name, wire_len, time);
+        self.out
+            .inventory
+            .observe_frame(src, dst, name, wire_len, time);
         if let Some(registration) = registration {
             let frame = Frame {
                 src,
@@ -272,7 +287,11 @@ impl Engine {
             segment.wire_bytes as u32,
             segment.time.0,
         ) {
-            DefragOutcome::Complete { payload, frames, wire_bytes } => {
+            DefragOutcome::Complete {
+                payload,
+                frames,
+                wire_bytes,
+            } => {
                 buffer.extend_from_slice(payload);
                 Some((frames, wire_bytes))
             }
@@ -312,21 +331,42 @@ impl Engine {
     fn transport(&mut self, s: Segment<'_>) {
         let (src_port, dst_port, tcp, payload, layer) = match s.transport {
             Transport::Tcp(t) => (t.src_port, t.dst_port, Some(t), t.payload, Layer::Tcp),
-            Transport::Udp { src_port, dst_port, payload } => (src_port, dst_port, None, payload, Layer::Udp),
-            Transport::Icmp { v6, .. } => (0, 0, None, &[][..], if v6 { Layer::Icmpv6 } else { Layer::Icmp }),
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => (src_port, dst_port, None, payload, Layer::Udp),
+            Transport::Icmp { v6, .. } => (
+                0,
+                0,
+                None,
+                &[][..],
+                if v6 { Layer::Icmpv6 } else { Layer::Icmp },
+            ),
             Transport::Other(_) => (0, 0, None, &[][..], Layer::OtherIp),
             Transport::None => return,
         };
         self.out.stats.layer(layer);
         let key = PacketKey {
-            src: Endpoint { ip: s.ip.src, port: src_port },
-            dst: Endpoint { ip: s.ip.dst, port: dst_port },
+            src: Endpoint {
+                ip: s.ip.src,
+                port: src_port,
+            },
+            dst: Endpoint {
+                ip: s.ip.dst,
+                port: dst_port,
+            },
             protocol: s.ip.protocol,
             vlan: s.vlan,
             tcp_flags: tcp.map(|t| t.flags),
             time: s.time,
         };
-        let Engine { registry, flows, out, .. } = self;
+        let Engine {
+            registry,
+            flows,
+            out,
+            ..
+        } = self;
         let cap = flows.config().reassembly_buffer;
         let (slot, _) = flows.find_or_create(
             &key,
@@ -377,15 +417,30 @@ impl Engine {
                 }
                 let Flow { streams, data, .. } = flow;
                 let mut deliver = |d: Delivery<'_>| match d {
-                    Delivery::Data(bytes) => data.data(ports, carrier, dir, bytes, registry, &mut emitter),
+                    Delivery::Data(bytes) => {
+                        data.data(ports, carrier, dir, bytes, registry, &mut emitter)
+                    }
                     Delivery::Gap(len) => data.gap(dir, len, &mut emitter),
                 };
                 let [to_server, to_client] = streams;
-                let (mine, theirs) = if i == 0 { (to_server, to_client) } else { (to_client, to_server) };
-                mine.segment(t.seq, t.has(tcp_flags::SYN), t.has(tcp_flags::FIN), payload, cap, &mut deliver);
+                let (mine, theirs) = if i == 0 {
+                    (to_server, to_client)
+                } else {
+                    (to_client, to_server)
+                };
+                mine.segment(
+                    t.seq,
+                    t.has(tcp_flags::SYN),
+                    t.has(tcp_flags::FIN),
+                    payload,
+                    cap,
+                    &mut deliver,
+                );
                 if t.has(tcp_flags::ACK) {
                     let mut deliver_back = |d: Delivery<'_>| match d {
-                        Delivery::Data(bytes) => data.data(ports, carrier, dir.reverse(), bytes, registry, &mut emitter),
+                        Delivery::Data(bytes) => {
+                            data.data(ports, carrier, dir.reverse(), bytes, registry, &mut emitter)
+                        }
                         Delivery::Gap(len) => data.gap(dir.reverse(), len, &mut emitter),
                     };
                     theirs.acknowledged(t.ack, &mut deliver_back);
@@ -393,7 +448,8 @@ impl Engine {
             }
             None => {
                 if !payload.is_empty() && flow.data.wants_payload() {
-                    flow.data.data(ports, carrier, dir, payload, registry, &mut emitter);
+                    flow.data
+                        .data(ports, carrier, dir, payload, registry, &mut emitter);
                 }
             }
         }
@@ -459,7 +515,12 @@ fn flow_record(flow: &Flow<FlowState>, close_reason: &'static str) -> FlowRecord
 }
 
 /// Finish a flow: flush reassembly, close its dissector, write its record, feed the inventory.
-fn end_flow(out: &mut Outputs, registry: &Registry, mut flow: Flow<FlowState>, reason: CloseReason) {
+fn end_flow(
+    out: &mut Outputs,
+    registry: &Registry,
+    mut flow: Flow<FlowState>,
+    reason: CloseReason,
+) {
     let context = context_of(&flow);
     let mut emitter = Emitter {
         outputs: out,
@@ -470,9 +531,15 @@ fn end_flow(out: &mut Outputs, registry: &Registry, mut flow: Flow<FlowState>, r
         let ports = (flow.server.port, flow.client.port);
         let Flow { streams, data, .. } = &mut flow;
         for (i, stream) in streams.iter_mut().enumerate() {
-            let dir = if i == 0 { Direction::ToServer } else { Direction::ToClient };
+            let dir = if i == 0 {
+                Direction::ToServer
+            } else {
+                Direction::ToClient
+            };
             stream.flush(&mut |d| match d {
-                Delivery::Data(bytes) => data.data(ports, Carrier::Tcp, dir, bytes, registry, &mut emitter),
+                Delivery::Data(bytes) => {
+                    data.data(ports, Carrier::Tcp, dir, bytes, registry, &mut emitter)
+                }
                 Delivery::Gap(len) => data.gap(dir, len, &mut emitter),
             });
         }

@@ -7,9 +7,7 @@
 
 use std::net::IpAddr;
 
-use rampart_event::{
-    Direction, Event, Fields, Mac, SCHEMA_VERSION, Subject, Timestamp,
-};
+use rampart_event::{Direction, Event, Fields, Mac, SCHEMA_VERSION, Subject, Timestamp};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 

@@ -19,7 +19,9 @@ impl Registry {
         let mut service_ports = Box::new([0u64; 1024]);
         let mut mark = |p: u16| service_ports[usize::from(p / 64)] |= 1 << (p % 64);
         (1..SYSTEM_PORTS).for_each(&mut mark);
-        flow.iter().flat_map(|r| r.ports.iter().copied()).for_each(&mut mark);
+        flow.iter()
+            .flat_map(|r| r.ports.iter().copied())
+            .for_each(&mut mark);
         Registry {
             tcp: flow.iter().filter(|r| r.runs_on(Transport::Tcp)).collect(),
             udp: flow.iter().filter(|r| r.runs_on(Transport::Udp)).collect(),

@@ -67,11 +67,20 @@ impl Outputs {
             Event::Identity(i) => {
                 self.stats.identities += 1;
                 let (ip, mac) = subject_address(origin, i.subject);
-                if let (Some(ip), Some(mac), rampart_event::Subject::Host { .. }) = (ip, mac, i.subject) {
+                if let (Some(ip), Some(mac), rampart_event::Subject::Host { .. }) =
+                    (ip, mac, i.subject)
+                {
                     self.inventory.observe_binding(ip, mac, time);
                 }
-                self.inventory
-                    .observe_identity(ip, mac, i.attribute, i.value, i.protocol, i.confidence, time);
+                self.inventory.observe_identity(
+                    ip,
+                    mac,
+                    i.attribute,
+                    i.value,
+                    i.protocol,
+                    i.confidence,
+                    time,
+                );
             }
             Event::Anomaly(a) => {
                 if self.stats.anomaly(a.protocol, a.code) > ANOMALY_EVENTS_PER_KIND {
@@ -115,9 +124,9 @@ fn finding_detail(fields: &[(&str, Value<'_>)]) -> String {
         out.push('=');
         match value {
             Value::Str(s) => out.push_str(s),
-            other => out.push_str(
-                &serde_json::to_string(other).unwrap_or_else(|e| format!("<{e}>")),
-            ),
+            other => {
+                out.push_str(&serde_json::to_string(other).unwrap_or_else(|e| format!("<{e}>")))
+            }
         }
     }
     out

@@ -158,8 +158,8 @@ impl<'a> Resolver<'a> {
     fn home(&self, ip: IpAddr, host: &HostObs) -> Home {
         let sender = host.macs.last().or(host.claimed_by.last()).copied();
         match sender {
-            Some(mac) if !self.routers.contains(&mac) => Home::Station(mac),
             Some(mac) if self.claims(mac, ip) => Home::Station(mac),
+            Some(mac) if !self.routers.contains(&mac) && !host.looks_routed() => Home::Station(mac),
             Some(_) if is_internet(ip) => Home::Internet,
             Some(_) => Home::Own,
             // No MAC at all (raw IP or loopback captures): an address that sent traffic or was
@@ -207,6 +207,7 @@ fn forwards(s: &StationObs) -> bool {
 /// Accumulates one device from its station and hosts.
 struct Builder {
     device: Device,
+    carried: Traffic,
     attributes: Attributes,
     ttls: BTreeSet<u8>,
     peers: BTreeSet<IpAddr>,
@@ -234,6 +235,7 @@ impl Builder {
                 forwards: false,
             },
             attributes: Attributes::default(),
+            carried: Traffic::default(),
             ttls: BTreeSet::new(),
             peers: BTreeSet::new(),
         }
@@ -244,6 +246,7 @@ impl Builder {
         d.macs.push((mac, s.seen));
         d.seen.merge(s.seen);
         d.traffic.add(&s.l2_traffic);
+        self.carried.add(&s.carried);
         d.l2_protocols.extend(s.l2_protocols.iter().cloned());
         d.findings.extend(s.findings.iter().cloned());
         d.forwards = forwards;
@@ -266,6 +269,10 @@ impl Builder {
     fn finish(mut self, vendor_of: Option<fn(Mac) -> Option<&'static str>>) -> Device {
         let mut values = std::mem::take(&mut self.attributes.values);
         let d = &mut self.device;
+        if d.ips.is_empty() {
+            // A MAC with no address of its own: what it carried is all there is to count.
+            d.traffic.add(&self.carried);
+        }
         d.peers = self.peers.len();
         d.hostnames = values.remove(&Attribute::Hostname).unwrap_or_default();
         d.vendor = vendor(d, values.remove(&Attribute::Vendor), vendor_of);
@@ -387,7 +394,6 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
     let mut devices: Vec<Device> = builders
         .into_values()
         .map(|b| b.finish(inv.vendor_of))
-        .filter(|d| d.traffic.packets_sent > 0 || !d.ips.is_empty())
         .collect();
     for d in &mut devices {
         d.ips.sort_by_key(|(ip, _)| *ip);

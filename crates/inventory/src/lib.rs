@@ -166,6 +166,10 @@ impl Inventory {
                 if let Some(station) = self.station(mac, f.start) {
                     station.seen.extend(f.start, f.last);
                     station.note_ip(ip);
+                    station.carried.packets_sent += f.packets[i];
+                    station.carried.bytes_sent += f.bytes[i];
+                    station.carried.packets_received += f.packets[1 - i];
+                    station.carried.bytes_received += f.bytes[1 - i];
                 }
             }
         }

@@ -15,6 +15,9 @@ use rampart_event::{Attribute, Confidence, FindingKind, Mac, Timestamp};
 pub(crate) const MAX_VALUES: usize = 16;
 /// Distinct IPs remembered per MAC (enough to recognise a router).
 pub(crate) const MAX_IPS_PER_MAC: usize = 64;
+/// Initial IP TTLs of common stacks (Linux/macOS 64, Windows 128, network gear 255, old
+/// stacks 32 and 60); a host seen with another value is at least one router away.
+const INITIAL_TTLS: [u8; 5] = [32, 60, 64, 128, 255];
 /// Distinct MACs remembered per IP.
 pub(crate) const MAX_MACS_PER_IP: usize = 8;
 
@@ -194,7 +197,15 @@ impl HostObs {
     }
 
     pub(crate) fn note_mac(&mut self, mac: Mac) {
-        remember(&mut self.macs, mac, MAX_MACS_PER_IP);
+        if mac != Mac::default() && !mac.is_group() {
+            remember(&mut self.macs, mac, MAX_MACS_PER_IP);
+        }
+    }
+
+    /// Tell whether every TTL it sent with is below a usual initial value: its packets
+    /// crossed a router on the way to the sensor.
+    pub(crate) fn looks_routed(&self) -> bool {
+        !self.ttls.is_empty() && self.ttls.iter().all(|t| !INITIAL_TTLS.contains(t))
     }
 }
 
@@ -211,6 +222,8 @@ pub(crate) struct StationObs {
     pub(crate) claimed: Vec<IpAddr>,
     /// Traffic of frames that are not IP (ARP, LLDP, Profinet, …).
     pub(crate) l2_traffic: Traffic,
+    /// IP traffic its frames carried, whoever's it was (what a router forwarded).
+    pub(crate) carried: Traffic,
     pub(crate) l2_protocols: BTreeSet<String>,
     pub(crate) attributes: Attributes,
     pub(crate) findings: Vec<FindingSummary>,
@@ -225,6 +238,7 @@ impl StationObs {
             ipv4_overflow: false,
             claimed: Vec::new(),
             l2_traffic: Traffic::default(),
+            carried: Traffic::default(),
             l2_protocols: BTreeSet::new(),
             attributes: Attributes::default(),
             findings: Vec::new(),

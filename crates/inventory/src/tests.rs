@@ -183,3 +183,40 @@ fn services_without_a_recognised_protocol_are_named_by_port() {
     let f = flow("10.0.0.1", A, "10.0.0.2", B, 20000, None);
     assert_eq!(f.service(), "tcp/20000");
 }
+
+#[test]
+fn a_host_whose_ttl_shows_router_hops_is_not_merged_into_the_gateway() {
+    let mut inv = Inventory::new(no_vendor);
+    let mut f = flow("192.168.1.6", A, "3.15.227.20", ROUTER, 502, None);
+    f.ttl = [64, 42];
+    inv.observe_flow(&f);
+    let devices = inv.devices();
+    let keys: Vec<String> = devices.iter().map(Device::id).collect();
+    assert_eq!(keys, vec!["mac:00:00:0c:00:00:09", "mac:00:1b:1b:00:00:01"]);
+    assert!(
+        devices[0].ips.is_empty(),
+        "the gateway has no address of its own here"
+    );
+    assert_eq!(
+        devices[0].traffic.packets_sent, 2,
+        "it carried the remote host's packets"
+    );
+    assert_eq!(inv.conversations().1.peers, 1);
+}
+
+#[test]
+fn an_all_zero_mac_is_no_mac() {
+    let mut inv = Inventory::new(no_vendor);
+    let mut f = flow(
+        "127.0.0.1",
+        Mac::default(),
+        "127.0.0.1",
+        Mac::default(),
+        502,
+        None,
+    );
+    f.server = ip("127.0.0.2");
+    inv.observe_flow(&f);
+    let keys: Vec<String> = inv.devices().iter().map(Device::id).collect();
+    assert_eq!(keys, vec!["ip:127.0.0.1", "ip:127.0.0.2"]);
+}

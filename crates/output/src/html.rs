@@ -106,7 +106,10 @@ fn map(out: &mut String, report: &Report) {
     let mut position: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for (i, d) in devices.iter().enumerate() {
         let angle = 2.0 * PI * i as f64 / devices.len().max(1) as f64 - PI / 2.0;
-        position.insert(d.id(), (center + radius * angle.cos(), center + radius * angle.sin()));
+        position.insert(
+            d.id(),
+            (center + radius * angle.cos(), center + radius * angle.sin()),
+        );
     }
     if report.internet.peers > 0 {
         position.insert("internet".to_string(), (center, center));
@@ -118,7 +121,10 @@ fn map(out: &mut String, report: &Report) {
         ("client only", "#2563eb"),
         ("link layer only", "#6b7280"),
     ] {
-        let _ = write!(out, "<span><i class=\"dot\" style=\"background:{colour}\"></i>{name}</span>");
+        let _ = write!(
+            out,
+            "<span><i class=\"dot\" style=\"background:{colour}\"></i>{name}</span>"
+        );
     }
     let _ = writeln!(
         out,
@@ -156,7 +162,13 @@ fn map(out: &mut String, report: &Report) {
             continue;
         };
         let (kind, colour) = role(d);
-        let anchor = if x < center - 1.0 { "end" } else if x > center + 1.0 { "start" } else { "middle" };
+        let anchor = if x < center - 1.0 {
+            "end"
+        } else if x > center + 1.0 {
+            "start"
+        } else {
+            "middle"
+        };
         let dx = match anchor {
             "end" => -10.0,
             "start" => 10.0,
@@ -195,7 +207,9 @@ fn matrix(out: &mut String, report: &Report) {
     let ids: Vec<String> = devices.iter().map(|d| d.id()).collect();
     let mut cells: BTreeMap<(&str, &str), (u64, Vec<&str>)> = BTreeMap::new();
     for c in &report.conversations {
-        let entry = cells.entry((c.client.as_str(), c.server.as_str())).or_default();
+        let entry = cells
+            .entry((c.client.as_str(), c.server.as_str()))
+            .or_default();
         entry.0 += c.bytes[0] + c.bytes[1];
         entry.1.extend(c.services.keys().map(String::as_str));
     }
@@ -241,17 +255,27 @@ fn inventory(out: &mut String, report: &Report) {
         let hostnames: Vec<String> = d
             .hostnames
             .iter()
-            .map(|h| format!("{} ({})", h.value, h.sources.iter().cloned().collect::<Vec<_>>().join(", ")))
+            .map(|h| {
+                format!(
+                    "{} ({})",
+                    h.value,
+                    h.sources.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
+            })
             .collect();
         let guess = |g: &Option<rampart_inventory::Guess>| {
-            g.as_ref().map_or(String::new(), |g| format!("{} ({}%)", g.value, g.confidence.0))
+            g.as_ref().map_or(String::new(), |g| {
+                format!("{} ({}%)", g.value, g.confidence.0)
+            })
         };
         let findings: Vec<String> = d
             .findings
             .iter()
             .map(|f| format!("{} {}: {}", f.kind.as_str(), f.protocol, f.detail))
             .collect();
-        let join = |v: &std::collections::BTreeSet<String>| v.iter().cloned().collect::<Vec<_>>().join(", ");
+        let join = |v: &std::collections::BTreeSet<String>| {
+            v.iter().cloned().collect::<Vec<_>>().join(", ")
+        };
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"finding\">{}</td></tr>",
@@ -280,7 +304,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_controls_from_the_wire() {
-        assert_eq!(escape("<script>\"x\"&'y'"), "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;");
+        assert_eq!(
+            escape("<script>\"x\"&'y'"),
+            "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;"
+        );
         assert_eq!(escape("%n%n\u{0}"), "%n%n\u{fffd}");
     }
 }

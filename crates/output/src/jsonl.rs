@@ -103,7 +103,11 @@ impl RecordSink for JsonLines {
 }
 
 /// Write `devices.jsonl`, `conversations.jsonl` and `summary.json` for a finished run.
-pub fn write_report(dir: &Path, report: &Report, inputs: &[InputSummary]) -> Result<(), OutputError> {
+pub fn write_report(
+    dir: &Path,
+    report: &Report,
+    inputs: &[InputSummary],
+) -> Result<(), OutputError> {
     let mut devices = LinesFile::create(dir.join("devices.jsonl"))?;
     for d in &report.devices {
         devices.write(&DeviceJson(d));
@@ -115,8 +119,8 @@ pub fn write_report(dir: &Path, report: &Report, inputs: &[InputSummary]) -> Res
     }
     conversations.flush()?;
     let path = dir.join("summary.json");
-    let text = serde_json::to_string_pretty(&SummaryJson { report, inputs })
-        .map_err(|e| OutputError {
+    let text =
+        serde_json::to_string_pretty(&SummaryJson { report, inputs }).map_err(|e| OutputError {
             path: path.clone(),
             source: io::Error::other(e),
         })?;

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use rampart_engine::{Report, Stats};
 use rampart_event::{Attribute, SCHEMA_VERSION};
-use rampart_inventory::{Conversation, Device, FindingSummary, Guess, InternetSummary, Observed, Seen};
+use rampart_inventory::{
+    Conversation, Device, FindingSummary, Guess, InternetSummary, Observed, Seen,
+};
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 

@@ -122,19 +122,34 @@ pub fn render(report: &Report, inputs: &[InputSummary]) -> String {
             vendor,
             label(d),
             os,
-            if servers.is_empty() { "-".to_string() } else { servers.join(",") }
+            if servers.is_empty() {
+                "-".to_string()
+            } else {
+                servers.join(",")
+            }
         );
     }
     if devices.len() > DEVICES_SHOWN {
-        let _ = writeln!(out, "  … and {} more (see devices.jsonl).", devices.len() - DEVICES_SHOWN);
+        let _ = writeln!(
+            out,
+            "  … and {} more (see devices.jsonl).",
+            devices.len() - DEVICES_SHOWN
+        );
     }
     let findings: Vec<String> = report
         .devices
         .iter()
         .flat_map(|d| {
-            d.findings
-                .iter()
-                .map(move |f| format!("  {} {} on {} ({}), seen {} time(s)", f.kind.as_str(), f.protocol, label(d), f.detail, f.count))
+            d.findings.iter().map(move |f| {
+                format!(
+                    "  {} {} on {} ({}), seen {} time(s)",
+                    f.kind.as_str(),
+                    f.protocol,
+                    label(d),
+                    f.detail,
+                    f.count
+                )
+            })
         })
         .collect();
     let _ = writeln!(out, "Findings: {}.", findings.len());
@@ -147,7 +162,11 @@ pub fn render(report: &Report, inputs: &[InputSummary]) -> String {
         .flat_map(|(p, codes)| codes.iter().map(move |(c, n)| (format!("{p}.{c}"), *n)))
         .collect();
     anomalies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let list: Vec<String> = anomalies.iter().take(10).map(|(k, n)| format!("{k} {}", thousands(*n))).collect();
+    let list: Vec<String> = anomalies
+        .iter()
+        .take(10)
+        .map(|(k, n)| format!("{k} {}", thousands(*n)))
+        .collect();
     let _ = writeln!(
         out,
         "Anomalies: {}{}{}.",
