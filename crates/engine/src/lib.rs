@@ -76,6 +76,9 @@ struct Segment<'a> {
     transport: Transport<'a>,
     frames: u64,
     wire_bytes: u64,
+    /// False for the accounting of a first fragment, whose payload arrives with the rest of
+    /// the datagram: the packet counts, nothing is delivered.
+    deliver: bool,
 }
 
 fn transport_name(protocol: u8) -> &'static str {
@@ -146,6 +149,7 @@ impl Engine {
                     transport: d.transport,
                     frames: 1,
                     wire_bytes: u64::from(wire_len),
+                    deliver: true,
                 };
                 self.ip(segment);
             }
@@ -276,6 +280,20 @@ impl Engine {
         };
         stats.layer(Layer::Fragment);
         let ip = segment.ip;
+        // A first fragment carries the transport header: count the frame in its flow now, so
+        // the flow is right even when later fragments never arrive.
+        let accounted = fragment.offset == 0
+            && match decode_transport(ip.protocol, ip.src.is_ipv6(), fragment.payload) {
+                Ok(Transport::None) | Err(_) => false,
+                Ok(transport) => {
+                    self.transport(Segment {
+                        transport,
+                        deliver: false,
+                        ..segment
+                    });
+                    true
+                }
+            };
         let mut buffer = std::mem::take(&mut self.scratch);
         buffer.clear();
         let complete = match self.defrag.add(
@@ -285,6 +303,7 @@ impl Engine {
             segment.vlan,
             &fragment,
             segment.wire_bytes as u32,
+            accounted,
             segment.time.0,
         ) {
             DefragOutcome::Complete {
@@ -320,6 +339,7 @@ impl Engine {
                     transport,
                     frames,
                     wire_bytes,
+                    deliver: true,
                     ..segment
                 }),
                 Err(problem) => self.decode_problem(segment.time, problem),
@@ -397,6 +417,9 @@ impl Engine {
             }
         }
         out.endpoints.mac(s.dst_mac);
+        if !s.deliver {
+            return;
+        }
         let carrier = match (tcp, s.ip.protocol) {
             (Some(_), _) => Carrier::Tcp,
             (None, 17) => Carrier::Udp,

@@ -102,7 +102,7 @@ pub enum DefragOutcome<'a> {
     Complete {
         /// Its transport payload (valid until the next call).
         payload: &'a [u8],
-        /// Frames it arrived in.
+        /// Frames it arrived in that the caller has not accounted for yet.
         frames: u64,
         /// Their bytes on the wire.
         wire_bytes: u64,
@@ -157,7 +157,9 @@ impl Defragmenter {
     }
 
     /// Add one fragment of the datagram `src → dst`, protocol `protocol`, that arrived in a
-    /// frame of `wire_len` bytes at `now`.
+    /// frame of `wire_len` bytes at `now`. `accounted` says the caller already counted the
+    /// frame (a first fragment whose transport header it could read), so the frame counts of
+    /// the completed datagram leave it out.
     #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
@@ -167,6 +169,7 @@ impl Defragmenter {
         vlan: u16,
         fragment: &Fragment<'_>,
         wire_len: u32,
+        accounted: bool,
         now: u64,
     ) -> DefragOutcome<'_> {
         self.stats.fragments += 1;
@@ -191,8 +194,10 @@ impl Defragmenter {
             first_seen: now,
             ..Pending::default()
         });
-        entry.frames += 1;
-        entry.wire_bytes += u64::from(wire_len);
+        if !accounted {
+            entry.frames += 1;
+            entry.wire_bytes += u64::from(wire_len);
+        }
         if entry.insert(start, fragment.payload) {
             self.stats.overlaps += 1;
             self.last_overlapped = true;
@@ -266,11 +271,11 @@ mod tests {
     fn reassembles_fragments_arriving_out_of_order() {
         let mut d = Defragmenter::new(DefragLimits::default());
         assert_eq!(
-            d.add(A, B, 17, 0, &frag(8, false, b"world!!!"), 60, 1),
+            d.add(A, B, 17, 0, &frag(8, false, b"world!!!"), 60, false, 1),
             DefragOutcome::Incomplete
         );
         assert_eq!(
-            d.add(A, B, 17, 0, &frag(0, true, b"hello, w"), 70, 2),
+            d.add(A, B, 17, 0, &frag(0, true, b"hello, w"), 70, false, 2),
             DefragOutcome::Complete {
                 payload: b"hello, wworld!!!",
                 frames: 2,
@@ -283,8 +288,8 @@ mod tests {
     #[test]
     fn keeps_first_copy_of_overlapping_bytes_and_counts_overlap() {
         let mut d = Defragmenter::new(DefragLimits::default());
-        d.add(A, B, 17, 0, &frag(0, true, b"AAAAAAAA"), 60, 1);
-        let out = d.add(A, B, 17, 0, &frag(4, false, b"BBBBBBBB"), 60, 2);
+        d.add(A, B, 17, 0, &frag(0, true, b"AAAAAAAA"), 60, false, 1);
+        let out = d.add(A, B, 17, 0, &frag(4, false, b"BBBBBBBB"), 60, false, 2);
         let DefragOutcome::Complete { payload, .. } = out else {
             panic!("expected a complete datagram, got {out:?}")
         };
@@ -295,7 +300,7 @@ mod tests {
     #[test]
     fn rejects_fragment_beyond_maximum_datagram_size() {
         let mut d = Defragmenter::new(DefragLimits::default());
-        let out = d.add(A, B, 17, 0, &frag(65_528, false, &[0; 16]), 60, 1);
+        let out = d.add(A, B, 17, 0, &frag(65_528, false, &[0; 16]), 60, false, 1);
         assert_eq!(out, DefragOutcome::Oversized);
     }
 
@@ -312,7 +317,7 @@ mod tests {
                 more: true,
                 payload: &[1; 64],
             };
-            d.add(A, B, 17, 0, &f, 100, u64::from(id));
+            d.add(A, B, 17, 0, &f, 100, false, u64::from(id));
         }
         assert!(d.pending.len() <= 8);
         assert_eq!(d.stats().abandoned, 992);
@@ -324,7 +329,7 @@ mod tests {
             max_datagrams: 8,
             timeout_nanos: 10,
         });
-        d.add(A, B, 17, 0, &frag(0, true, b"x"), 60, 0);
+        d.add(A, B, 17, 0, &frag(0, true, b"x"), 60, false, 0);
         d.expire(100);
         assert_eq!(d.stats().abandoned, 1);
     }
