@@ -265,6 +265,21 @@ fn skips_statistics_custom_and_unknown_blocks() {
 }
 
 #[test]
+fn reads_records_larger_than_the_initial_buffer_across_refills() {
+    // 60 records of 100 000 bytes: more than the 4 MiB buffer, each record crossing it.
+    let mut pcap = Pcap::new(false, false, 262_144, 1);
+    for i in 0..60u8 {
+        pcap = pcap.record(u32::from(i), 0, &vec![i; 100_000], 100_000);
+    }
+    let (packets, errors) = read_all(&mut from_bytes("big.pcap", pcap.bytes));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(packets.len(), 60);
+    for (i, packet) in packets.iter().enumerate() {
+        assert!(packet.data.len() == 100_000 && packet.data.iter().all(|b| usize::from(*b) == i));
+    }
+}
+
+#[test]
 fn reads_gzip_compressed_pcap_and_counts_compressed_bytes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let plain = Pcap::new(false, false, 65535, 1)
