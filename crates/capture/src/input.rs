@@ -202,15 +202,18 @@ impl Input {
     fn fill(&mut self, n: usize) -> usize {
         if self.start.saturating_add(n) > self.buf.len() || self.start == self.end {
             self.compact();
-            // The stream outgrew the buffer: double it, up to the full size. Growth follows
-            // bytes that arrived (or a length already judged plausible), never a raw field.
-            if self.buf.len() < BUFFER_SIZE && (self.base > 0 || n > self.buf.len()) {
-                let len = self.buf.len().saturating_mul(2).max(n).min(BUFFER_SIZE);
-                self.buf.resize(len, 0);
+            // The stream has outgrown the buffer: double it for larger reads.
+            if self.base > 0 {
+                self.grow(0);
             }
         }
         while self.end - self.start < n && !self.eof {
-            let Some(space) = self.buf.get_mut(self.end..).filter(|s| !s.is_empty()) else {
+            // Full of unread bytes yet short of `n`: grow. Either way the buffer grows only
+            // after bytes arrived, never because a length field claims them.
+            if self.end == self.buf.len() && !self.grow(n) {
+                break;
+            }
+            let Some(space) = self.buf.get_mut(self.end..) else {
                 break;
             };
             let read = match &mut self.source {
@@ -228,6 +231,17 @@ impl Input {
             }
         }
         self.end - self.start
+    }
+
+    /// Double the buffer (to at least `n` bytes), up to [`BUFFER_SIZE`]; tell whether it grew.
+    fn grow(&mut self, n: usize) -> bool {
+        let len = self.buf.len();
+        if len >= BUFFER_SIZE {
+            return false;
+        }
+        self.buf
+            .resize(len.saturating_mul(2).max(n).min(BUFFER_SIZE), 0);
+        true
     }
 
     /// Move the unread bytes to the front of the buffer.

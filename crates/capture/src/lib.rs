@@ -67,7 +67,8 @@ use pcapng::{NameQueue, NgReader};
 /// One packet, borrowed from the reader's buffer until the next call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Packet<'a> {
-    /// When the packet was captured (zero for pcapng simple packet blocks, which carry none).
+    /// When the packet was captured (for a pcapng simple packet block, which carries none,
+    /// the previous packet's time, or zero).
     pub timestamp: Timestamp,
     /// The link-layer header type of `data`.
     pub link_type: LinkType,
