@@ -1,6 +1,7 @@
 //! The byte stream under a capture: gzip detection, one large buffer, offsets and resync.
 //!
-//! The buffer is a single allocation made when the file is opened. Records are handed out
+//! The buffer starts at 64 KiB and doubles, up to 4 MiB, each time the stream outgrows it, so
+//! a small file costs little and a large one is read in 4 MiB gulps. Records are handed out
 //! as slices into it; it is refilled with large reads and compacted (the unread tail moved
 //! to the front) only when a record does not fit in the space left, so at most one record's
 //! bytes are copied per refill. A read error is kept until the framing runs out of bytes, so
@@ -13,8 +14,10 @@ use flate2::read::MultiGzDecoder;
 
 use crate::error::{CaptureError, Defect, Offset, Recovery};
 
-/// Bytes held in memory per open capture.
+/// Bytes held in memory per open capture, once the stream has proved that long.
 pub(crate) const BUFFER_SIZE: usize = 4 << 20;
+/// The buffer's size when a capture is opened; small files never need more.
+const INITIAL_BUFFER_SIZE: usize = 64 << 10;
 
 /// The leading bytes of a gzip member (RFC 1952 section 2.3.1, ID1 ID2).
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -119,7 +122,7 @@ impl Input {
         Ok(Input {
             path,
             source,
-            buf: vec![0; BUFFER_SIZE],
+            buf: vec![0; INITIAL_BUFFER_SIZE],
             start: 0,
             end: 0,
             base: 0,
@@ -199,9 +202,18 @@ impl Input {
     fn fill(&mut self, n: usize) -> usize {
         if self.start.saturating_add(n) > self.buf.len() || self.start == self.end {
             self.compact();
+            // The stream has outgrown the buffer: double it for larger reads.
+            if self.base > 0 {
+                self.grow(0);
+            }
         }
         while self.end - self.start < n && !self.eof {
-            let Some(space) = self.buf.get_mut(self.end..).filter(|s| !s.is_empty()) else {
+            // Full of unread bytes yet short of `n`: grow. Either way the buffer grows only
+            // after bytes arrived, never because a length field claims them.
+            if self.end == self.buf.len() && !self.grow(n) {
+                break;
+            }
+            let Some(space) = self.buf.get_mut(self.end..) else {
                 break;
             };
             let read = match &mut self.source {
@@ -219,6 +231,17 @@ impl Input {
             }
         }
         self.end - self.start
+    }
+
+    /// Double the buffer (to at least `n` bytes), up to [`BUFFER_SIZE`]; tell whether it grew.
+    fn grow(&mut self, n: usize) -> bool {
+        let len = self.buf.len();
+        if len >= BUFFER_SIZE {
+            return false;
+        }
+        self.buf
+            .resize(len.saturating_mul(2).max(n).min(BUFFER_SIZE), 0);
+        true
     }
 
     /// Move the unread bytes to the front of the buffer.

@@ -7,12 +7,13 @@
 //!
 //! # Buffering
 //!
-//! Each open file owns one 4 MiB buffer, allocated once. [`CaptureFile::next_packet`] is a
-//! lending reader: the [`Packet`] it returns borrows its bytes from that buffer, so reading
-//! a packet allocates nothing and copies nothing; the borrow ends before the next call may
-//! refill. The buffer is refilled with large reads and compacted only when a record does not
-//! fit in the space left. No length field from the file decides an allocation: a record or
-//! block above 256 KiB (plus 64 KiB of pcapng headers and options) is corrupt by definition.
+//! Each open file owns one buffer, 64 KiB at first and doubled up to 4 MiB as the stream
+//! outgrows it. [`CaptureFile::next_packet`] is a lending reader: the [`Packet`] it returns
+//! borrows its bytes from that buffer, so reading a packet allocates nothing and copies
+//! nothing; the borrow ends before the next call may refill. The buffer is refilled with
+//! large reads and compacted only when a record does not fit in the space left. No length
+//! field from the file decides an allocation: a record or block above 256 KiB (plus 64 KiB
+//! of pcapng headers and options) is corrupt by definition.
 //!
 //! # Bad input
 //!
@@ -66,7 +67,8 @@ use pcapng::{NameQueue, NgReader};
 /// One packet, borrowed from the reader's buffer until the next call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Packet<'a> {
-    /// When the packet was captured (zero for pcapng simple packet blocks, which carry none).
+    /// When the packet was captured (for a pcapng simple packet block, which carries none,
+    /// the previous packet's time, or zero).
     pub timestamp: Timestamp,
     /// The link-layer header type of `data`.
     pub link_type: LinkType,

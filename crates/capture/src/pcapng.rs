@@ -154,6 +154,9 @@ enum Fault {
 pub(crate) struct NgReader {
     big_endian: bool,
     interfaces: Vec<Interface>,
+    /// The latest packet timestamp, lent to simple packet blocks, which carry none, so the
+    /// engine's clock does not jump back to 1970.
+    last_timestamp: Timestamp,
 }
 
 impl NgReader {
@@ -189,6 +192,7 @@ impl NgReader {
         Ok(NgReader {
             big_endian,
             interfaces: Vec::new(),
+            last_timestamp: Timestamp(0),
         })
     }
 
@@ -308,13 +312,9 @@ impl NgReader {
             NRB => name_resolution(block, be, names).map(|()| None),
             // Section 4.3: interface id, timestamp high and low, captured and original
             // length, then the padded packet data.
-            EPB => self
-                .packet(frame, block, position, word(block, 8, be))
-                .map(Some),
+            EPB => self.packet(frame, block, position, word(block, 8, be)),
             // Appendix A: a 16-bit interface id and a drop count, then as the EPB.
-            PB => self
-                .packet(frame, block, position, u32::from(half(block, 8, be)))
-                .map(Some),
+            PB => self.packet(frame, block, position, u32::from(half(block, 8, be))),
             SPB => {
                 // Section 4.4: original length, then the packet cut to the snap length of
                 // interface 0; there is no timestamp.
@@ -327,7 +327,7 @@ impl NgReader {
                 Ok(Some(Found {
                     start: position + 12,
                     len: len as usize,
-                    timestamp: Timestamp(0),
+                    timestamp: self.last_timestamp,
                     link_type: interface.link_type,
                     wire_len,
                     interface: 0,
@@ -338,7 +338,13 @@ impl NgReader {
     }
 
     /// Decode the fields EPB and PB share, from offset 12 on.
-    fn packet(&self, frame: Frame, block: &[u8], position: usize, id: u32) -> Result<Found, Fault> {
+    fn packet(
+        &mut self,
+        frame: Frame,
+        block: &[u8],
+        position: usize,
+        id: u32,
+    ) -> Result<Option<Found>, Fault> {
         let be = frame.big_endian;
         let caplen = word(block, 20, be);
         let room = frame.len - 32;
@@ -347,14 +353,17 @@ impl NgReader {
             return Err(Fault::Corrupt(defect, Recovery::SkippedBlock));
         }
         let interface = self.interface(id)?;
-        Ok(Found {
+        let timestamp = interface.timestamp(word(block, 12, be), word(block, 16, be));
+        let link_type = interface.link_type;
+        self.last_timestamp = timestamp;
+        Ok(Some(Found {
             start: position + 28,
             len: caplen as usize,
-            timestamp: interface.timestamp(word(block, 12, be), word(block, 16, be)),
-            link_type: interface.link_type,
+            timestamp,
+            link_type,
             wire_len: word(block, 24, be),
             interface: id,
-        })
+        }))
     }
 
     fn interface(&self, id: u32) -> Result<&Interface, Fault> {
@@ -611,10 +620,25 @@ mod tests {
     }
 
     #[test]
+    fn counts_name_records_beyond_the_queue_limit() {
+        let mut queue = NameQueue::default();
+        let address = IpAddr::from([192, 0, 2, 1]);
+        for _ in 0..MAX_PENDING_NAMES + 3 {
+            queue.push(NameRecord {
+                address,
+                name: String::new(),
+            });
+        }
+        assert_eq!(queue.pending.len(), MAX_PENDING_NAMES);
+        assert_eq!(queue.dropped, 3);
+    }
+
+    #[test]
     fn rejects_unaligned_and_oversized_blocks() {
         let reader = NgReader {
             big_endian: false,
             interfaces: Vec::new(),
+            last_timestamp: Timestamp(0),
         };
         // Block type 6 (EPB), total length 33: not a multiple of 4.
         let unaligned = [6, 0, 0, 0, 33, 0, 0, 0, 0, 0, 0, 0];

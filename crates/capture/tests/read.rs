@@ -181,6 +181,7 @@ fn bounds_simple_packet_by_snaplen_and_takes_original_length_from_block() {
         .shb(false)
         .idb(1, 4, &[])
         .spb(&[1, 2, 3, 4, 5, 6, 7, 8], 60)
+        .epb(0, 3_000_000, &[5], 1)
         .spb(&[9, 9], 2)
         .bytes;
     let (packets, errors) = read_all(&mut from_bytes("spb.pcapng", bytes));
@@ -188,7 +189,54 @@ fn bounds_simple_packet_by_snaplen_and_takes_original_length_from_block() {
     assert_eq!(packets[0].data, vec![1, 2, 3, 4]);
     assert_eq!(packets[0].wire_len, 60);
     assert_eq!(packets[0].interface, 0);
-    assert_eq!(packets[1].data, vec![9, 9]);
+    assert_eq!(packets[0].timestamp, Timestamp(0));
+    assert_eq!(packets[2].data, vec![9, 9]);
+    assert_eq!(
+        packets[2].timestamp,
+        ts(3, 0),
+        "takes the previous packet's time"
+    );
+}
+
+#[test]
+fn reads_unsupported_timestamp_resolution_as_microseconds() {
+    let bytes = Ng::new()
+        .shb(false)
+        .idb(1, 0, &[(9, &[20])])
+        .epb(0, 2_000_000, &[1], 1)
+        .bytes;
+    let (packets, errors) = read_all(&mut from_bytes("tsresol.pcapng", bytes));
+    assert_eq!(packets.len(), 1);
+    assert_eq!(packets[0].timestamp, ts(2, 0));
+    assert!(matches!(
+        errors.as_slice(),
+        [CaptureError::Corrupt {
+            defect: Defect::TimestampResolution { tsresol: 20 },
+            recovery: Recovery::Continued,
+            ..
+        }]
+    ));
+}
+
+#[test]
+fn keeps_good_name_records_beside_a_malformed_one() {
+    // An IPv6 record of four bytes (no room for the address), then a good IPv4 one.
+    let bytes = Ng::new()
+        .shb(false)
+        .nrb(&[(2, &[0x20, 0x01, 0x0d, 0xb8]), (1, b"\x0a\x00\x00\x01gw\0")])
+        .bytes;
+    let mut file = from_bytes("nrb-bad.pcapng", bytes);
+    let (_, errors) = read_all(&mut file);
+    assert!(matches!(
+        errors.as_slice(),
+        [CaptureError::Corrupt {
+            defect: Defect::MalformedBody { .. },
+            recovery: Recovery::Continued,
+            ..
+        }]
+    ));
+    let names: Vec<String> = file.names().map(|n| n.name).collect();
+    assert_eq!(names, vec!["gw".to_string()]);
 }
 
 #[test]
@@ -262,6 +310,21 @@ fn skips_statistics_custom_and_unknown_blocks() {
     let (packets, errors) = read_all(&mut from_bytes("skip.pcapng", bytes));
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(packets.len(), 1);
+}
+
+#[test]
+fn reads_records_larger_than_the_initial_buffer_across_refills() {
+    // 60 records of 100 000 bytes: more than the 4 MiB buffer, each record crossing it.
+    let mut pcap = Pcap::new(false, false, 262_144, 1);
+    for i in 0..60u8 {
+        pcap = pcap.record(u32::from(i), 0, &vec![i; 100_000], 100_000);
+    }
+    let (packets, errors) = read_all(&mut from_bytes("big.pcap", pcap.bytes));
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(packets.len(), 60);
+    for (i, packet) in packets.iter().enumerate() {
+        assert!(packet.data.len() == 100_000 && packet.data.iter().all(|b| usize::from(*b) == i));
+    }
 }
 
 #[test]
@@ -524,6 +587,13 @@ fn refuses_unsupported_versions() {
         open_error(pcap)
             .to_string()
             .contains("unsupported pcap version at offset 0: expected 2.x, found 3.4")
+    );
+    let mut modified = Pcap::new(false, false, 65535, 1).bytes;
+    modified[..4].copy_from_slice(&0xa1b2_cd34u32.to_le_bytes()); // modified pcap magic
+    assert!(
+        open_error(modified)
+            .to_string()
+            .contains("unsupported pcap magic")
     );
     let mut ng = Ng::new().shb(false).bytes;
     ng[12] = 2; // major version 2
