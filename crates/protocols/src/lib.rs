@@ -11,9 +11,15 @@
 
 use rampart_dissect::{FrameRegistration, Registration};
 
+pub mod dns;
+mod text_list;
+
+/// The flow protocols, in probing order.
+static FLOW_PROTOCOLS: &[Registration] = &[dns::REGISTRATION, dns::MDNS_REGISTRATION];
+
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
-    &[]
+    FLOW_PROTOCOLS
 }
 
 /// Every built-in link-layer protocol.
