@@ -12,10 +12,15 @@
 use rampart_dissect::{FrameRegistration, Registration};
 
 pub mod dns;
+pub mod nbns;
 mod text_list;
 
 /// The flow protocols, in probing order.
-static FLOW_PROTOCOLS: &[Registration] = &[dns::REGISTRATION, dns::MDNS_REGISTRATION];
+static FLOW_PROTOCOLS: &[Registration] = &[
+    dns::REGISTRATION,
+    dns::MDNS_REGISTRATION,
+    nbns::REGISTRATION,
+];
 
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
