@@ -11,6 +11,7 @@
 
 use rampart_dissect::{FrameRegistration, Registration};
 
+pub mod dhcp;
 pub mod dns;
 pub mod nbns;
 mod text_list;
@@ -20,6 +21,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     dns::REGISTRATION,
     dns::MDNS_REGISTRATION,
     nbns::REGISTRATION,
+    dhcp::REGISTRATION,
 ];
 
 /// Every built-in flow protocol, in probing order.
