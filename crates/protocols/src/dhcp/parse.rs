@@ -304,7 +304,7 @@ fn take<'a>(
             slot.get_or_insert(addr);
         }
         3 => match data.get(..4).and_then(ip) {
-            Some(addr) if data.len() % 4 == 0 => {
+            Some(addr) if data.chunks_exact(4).remainder().is_empty() => {
                 o.router.get_or_insert(addr);
             }
             _ => bad("a multiple of 4"),
