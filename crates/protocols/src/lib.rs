@@ -12,6 +12,7 @@
 use rampart_dissect::{FrameRegistration, Registration};
 
 pub mod dhcp;
+pub mod dhcpv6;
 pub mod dns;
 pub mod nbns;
 mod text_list;
@@ -22,6 +23,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     dns::MDNS_REGISTRATION,
     nbns::REGISTRATION,
     dhcp::REGISTRATION,
+    dhcpv6::REGISTRATION,
 ];
 
 /// Every built-in flow protocol, in probing order.
