@@ -11,9 +11,24 @@
 
 use rampart_dissect::{FrameRegistration, Registration};
 
+pub mod dhcp;
+pub mod dhcpv6;
+pub mod dns;
+pub mod nbns;
+mod text_list;
+
+/// The flow protocols, in probing order.
+static FLOW_PROTOCOLS: &[Registration] = &[
+    dns::REGISTRATION,
+    dns::MDNS_REGISTRATION,
+    nbns::REGISTRATION,
+    dhcp::REGISTRATION,
+    dhcpv6::REGISTRATION,
+];
+
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
-    &[]
+    FLOW_PROTOCOLS
 }
 
 /// Every built-in link-layer protocol.
