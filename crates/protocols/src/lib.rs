@@ -11,9 +11,12 @@
 
 use rampart_dissect::{FrameRegistration, Registration};
 
+pub mod ssh;
+
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
-    &[]
+    static FLOW: &[Registration] = &[ssh::REGISTRATION];
+    FLOW
 }
 
 /// Every built-in link-layer protocol.
