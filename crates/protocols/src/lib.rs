@@ -11,11 +11,12 @@
 
 use rampart_dissect::{FrameRegistration, Registration};
 
+pub mod http;
 pub mod ssh;
 
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
-    static FLOW: &[Registration] = &[ssh::REGISTRATION];
+    static FLOW: &[Registration] = &[http::REGISTRATION, ssh::REGISTRATION];
     FLOW
 }
 
