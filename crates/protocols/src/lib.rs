@@ -13,10 +13,11 @@ use rampart_dissect::{FrameRegistration, Registration};
 
 pub mod http;
 pub mod ssh;
+pub mod tls;
 
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
-    static FLOW: &[Registration] = &[http::REGISTRATION, ssh::REGISTRATION];
+    static FLOW: &[Registration] = &[http::REGISTRATION, ssh::REGISTRATION, tls::REGISTRATION];
     FLOW
 }
 
