@@ -14,8 +14,11 @@ use rampart_dissect::{FrameRegistration, Registration};
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+pub mod http;
 pub mod nbns;
+pub mod ssh;
 mod text_list;
+pub mod tls;
 
 /// The flow protocols, in probing order.
 static FLOW_PROTOCOLS: &[Registration] = &[
@@ -24,6 +27,9 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     nbns::REGISTRATION,
     dhcp::REGISTRATION,
     dhcpv6::REGISTRATION,
+    http::REGISTRATION,
+    ssh::REGISTRATION,
+    tls::REGISTRATION,
 ];
 
 /// Every built-in flow protocol, in probing order.
