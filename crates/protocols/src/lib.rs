@@ -11,6 +11,9 @@
 
 use rampart_dissect::{FrameRegistration, Registration};
 
+mod arp;
+mod sysdescr;
+
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
     &[]
@@ -18,7 +21,8 @@ pub fn flow_protocols() -> &'static [Registration] {
 
 /// Every built-in link-layer protocol.
 pub fn frame_protocols() -> &'static [FrameRegistration] {
-    &[]
+    static ALL: &[FrameRegistration] = &[arp::FRAME_REGISTRATION];
+    ALL
 }
 
 #[cfg(any(test, feature = "fuzzing"))]
