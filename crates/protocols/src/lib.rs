@@ -12,6 +12,7 @@
 use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
+mod lldp;
 mod sysdescr;
 
 /// Every built-in flow protocol, in probing order.
@@ -21,7 +22,7 @@ pub fn flow_protocols() -> &'static [Registration] {
 
 /// Every built-in link-layer protocol.
 pub fn frame_protocols() -> &'static [FrameRegistration] {
-    static ALL: &[FrameRegistration] = &[arp::FRAME_REGISTRATION];
+    static ALL: &[FrameRegistration] = &[arp::FRAME_REGISTRATION, lldp::FRAME_REGISTRATION];
     ALL
 }
 

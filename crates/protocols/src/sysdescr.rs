@@ -102,6 +102,18 @@ pub fn firmware(text: &str) -> Option<&str> {
     })
 }
 
+/// Find the product name in a Siemens SIMATIC NET description, which lists maker, product
+/// line, product, order number, hardware and firmware separated by commas
+/// (`Siemens, SIMATIC NET, SCALANCE X212-2, 6GK5 212-2BB00-2AA3, HW: 7, FW: V4.02`).
+pub fn model(text: &str) -> Option<&str> {
+    let mut parts = text.split(", ");
+    let maker = parts.next()?;
+    let line = parts.next()?;
+    let product = parts.next()?.trim();
+    let simatic = maker.eq_ignore_ascii_case("Siemens") && line.starts_with("SIMATIC");
+    (simatic && !product.is_empty()).then_some(product)
+}
+
 /// Tell whether `haystack` contains `needle`, ignoring ASCII case.
 pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     find_ignore_case(haystack, needle).is_some()
@@ -138,6 +150,12 @@ mod tests {
         assert_eq!(hints(text).vendor, Some("Siemens"));
         assert_eq!(hints(text).os, None);
         assert_eq!(firmware(text), Some("V4.02"));
+        assert_eq!(model(text), Some("SCALANCE X212-2"));
+        assert_eq!(model("Siemens, SIMATIC NET"), None);
+        assert_eq!(
+            model("Cisco IOS Software, C3560 Software, Version 12.2"),
+            None
+        );
     }
 
     #[test]
