@@ -12,6 +12,7 @@
 use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
+mod cdp;
 mod lldp;
 mod sysdescr;
 
@@ -22,7 +23,11 @@ pub fn flow_protocols() -> &'static [Registration] {
 
 /// Every built-in link-layer protocol.
 pub fn frame_protocols() -> &'static [FrameRegistration] {
-    static ALL: &[FrameRegistration] = &[arp::FRAME_REGISTRATION, lldp::FRAME_REGISTRATION];
+    static ALL: &[FrameRegistration] = &[
+        arp::FRAME_REGISTRATION,
+        lldp::FRAME_REGISTRATION,
+        cdp::FRAME_REGISTRATION,
+    ];
     ALL
 }
 
