@@ -11,12 +11,16 @@
 
 use rampart_dissect::{FrameRegistration, Registration};
 
+mod arp;
+mod cdp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
 pub mod http;
+mod lldp;
 pub mod nbns;
 pub mod ssh;
+mod sysdescr;
 mod text_list;
 pub mod tls;
 
@@ -39,7 +43,12 @@ pub fn flow_protocols() -> &'static [Registration] {
 
 /// Every built-in link-layer protocol.
 pub fn frame_protocols() -> &'static [FrameRegistration] {
-    &[]
+    static ALL: &[FrameRegistration] = &[
+        arp::FRAME_REGISTRATION,
+        lldp::FRAME_REGISTRATION,
+        cdp::FRAME_REGISTRATION,
+    ];
+    ALL
 }
 
 #[cfg(any(test, feature = "fuzzing"))]
