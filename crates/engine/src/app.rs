@@ -37,6 +37,7 @@ pub struct FlowState {
     probes: u32,
     held: [Vec<u8>; 2],
     port_mismatch_reported: bool,
+    oriented: bool,
     /// IP TTL of the first packet each side sent.
     pub ttl: [u8; 2],
 }
@@ -61,6 +62,29 @@ impl FlowState {
     /// Tell whether payload is still of interest.
     pub fn wants_payload(&self) -> bool {
         matches!(self.app, App::Probing | App::Parsing(_))
+    }
+
+    /// Tell, for the first payload of a flow picked up mid-stream, whether some protocol
+    /// recognises it only when read in the other direction: then the port-based guess of who
+    /// is the client was wrong.
+    pub fn seen_backwards(
+        &mut self,
+        transport: Transport,
+        dir: Direction,
+        payload: &[u8],
+        registry: &Registry,
+    ) -> bool {
+        if self.oriented || !matches!(self.app, App::Probing) || payload.is_empty() {
+            return false;
+        }
+        self.oriented = true;
+        let certain = |d| {
+            registry
+                .for_transport(transport)
+                .iter()
+                .any(|r| (r.probe)(d, payload) == Probe::Certain)
+        };
+        !certain(dir) && certain(dir.reverse())
     }
 
     /// Take in-order TCP bytes or one UDP datagram travelling in `dir`; `ports` are the

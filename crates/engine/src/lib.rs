@@ -397,7 +397,22 @@ impl Engine {
         let Some(flow) = flows.get_mut(slot) else {
             return;
         };
-        let dir = flow.direction_from(key.src);
+        let mut dir = flow.direction_from(key.src);
+        let midstream = flow.tcp.midstream || (tcp.is_none() && flow.packets == [0, 0]);
+        let carrier_guess = if tcp.is_some() {
+            Carrier::Tcp
+        } else {
+            Carrier::Udp
+        };
+        if midstream
+            && flow
+                .data
+                .seen_backwards(carrier_guess, dir, payload, registry)
+        {
+            flow.flip();
+            flow.data.ttl.swap(0, 1);
+            dir = dir.reverse();
+        }
         let i = side(dir);
         flow.packets[i] += s.frames;
         flow.bytes[i] += s.wire_bytes;

@@ -189,6 +189,21 @@ pub struct Flow<T> {
 }
 
 impl<T> Flow<T> {
+    /// Swap client and server: for a connection picked up mid-stream whose payload shows that
+    /// the guess from its ports was wrong.
+    pub fn flip(&mut self) {
+        std::mem::swap(&mut self.client, &mut self.server);
+        std::mem::swap(&mut self.client_mac, &mut self.server_mac);
+        self.packets.swap(0, 1);
+        self.bytes.swap(0, 1);
+        self.payload_bytes.swap(0, 1);
+        self.tcp.syn.swap(0, 1);
+        self.tcp.fin.swap(0, 1);
+        self.tcp.rst.swap(0, 1);
+        self.tcp.data.swap(0, 1);
+        self.streams.swap(0, 1);
+    }
+
     /// Return the direction of a packet sent from `src`.
     pub fn direction_from(&self, src: Endpoint) -> Direction {
         if src == self.client {
@@ -561,6 +576,28 @@ mod tests {
         let flow = t.get_mut(slot).expect("live");
         assert_eq!(flow.server, ep(2, 502));
         assert!(flow.tcp.midstream);
+    }
+
+    #[test]
+    fn flipping_swaps_every_per_side_counter() {
+        let mut t: FlowTable<()> = FlowTable::new(FlowConfig::default());
+        let (slot, _) = t.find_or_create(
+            &packet(ep(2, 39976), ep(1, 64000), Some(0x18), 0),
+            &no_service,
+            &mut || (),
+            &mut |_, _| {},
+        );
+        let flow = t.get_mut(slot).expect("live");
+        assert_eq!(
+            flow.server,
+            ep(2, 39976),
+            "the lower port was guessed to be the server"
+        );
+        flow.packets = [1, 0];
+        flow.flip();
+        assert_eq!((flow.client, flow.server), (ep(2, 39976), ep(1, 64000)));
+        assert_eq!(flow.packets, [0, 1]);
+        assert_eq!(flow.direction_from(ep(2, 39976)), Direction::ToServer);
     }
 
     #[test]
