@@ -1,7 +1,7 @@
 //! The byte stream under a capture: gzip detection, one large buffer, offsets and resync.
 //!
-//! The buffer starts at 64 KiB and doubles, up to 4 MiB, each time the stream outgrows it, so
-//! a small file costs little and a large one is read in 4 MiB gulps. Records are handed out
+//! The buffer starts at 64 KiB and doubles, up to 4 MiB, each time reads fill it, so a small
+//! file costs little and a large one is read in 4 MiB gulps. Records are handed out
 //! as slices into it; it is refilled with large reads and compacted (the unread tail moved
 //! to the front) only when a record does not fit in the space left, so at most one record's
 //! bytes are copied per refill. A read error is kept until the framing runs out of bytes, so

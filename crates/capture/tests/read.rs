@@ -590,11 +590,11 @@ fn refuses_unsupported_versions() {
     );
     let mut modified = Pcap::new(false, false, 65535, 1).bytes;
     modified[..4].copy_from_slice(&0xa1b2_cd34u32.to_le_bytes()); // modified pcap magic
-    assert!(
-        open_error(modified)
-            .to_string()
-            .contains("unsupported pcap magic")
-    );
+    let text = open_error(modified.clone()).to_string();
+    assert!(text.contains("unsupported pcap magic"), "{text}");
+    modified[..4].copy_from_slice(&0xa1b2_cd34u32.to_be_bytes()); // the same, big-endian
+    let text = open_error(modified).to_string();
+    assert!(text.contains("unsupported pcap magic"), "{text}");
     let mut ng = Ng::new().shb(false).bytes;
     ng[12] = 2; // major version 2
     assert!(
