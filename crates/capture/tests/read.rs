@@ -678,3 +678,10 @@ fn expands_directories_recursively_in_path_order_skipping_hidden_files() {
             .starts_with(&missing.display().to_string())
     );
 }
+
+#[test]
+fn capture_files_and_errors_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<CaptureFile>();
+    assert_send::<CaptureError>();
+}
