@@ -1,7 +1,7 @@
 //! The byte stream under a capture: gzip detection, one large buffer, offsets and resync.
 //!
-//! The buffer starts at 64 KiB and doubles, up to 4 MiB, each time the stream outgrows it, so
-//! a small file costs little and a large one is read in 4 MiB gulps. Records are handed out
+//! The buffer starts at 64 KiB and doubles, up to 4 MiB, each time reads fill it, so a small
+//! file costs little and a large one is read in 4 MiB gulps. Records are handed out
 //! as slices into it; it is refilled with large reads and compacted (the unread tail moved
 //! to the front) only when a record does not fit in the space left, so at most one record's
 //! bytes are copied per refill. A read error is kept until the framing runs out of bytes, so
@@ -200,10 +200,15 @@ impl Input {
 
     #[cold]
     fn fill(&mut self, n: usize) -> usize {
+        if self.eof {
+            return self.end - self.start;
+        }
         if self.start.saturating_add(n) > self.buf.len() || self.start == self.end {
+            // Reads filled the whole buffer: the stream outgrew it, so double it for larger
+            // reads.
+            let outgrown = self.end == self.buf.len();
             self.compact();
-            // The stream has outgrown the buffer: double it for larger reads.
-            if self.base > 0 {
+            if outgrown {
                 self.grow(0);
             }
         }
@@ -378,6 +383,22 @@ mod tests {
             err.to_string(),
             "t: truncated record at offset 1: expected 16 bytes, found 2"
         );
+    }
+
+    #[test]
+    fn grows_the_buffer_only_for_a_stream_that_fills_it() {
+        let mut small = input(&[7; 100]);
+        for _ in 0..10 {
+            small.ensure(200);
+            small.consume(100);
+        }
+        assert_eq!(small.buf.len(), INITIAL_BUFFER_SIZE);
+        let mut large = input(&vec![7; 3 * INITIAL_BUFFER_SIZE]);
+        while large.ensure(1000) > 0 {
+            large.consume(1000);
+        }
+        assert!(large.buf.len() > INITIAL_BUFFER_SIZE);
+        assert_eq!(large.stream_position(), 3 * INITIAL_BUFFER_SIZE as u64);
     }
 
     #[test]

@@ -55,11 +55,14 @@ impl PcapReader {
                 Ok(_) => Err(truncated_header(input, available)),
             };
         }
-        let header = match pcap_parser::parse_pcap_header(input.window()) {
-            Ok((_, header)) => header,
-            Err(_) => return Err(not_pcap(input)),
-        };
-        if header.is_modified_format() {
+        // The modified (Kuznetzov) format's magic a1b2cd34, in either byte order: its records
+        // carry eight more header bytes.
+        let magic = input
+            .window()
+            .first_chunk::<4>()
+            .copied()
+            .unwrap_or_default();
+        if magic == [0x34, 0xcd, 0xb2, 0xa1] || magic == [0xa1, 0xb2, 0xcd, 0x34] {
             return Err(unsupported(
                 input,
                 "pcap magic",
@@ -67,6 +70,10 @@ impl PcapReader {
                 "a1b2cd34 (modified pcap)",
             ));
         }
+        let header = match pcap_parser::parse_pcap_header(input.window()) {
+            Ok((_, header)) => header,
+            Err(_) => return Err(not_pcap(input)),
+        };
         if header.version_major != 2 {
             let found = format!("{}.{}", header.version_major, header.version_minor);
             return Err(unsupported(input, "pcap version", "2.x", &found));

@@ -590,11 +590,11 @@ fn refuses_unsupported_versions() {
     );
     let mut modified = Pcap::new(false, false, 65535, 1).bytes;
     modified[..4].copy_from_slice(&0xa1b2_cd34u32.to_le_bytes()); // modified pcap magic
-    assert!(
-        open_error(modified)
-            .to_string()
-            .contains("unsupported pcap magic")
-    );
+    let text = open_error(modified.clone()).to_string();
+    assert!(text.contains("unsupported pcap magic"), "{text}");
+    modified[..4].copy_from_slice(&0xa1b2_cd34u32.to_be_bytes()); // the same, big-endian
+    let text = open_error(modified).to_string();
+    assert!(text.contains("unsupported pcap magic"), "{text}");
     let mut ng = Ng::new().shb(false).bytes;
     ng[12] = 2; // major version 2
     assert!(
@@ -677,4 +677,11 @@ fn expands_directories_recursively_in_path_order_skipping_hidden_files() {
             .to_string()
             .starts_with(&missing.display().to_string())
     );
+}
+
+#[test]
+fn capture_files_and_errors_can_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<CaptureFile>();
+    assert_send::<CaptureError>();
 }
