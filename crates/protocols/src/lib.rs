@@ -15,6 +15,7 @@ pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
 pub mod nbns;
+pub mod ntp;
 mod text_list;
 
 /// The flow protocols, in probing order.
@@ -24,6 +25,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     nbns::REGISTRATION,
     dhcp::REGISTRATION,
     dhcpv6::REGISTRATION,
+    ntp::REGISTRATION,
 ];
 
 /// Every built-in flow protocol, in probing order.
