@@ -19,6 +19,7 @@ pub mod dns;
 pub mod http;
 mod lldp;
 pub mod nbns;
+pub mod ntp;
 pub mod ssh;
 mod sysdescr;
 mod text_list;
@@ -31,6 +32,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     nbns::REGISTRATION,
     dhcp::REGISTRATION,
     dhcpv6::REGISTRATION,
+    ntp::REGISTRATION,
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,

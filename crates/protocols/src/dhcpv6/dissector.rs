@@ -54,7 +54,10 @@ impl Dhcpv6Dissector {
         self.prefixes.clear();
         let (addresses, prefixes) = (&mut self.addresses, &mut self.prefixes);
         let mut lease = |lease| match lease {
-            Lease::Address(addr) => addresses.push(&addr.to_string()),
+            Lease::Address(addr) => {
+                let _ = write!(addresses.next(), "{addr}");
+                addresses.finish();
+            }
             Lease::Prefix(prefix, len) => {
                 let _ = write!(prefixes.next(), "{prefix}/{len}");
                 prefixes.finish();

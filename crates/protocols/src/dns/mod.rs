@@ -1,6 +1,6 @@
 //! DNS (RFC 1035) over UDP and TCP, and multicast DNS (RFC 6762) with DNS-SD (RFC 6763).
 //!
-//! Owns the DNS wire format for the crate: [`parse`] is also NBNS's parser. The parser is
+//! Owns the DNS wire format for the crate: `parse` is also NBNS's parser. The parser is
 //! written here rather than taken from hickory-proto or domain: those decode to be a
 //! resolver, so they reject a message at its first broken name or count, allocate a name
 //! per label or record, and hide the compression pointers and reserved bits a monitor has to
@@ -19,7 +19,7 @@
 //! - `unanswered` (transaction, at flow end): `id`, `qname`, `qtype` of queries never answered.
 //!
 //! mDNS responses add identity: A/AAAA host names for the address, TXT model and maker
-//! strings, HINFO operating systems and service types ([`hints`]). Unicast DNS gives none.
+//! strings, HINFO operating systems and service types (`hints`). Unicast DNS gives none.
 //!
 //! The seam does not tell a dissector its transport, so the first bytes of a `dns` flow
 //! decide: a length prefix followed by a plausible header means TCP framing, unless the same
@@ -27,8 +27,8 @@
 
 mod dissector;
 mod hints;
-pub mod message;
-pub mod parse;
+pub(crate) mod message;
+pub(crate) mod parse;
 
 use rampart_dissect::{Direction, Limits, Probe, Registration, Transport};
 

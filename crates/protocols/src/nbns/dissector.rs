@@ -1,5 +1,6 @@
 //! Per-flow NBNS state: one record per message, host names from registrations and answers.
 
+use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use rampart_dissect::{
@@ -11,7 +12,7 @@ use super::parse::{
     NAME_LEN, NameReader, TYPE_NB, TYPE_NBSTAT, nb_entries, node_status, suffix_meaning, write_name,
 };
 use crate::dns::message::Header;
-use crate::dns::parse::MessageReader;
+use crate::dns::parse::{MessageReader, ResourceRecord};
 use crate::text_list::TextList;
 
 const PROTOCOL: &str = "nbns";
@@ -217,42 +218,7 @@ fn read_sections(
             summary.rtype.get_or_insert(rr.rtype);
             summary.ttl.get_or_insert(rr.ttl);
             match rr.rtype {
-                TYPE_NB => {
-                    let positive = flags.response() && flags.opcode() == 0 && flags.rcode() == 0;
-                    let mut claim = !flags.response() && claims_name(flags.opcode());
-                    let (entries, leftover) = nb_entries(rr.rdata);
-                    for entry in entries {
-                        summary.group.get_or_insert(entry.group);
-                        s.addresses.push(&entry.address.to_string());
-                        if !names_host(s.owner.suffix(), entry.group) {
-                            continue;
-                        }
-                        if positive {
-                            let ip = Some(IpAddr::V4(entry.address));
-                            hostname(
-                                s.owner.decoded.as_ref(),
-                                Subject::Host { mac: None, ip },
-                                sink,
-                            );
-                        } else if claim {
-                            // A registration names its sender once, whatever its addresses.
-                            claim = false;
-                            hostname(s.owner.decoded.as_ref(), sender, sink);
-                        }
-                    }
-                    if leftover > 0 {
-                        let detail = format_args!(
-                            "NB rdata has {leftover} bytes past its last 6-byte entry"
-                        );
-                        report(
-                            sink,
-                            PROTOCOL,
-                            "bad_rdata_length",
-                            Some(rr.rdata_offset),
-                            &detail,
-                        );
-                    }
-                }
+                TYPE_NB => nb_record(header, &rr, sender, s, &mut summary, sink),
                 TYPE_NBSTAT if flags.response() => match node_status(rr.rdata) {
                     Ok(status) => {
                         summary.mac = status.unit_id;
@@ -287,6 +253,51 @@ fn read_sections(
         );
     }
     summary
+}
+
+/// Read the address entries of an NB record; name the host a registration or a positive
+/// answer is about.
+fn nb_record(
+    header: &Header,
+    rr: &ResourceRecord<'_>,
+    sender: Subject,
+    s: &mut Scratch,
+    summary: &mut Summary,
+    sink: &mut dyn EventSink,
+) {
+    let flags = header.flags;
+    let positive = flags.response() && flags.opcode() == 0 && flags.rcode() == 0;
+    let mut claim = !flags.response() && claims_name(flags.opcode());
+    let (entries, leftover) = nb_entries(rr.rdata);
+    for entry in entries {
+        summary.group.get_or_insert(entry.group);
+        let _ = write!(s.addresses.next(), "{}", entry.address);
+        s.addresses.finish();
+        if !names_host(s.owner.suffix(), entry.group) {
+            continue;
+        }
+        if positive {
+            let subject = Subject::Host {
+                mac: None,
+                ip: Some(IpAddr::V4(entry.address)),
+            };
+            hostname(s.owner.decoded.as_ref(), subject, sink);
+        } else if claim {
+            // A registration names its sender once, whatever its addresses.
+            claim = false;
+            hostname(s.owner.decoded.as_ref(), sender, sink);
+        }
+    }
+    if leftover > 0 {
+        let detail = format_args!("NB rdata has {leftover} bytes past its last 6-byte entry");
+        report(
+            sink,
+            PROTOCOL,
+            "bad_rdata_length",
+            Some(rr.rdata_offset),
+            &detail,
+        );
+    }
 }
 
 /// Report the name part of a decoded NetBIOS name as `subject`'s host name.

@@ -1,7 +1,7 @@
 //! NetBIOS Name Service (RFC 1001, RFC 1002 §4.2) on UDP 137.
 //!
 //! NBNS is DNS's wire format with NetBIOS names in it, so this module reuses
-//! [`crate::dns::parse`] for the header, sections and compression and adds only what NBNS
+//! `dns::parse` for the header, sections and compression and adds only what NBNS
 //! defines: first-level encoded names (32 characters for a 15-character name and a suffix
 //! byte telling the service, `<00>` workstation, `<20>` file server, `<1c>` domain
 //! controllers), NB address entries and node status answers.
