@@ -437,10 +437,12 @@ impl HttpDissector {
     }
 
     fn end_of_message(&mut self, dir: Direction, sink: &mut dyn EventSink) {
-        if dir == Direction::ToClient {
-            if let Some(tx) = self.answering.take() {
-                emit_transaction(&tx, sink);
-            }
+        let answered = match dir {
+            Direction::ToClient => self.answering.take(),
+            Direction::ToServer => None,
+        };
+        if let Some(tx) = answered {
+            emit_transaction(&tx, sink);
         }
     }
 
