@@ -286,6 +286,9 @@ impl HttpDissector {
             self.done = true;
             return Step::Used(data.len());
         }
+        if H2_PREFACE.starts_with(data) {
+            return Step::NeedMore;
+        }
         match parse::parse_request(data) {
             Ok(Some(head)) => {
                 let used = head.len;
@@ -437,10 +440,12 @@ impl HttpDissector {
     }
 
     fn end_of_message(&mut self, dir: Direction, sink: &mut dyn EventSink) {
-        if dir == Direction::ToClient {
-            if let Some(tx) = self.answering.take() {
-                emit_transaction(&tx, sink);
-            }
+        let answered = match dir {
+            Direction::ToClient => self.answering.take(),
+            Direction::ToServer => None,
+        };
+        if let Some(tx) = answered {
+            emit_transaction(&tx, sink);
         }
     }
 
@@ -828,6 +833,25 @@ GET /4 HTTP/1.1\r\n\r\nGET /5 HTTP/1.1\r\n\r\n";
         );
         assert_eq!(answer, Feed::Done);
         assert_eq!(sink.matching("record http transaction").len(), 1);
+    }
+
+    #[test]
+    fn stops_at_the_http2_preface_even_when_split() {
+        let mut sink = CollectingSink::default();
+        let mut d = dissector();
+        assert_eq!(
+            d.feed(Direction::ToServer, b"PRI * HTTP/2", &mut sink),
+            Feed::Consumed(0)
+        );
+        assert_eq!(
+            d.feed(
+                Direction::ToServer,
+                b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+                &mut sink
+            ),
+            Feed::Done
+        );
+        assert!(sink.lines.is_empty(), "{:?}", sink.lines);
     }
 
     #[test]

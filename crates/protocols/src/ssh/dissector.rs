@@ -325,6 +325,68 @@ mod tests {
     }
 
     #[test]
+    fn hassh_matches_the_suricata_reference_for_openssh_7_4() {
+        // The algorithm lists of `it/ssh-hassh-suricata.pcap` (OpenSSH_for_Windows_7.7 client,
+        // OpenSSH_7.4 server); suricata-verify tests/ssh-hassh expects these two hashes.
+        let kex = "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256,\
+ecdh-sha2-nistp384,ecdh-sha2-nistp521,diffie-hellman-group-exchange-sha256,\
+diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group-exchange-sha1,\
+diffie-hellman-group14-sha256,diffie-hellman-group14-sha1";
+        let client_kex = format!("{kex},ext-info-c");
+        let server_kex = format!("{kex},diffie-hellman-group1-sha1");
+        let ciphers = "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,\
+aes128-gcm@openssh.com,aes256-gcm@openssh.com";
+        let server_ciphers =
+            format!("{ciphers},aes128-cbc,aes192-cbc,aes256-cbc,blowfish-cbc,cast128-cbc,3des-cbc");
+        let macs = "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,\
+hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,\
+hmac-sha2-256,hmac-sha2-512,hmac-sha1";
+        let client = [
+            client_kex.as_str(),
+            "ssh-ed25519",
+            ciphers,
+            ciphers,
+            macs,
+            macs,
+            "none",
+            "none",
+            "",
+            "",
+        ];
+        let server = [
+            server_kex.as_str(),
+            "ssh-rsa",
+            &server_ciphers,
+            &server_ciphers,
+            macs,
+            macs,
+            "none,zlib@openssh.com",
+            "none,zlib@openssh.com",
+            "",
+            "",
+        ];
+        let mut sink = CollectingSink::default();
+        let mut d = SshDissector::default();
+        let mut to_server = b"SSH-2.0-OpenSSH_for_Windows_7.7\r\n".to_vec();
+        to_server.extend(packet(&kexinit_payload(client)));
+        let mut to_client = b"SSH-2.0-OpenSSH_7.4\r\n".to_vec();
+        to_client.extend(packet(&kexinit_payload(server)));
+        d.feed(Direction::ToServer, &to_server, &mut sink);
+        assert_eq!(
+            d.feed(Direction::ToClient, &to_client, &mut sink),
+            Feed::Done
+        );
+        assert!(
+            sink.matching("record ssh kexinit request")[0]
+                .contains(r#""hassh":"2dd6531c7e89d3c925db9214711be76a""#)
+        );
+        assert!(
+            sink.matching("record ssh kexinit response")[0]
+                .contains(r#""hassh_server":"6832f1ce43d4397c2c0a3e2f8c94334e""#)
+        );
+    }
+
+    #[test]
     fn reassembles_a_kexinit_split_across_deliveries() {
         let mut sink = CollectingSink::default();
         let mut d = SshDissector::default();
