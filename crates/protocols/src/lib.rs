@@ -14,11 +14,13 @@ use rampart_dissect::{FrameRegistration, Registration};
 mod arp;
 mod cdp;
 mod lldp;
+mod snmp;
 mod sysdescr;
 
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
-    &[]
+    static ALL: &[Registration] = &[snmp::REGISTRATION];
+    ALL
 }
 
 /// Every built-in link-layer protocol.
