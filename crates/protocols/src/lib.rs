@@ -20,6 +20,7 @@ pub mod http;
 mod lldp;
 pub mod nbns;
 pub mod ntp;
+mod snmp;
 pub mod ssh;
 mod sysdescr;
 mod text_list;
@@ -33,6 +34,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     dhcp::REGISTRATION,
     dhcpv6::REGISTRATION,
     ntp::REGISTRATION,
+    snmp::REGISTRATION,
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
