@@ -9,12 +9,22 @@ use std::process::{Command, ExitCode};
 
 fn cargo(args: &[&str]) -> bool {
     eprintln!("$ cargo {}", args.join(" "));
-    Command::new(env!("CARGO")).args(args).status().is_ok_and(|s| s.success())
+    Command::new(env!("CARGO"))
+        .args(args)
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 fn test() -> bool {
     cargo(&["fmt", "--all", "--", "--check"])
-        && cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"])
+        && cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
         && cargo(&["test", "--workspace"])
 }
 
@@ -37,5 +47,9 @@ fn main() -> ExitCode {
             false
         }
     };
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }

@@ -155,11 +155,11 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     drop(sink);
-    if let Some(dir) = &args.out {
-        if let Err(e) = write_end_of_run(dir, outputs.database.as_deref(), &report, &inputs) {
-            eprintln!("rampart: {e}");
-            return ExitCode::from(2);
-        }
+    if let Some(dir) = &args.out
+        && let Err(e) = write_end_of_run(dir, outputs.database.as_deref(), &report, &inputs)
+    {
+        eprintln!("rampart: {e}");
+        return ExitCode::from(2);
     }
     if !args.quiet {
         print!("{}", summary::render(&report, &inputs));
@@ -235,7 +235,7 @@ fn read_one(
                 last_time = p.timestamp;
                 engine.packet(p.timestamp, p.link_type.0, p.data, p.wire_len);
                 summary.packets += 1;
-                if summary.packets % PROGRESS_EVERY == 0 {
+                if summary.packets.is_multiple_of(PROGRESS_EVERY) {
                     let packets = engine.stats().packets;
                     let secs = started
                         .elapsed()

@@ -14,7 +14,11 @@ fn paths(prefix: &str, value: &Value, out: &mut BTreeSet<String>) {
     match value {
         Value::Object(map) => {
             for (k, v) in map {
-                let p = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
                 out.insert(p.clone());
                 paths(&p, v, out);
             }
@@ -30,28 +34,42 @@ fn paths(prefix: &str, value: &Value, out: &mut BTreeSet<String>) {
 
 fn shape(dir: &Path) -> String {
     let mut keys = BTreeSet::new();
-    for file in ["flows.jsonl", "events.jsonl", "devices.jsonl", "conversations.jsonl"] {
+    for file in [
+        "flows.jsonl",
+        "events.jsonl",
+        "devices.jsonl",
+        "conversations.jsonl",
+    ] {
         let text = std::fs::read_to_string(dir.join(file)).expect("output file");
         for line in text.lines() {
             let record: Value = serde_json::from_str(line).expect("JSON line");
             let kind = format!(
                 "{}\t{}",
                 record["record"].as_str().unwrap_or("?"),
-                record["dataset"].as_str().or(record["kind"].as_str()).unwrap_or("-")
+                record["dataset"]
+                    .as_str()
+                    .or(record["kind"].as_str())
+                    .unwrap_or("-")
             );
             let mut p = BTreeSet::new();
             paths("", &record, &mut p);
             keys.extend(p.into_iter().map(|k| format!("{kind}\t{k}")));
         }
     }
-    let summary: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("summary"))
-        .expect("summary is JSON");
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).expect("summary"))
+            .expect("summary is JSON");
     let mut p = BTreeSet::new();
     paths("", &summary, &mut p);
     // Protocol and anomaly names under stats are data, not schema.
     keys.extend(
         p.into_iter()
-            .filter(|k| !k.starts_with("stats.protocols.") && !k.starts_with("stats.anomalies.") && !k.starts_with("stats.records.") && !k.starts_with("stats.decode_problems."))
+            .filter(|k| {
+                !k.starts_with("stats.protocols.")
+                    && !k.starts_with("stats.anomalies.")
+                    && !k.starts_with("stats.records.")
+                    && !k.starts_with("stats.decode_problems.")
+            })
             .map(|k| format!("summary\t-\t{k}")),
     );
     keys.into_iter().map(|k| k + "\n").collect()
@@ -71,17 +89,22 @@ fn record_shapes_match_the_pinned_schema_version() {
     assert!(status.success());
     let actual = shape(dir.path());
     let version = rampart_event::SCHEMA_VERSION;
-    let pinned = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../docs/schema/v{version}.keys"));
+    let pinned =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../../docs/schema/v{version}.keys"));
     if std::env::var_os("RAMPART_BLESS").is_some() {
         std::fs::create_dir_all(pinned.parent().expect("docs/schema")).expect("create docs/schema");
         std::fs::write(&pinned, &actual).expect("write pinned schema");
         return;
     }
     let expected = std::fs::read_to_string(&pinned).unwrap_or_else(|_| {
-        panic!("{} is missing: a new schema version needs `cargo xtask bless-schema`", pinned.display())
+        panic!(
+            "{} is missing: a new schema version needs `cargo xtask bless-schema`",
+            pinned.display()
+        )
     });
     if expected != actual {
-        let (e, a): (BTreeSet<&str>, BTreeSet<&str>) = (expected.lines().collect(), actual.lines().collect());
+        let (e, a): (BTreeSet<&str>, BTreeSet<&str>) =
+            (expected.lines().collect(), actual.lines().collect());
         let gone: Vec<_> = e.difference(&a).collect();
         let new: Vec<_> = a.difference(&e).collect();
         panic!(

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 
 use rampart_event::{Event, EventSink, Mac, Timestamp, Value};
-use rampart_inventory::Inventory;
+use rampart_inventory::{Address, Inventory};
 
 use crate::records::{EventRecord, Origin, RecordSink, subject_address};
 use crate::stats::Stats;
@@ -34,10 +34,10 @@ impl Endpoints {
 
     /// Remember a MAC address.
     pub fn mac(&mut self, mac: Option<Mac>) {
-        if let Some(mac) = mac {
-            if self.macs.len() < MAX_ENDPOINTS {
-                self.macs.insert(mac);
-            }
+        if let Some(mac) = mac
+            && self.macs.len() < MAX_ENDPOINTS
+        {
+            self.macs.insert(mac);
         }
     }
 }
@@ -92,8 +92,13 @@ impl Outputs {
                 self.stats.findings += 1;
                 let (ip, mac) = subject_address(origin, f.subject);
                 let detail = finding_detail(f.fields.0);
-                self.inventory
-                    .observe_finding(ip, mac, f.kind, f.protocol, &detail, time);
+                self.inventory.observe_finding(
+                    Address { ip, mac },
+                    f.kind,
+                    f.protocol,
+                    &detail,
+                    time,
+                );
             }
         }
         self.sink.event(&EventRecord {

@@ -112,11 +112,11 @@ impl Stream {
         if self.waiting.is_empty() || !before(next, ack) {
             return;
         }
-        if let Some(&(first, _)) = self.waiting.first() {
-            if !before(ack, first) {
-                self.skip_to(first, out);
-                self.drain_waiting(out);
-            }
+        if let Some(&(first, _)) = self.waiting.first()
+            && !before(ack, first)
+        {
+            self.skip_to(first, out);
+            self.drain_waiting(out);
         }
     }
 
@@ -154,10 +154,10 @@ impl Stream {
         if self.waiting_bytes + payload.len() > cap {
             // The buffer is full: give up on the oldest hole rather than on new data.
             self.flush(out);
-            if let Some(next) = self.next {
-                if before(next, seq) {
-                    self.skip_to(seq, out);
-                }
+            if let Some(next) = self.next
+                && before(next, seq)
+            {
+                self.skip_to(seq, out);
             }
             let skip = self.next.map_or(0, |n| n.wrapping_sub(seq) as usize);
             if skip < payload.len() {

@@ -373,12 +373,10 @@ impl<T> FlowTable<T> {
             let expired = self.slots[slot]
                 .as_ref()
                 .is_some_and(|f| now.nanos_since(f.last) > f.idle_limit(&self.config));
-            if expired {
-                if let Some(flow) = self.remove(slot) {
-                    self.stats.timed_out += 1;
-                    let reason = close_reason_on_timeout(&flow);
-                    ended(flow, reason);
-                }
+            if expired && let Some(flow) = self.remove(slot) {
+                self.stats.timed_out += 1;
+                let reason = close_reason_on_timeout(&flow);
+                ended(flow, reason);
             }
         }
     }

@@ -78,6 +78,15 @@ impl FlowFacts<'_> {
     }
 }
 
+/// Where a device is, as far as an observation says: its IP, its MAC, or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Address {
+    /// The IP address, when known.
+    pub ip: Option<IpAddr>,
+    /// The MAC address, when known.
+    pub mac: Option<Mac>,
+}
+
 /// Counters the inventory reports about itself.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct InventoryStats {
@@ -193,11 +202,11 @@ impl Inventory {
                 station.l2_protocols.insert(protocol.to_string());
             }
         }
-        if !dst.is_group() {
-            if let Some(station) = self.stations.get_mut(&dst) {
-                station.l2_traffic.packets_received += 1;
-                station.l2_traffic.bytes_received += u64::from(wire_len);
-            }
+        if !dst.is_group()
+            && let Some(station) = self.stations.get_mut(&dst)
+        {
+            station.l2_traffic.packets_received += 1;
+            station.l2_traffic.bytes_received += u64::from(wire_len);
         }
     }
 
@@ -218,11 +227,10 @@ impl Inventory {
         }
     }
 
-    /// Record an identity observation about the device at `ip` and/or `mac`.
+    /// Record an identity observation about the device at `at`.
     pub fn observe_identity(
         &mut self,
-        ip: Option<IpAddr>,
-        mac: Option<Mac>,
+        at: Address,
         attribute: Attribute,
         value: &str,
         protocol: &str,
@@ -230,8 +238,8 @@ impl Inventory {
         time: Timestamp,
     ) {
         match (
-            ip.filter(|ip| is_unicast_host(*ip)),
-            mac.filter(|m| !m.is_group()),
+            at.ip.filter(|ip| is_unicast_host(*ip)),
+            at.mac.filter(|m| !m.is_group()),
         ) {
             (Some(ip), _) => {
                 if let Some(host) = self.host(ip, time) {
@@ -250,20 +258,18 @@ impl Inventory {
         }
     }
 
-    /// Record a security finding about the device at `ip` and/or `mac`.
-    #[allow(clippy::too_many_arguments)]
+    /// Record a security finding about the device at `at`.
     pub fn observe_finding(
         &mut self,
-        ip: Option<IpAddr>,
-        mac: Option<Mac>,
+        at: Address,
         kind: FindingKind,
         protocol: &str,
         detail: &str,
         time: Timestamp,
     ) {
         match (
-            ip.filter(|ip| is_unicast_host(*ip)),
-            mac.filter(|m| !m.is_group()),
+            at.ip.filter(|ip| is_unicast_host(*ip)),
+            at.mac.filter(|m| !m.is_group()),
         ) {
             (Some(ip), _) => {
                 if let Some(host) = self.host(ip, time) {

@@ -130,8 +130,10 @@ fn identity_and_vendor_land_on_the_device_with_sources() {
     let mut inv = Inventory::new(siemens);
     inv.observe_flow(&flow("10.0.0.1", A, "10.0.0.2", B, 502, None));
     inv.observe_identity(
-        Some(ip("10.0.0.1")),
-        None,
+        Address {
+            ip: Some(ip("10.0.0.1")),
+            mac: None,
+        },
         Attribute::Hostname,
         "plc-1",
         "dhcp",
@@ -139,8 +141,10 @@ fn identity_and_vendor_land_on_the_device_with_sources() {
         Timestamp(5),
     );
     inv.observe_identity(
-        None,
-        Some(A),
+        Address {
+            ip: None,
+            mac: Some(A),
+        },
         Attribute::Hostname,
         "plc-1",
         "lldp",
@@ -148,8 +152,10 @@ fn identity_and_vendor_land_on_the_device_with_sources() {
         Timestamp(6),
     );
     inv.observe_identity(
-        Some(ip("10.0.0.1")),
-        None,
+        Address {
+            ip: Some(ip("10.0.0.1")),
+            mac: None,
+        },
         Attribute::Os,
         "Linux",
         "ssh",
