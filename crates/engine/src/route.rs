@@ -73,8 +73,7 @@ impl Outputs {
                     self.inventory.observe_binding(ip, mac, time);
                 }
                 self.inventory.observe_identity(
-                    ip,
-                    mac,
+                    Address { ip, mac },
                     i.attribute,
                     i.value,
                     i.protocol,
