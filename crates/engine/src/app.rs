@@ -206,7 +206,7 @@ impl FlowState {
         rest: &[u8],
         sink: &mut dyn EventSink,
     ) {
-        let mut session = Box::new(Session::new(registration));
+        let mut session = Box::new(Session::new(registration, transport));
         match transport {
             Transport::Tcp => {
                 // Replay the other direction first only if it was seen first: its bytes are

@@ -49,6 +49,7 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("stp", &["stp"]),
     ("dns", &["dns"]),
     ("mdns", &["mdns"]),
+    ("llmnr", &["llmnr"]),
     ("nbns", &["nbns"]),
     ("dhcp", &["dhcp"]),
     ("dhcpv6", &["dhcpv6"]),

@@ -30,6 +30,7 @@ pub mod tls;
 static FLOW_PROTOCOLS: &[Registration] = &[
     dns::REGISTRATION,
     dns::MDNS_REGISTRATION,
+    dns::LLMNR_REGISTRATION,
     nbns::REGISTRATION,
     dhcp::REGISTRATION,
     dhcpv6::REGISTRATION,

@@ -36,7 +36,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Udp],
     ports: &[67, 68],
     probe,
-    new: || Box::<DhcpDissector>::default(),
+    new: |_| Box::<DhcpDissector>::default(),
     limits: Limits {
         depth: None,
         ..Limits::IT

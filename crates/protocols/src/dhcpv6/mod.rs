@@ -29,7 +29,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Udp],
     ports: &[546, 547],
     probe,
-    new: || Box::<Dhcpv6Dissector>::default(),
+    new: |_| Box::<Dhcpv6Dissector>::default(),
     limits: Limits {
         depth: None,
         ..Limits::IT

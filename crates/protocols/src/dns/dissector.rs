@@ -3,16 +3,13 @@
 use std::collections::VecDeque;
 
 use rampart_dissect::{
-    Direction, Dissector, Event, EventSink, Feed, Fields, Record, Subject, Value, report,
+    Direction, Dissector, Event, EventSink, Feed, Fields, Record, Subject, Transport, Value, report,
 };
 
 use super::hints;
-use super::message::{
-    Flags, HEADER_LEN, Header, class_name, opcode_assigned, rcode_name, type_name,
-};
+use super::message::{HEADER_LEN, Header, class_name, opcode_assigned, rcode_name, type_name};
 use super::parse::{
-    MessageReader, ROOT, TYPE_OPT, parses_exactly, plausible_stream_start, push_label,
-    write_record, write_type,
+    MessageReader, ROOT, TYPE_OPT, plausible_stream_start, push_label, write_record, write_type,
 };
 use crate::text_list::TextList;
 
@@ -23,6 +20,9 @@ pub(super) enum Flavor {
     Dns,
     /// Multicast DNS (RFC 6762), over UDP only.
     Mdns,
+    /// Link-Local Multicast Name Resolution (RFC 4795): multicast queries, unicast answers
+    /// paired by id, each answer naming the responder itself.
+    Llmnr,
 }
 
 impl Flavor {
@@ -30,6 +30,7 @@ impl Flavor {
         match self {
             Flavor::Dns => "dns",
             Flavor::Mdns => "mdns",
+            Flavor::Llmnr => "llmnr",
         }
     }
 }
@@ -37,8 +38,6 @@ impl Flavor {
 /// How messages are delimited in this flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Framing {
-    /// Not decided yet: too few bytes seen.
-    Unknown,
     /// One message per datagram (UDP).
     Datagram,
     /// Two-byte length prefix before each message (TCP, RFC 1035 §4.2.2).
@@ -86,13 +85,18 @@ pub(super) struct DnsDissector {
 }
 
 impl DnsDissector {
-    /// Start a flow of `flavor`, keeping at most `max_transactions` unanswered queries.
-    pub(super) fn new(flavor: Flavor, max_transactions: usize) -> DnsDissector {
+    /// Start a flow of `flavor` on `transport`, keeping at most `max_transactions`
+    /// unanswered queries.
+    pub(super) fn new(
+        flavor: Flavor,
+        transport: Transport,
+        max_transactions: usize,
+    ) -> DnsDissector {
         DnsDissector {
             flavor,
-            framing: match flavor {
-                Flavor::Dns => Framing::Unknown,
-                Flavor::Mdns => Framing::Datagram,
+            framing: match transport {
+                Transport::Udp => Framing::Datagram,
+                Transport::Tcp => Framing::Stream,
             },
             resync: [false; 2],
             pending: VecDeque::new(),
@@ -250,7 +254,7 @@ fn question_fields<'a>(
     };
     // mDNS reuses the top bit of QCLASS as the unicast-response flag (RFC 6762 §5.4).
     let qclass = match flavor {
-        Flavor::Dns => qclass,
+        Flavor::Dns | Flavor::Llmnr => qclass,
         Flavor::Mdns => qclass & 0x7fff,
     };
     fields.push(("qname", Value::Str(&s.qname)));
@@ -343,7 +347,7 @@ fn read_sections(
             if rr.rtype == TYPE_OPT {
                 continue;
             }
-            if flavor == Flavor::Mdns && header.flags.response() {
+            if flavor != Flavor::Dns && header.flags.response() {
                 hints::report(protocol, &s.owner, &rr, sender, sink);
             }
             let rendered = if in_answers {
@@ -393,48 +397,9 @@ fn finish_name(out: &mut String, whole: bool) {
     }
 }
 
-/// Decide the framing from the first bytes of a flow: a TCP length prefix followed by a
-/// plausible header, unless the bytes read as one complete datagram.
-fn detect(data: &[u8]) -> Framing {
-    if data.len() < 2 + HEADER_LEN {
-        return match data {
-            // A short start of a stream must at least carry a length that can hold a header
-            // and flags a client or server would send; otherwise it is a runt datagram.
-            [hi, lo, _, _, f1, f2, ..] => {
-                let flags = Flags(u16::from_be_bytes([*f1, *f2]));
-                let stream = usize::from(u16::from_be_bytes([*hi, *lo])) >= HEADER_LEN
-                    && opcode_assigned(flags.opcode())
-                    && !flags.z()
-                    && (flags.response() || flags.rcode() == 0);
-                if stream {
-                    Framing::Unknown
-                } else {
-                    Framing::Datagram
-                }
-            }
-            _ => Framing::Unknown,
-        };
-    }
-    if !plausible_stream_start(data) {
-        return Framing::Datagram;
-    }
-    let exact_prefix = data
-        .get(..2)
-        .is_some_and(|p| usize::from(u16::from_be_bytes([p[0], p[1]])) + 2 == data.len());
-    if exact_prefix || !parses_exactly(data) {
-        Framing::Stream
-    } else {
-        Framing::Datagram
-    }
-}
-
 impl Dissector for DnsDissector {
     fn feed(&mut self, dir: Direction, data: &[u8], sink: &mut dyn EventSink) -> Feed {
-        if self.framing == Framing::Unknown {
-            self.framing = detect(data);
-        }
         match self.framing {
-            Framing::Unknown => Feed::Consumed(0),
             Framing::Datagram => {
                 self.message(dir, data, 0, sink);
                 Feed::Consumed(data.len())
@@ -548,7 +513,7 @@ mod tests {
         packets: &[(Direction, &[u8])],
     ) -> CollectingSink {
         let mut sink = CollectingSink::default();
-        let mut session = Session::new(registration);
+        let mut session = Session::new(registration, Transport::Udp);
         for &(dir, data) in packets {
             session.datagram(dir, data, &mut sink);
         }
@@ -587,7 +552,7 @@ mod tests {
         let second = framed(QUERY);
         stream.extend_from_slice(&second[..5]);
         let mut sink = CollectingSink::default();
-        let mut session = Session::new(&REGISTRATION);
+        let mut session = Session::new(&REGISTRATION, Transport::Tcp);
         session.deliver(Direction::ToServer, &stream, &mut sink);
         assert_eq!(sink.matching("record dns query").len(), 1);
         session.deliver(Direction::ToServer, &second[5..], &mut sink);
@@ -602,7 +567,7 @@ mod tests {
     #[test]
     fn resynchronises_tcp_after_gap() {
         let mut sink = CollectingSink::default();
-        let mut session = Session::new(&REGISTRATION);
+        let mut session = Session::new(&REGISTRATION, Transport::Tcp);
         session.deliver(Direction::ToServer, &framed(QUERY), &mut sink);
         session.gap(Direction::ToServer, 100, &mut sink);
         let mut after = vec![0x00, 0x01, 0x02]; // the tail of a message cut by the gap
@@ -644,7 +609,7 @@ mod tests {
 
     #[test]
     fn forgets_oldest_query_past_the_transaction_limit() {
-        let mut dissector = DnsDissector::new(Flavor::Dns, 1);
+        let mut dissector = DnsDissector::new(Flavor::Dns, Transport::Udp, 1);
         let mut sink = CollectingSink::default();
         let mut other = QUERY.to_vec();
         other[1] = 0xee; // id 0xbeee
@@ -693,7 +658,7 @@ mod tests {
     }
 
     #[test]
-    fn probes_framed_messages_as_certain_and_datagrams_as_unsure() {
+    fn probes_framed_messages_and_whole_unicast_datagrams_as_certain() {
         use rampart_dissect::Probe;
         assert_eq!(
             (REGISTRATION.probe)(Direction::ToServer, &framed(QUERY)),
@@ -701,11 +666,20 @@ mod tests {
         );
         assert_eq!(
             (REGISTRATION.probe)(Direction::ToServer, QUERY),
+            Probe::Certain
+        );
+        assert_eq!(
+            (REGISTRATION.probe)(Direction::ToServer, &QUERY[..QUERY.len() - 1]),
             Probe::Unsure
         );
         assert_eq!(
             (MDNS_REGISTRATION.probe)(Direction::ToClient, MDNS_ANNOUNCEMENT),
-            Probe::Unsure
+            Probe::Certain
+        );
+        assert_eq!(
+            (REGISTRATION.probe)(Direction::ToClient, MDNS_ANNOUNCEMENT),
+            Probe::Unsure,
+            "id 0 leaves a whole message to the mDNS probe"
         );
         assert_eq!(
             (REGISTRATION.probe)(Direction::ToServer, b"GET / HTTP/1.1\r\n"),

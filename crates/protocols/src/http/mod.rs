@@ -34,7 +34,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Tcp],
     ports: &[80, 8080, 8000],
     probe,
-    new: || {
+    new: |_| {
         Box::new(dissector::HttpDissector::new(
             REGISTRATION.limits.max_transactions,
         ))

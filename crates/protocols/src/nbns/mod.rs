@@ -31,7 +31,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Udp],
     ports: &[137],
     probe,
-    new: || Box::<NbnsDissector>::default(),
+    new: |_| Box::<NbnsDissector>::default(),
     limits: Limits {
         depth: None,
         ..Limits::IT

@@ -32,7 +32,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Udp],
     ports: &[123],
     probe,
-    new: || Box::<NtpDissector>::default(),
+    new: |_| Box::<NtpDissector>::default(),
     limits: Limits {
         depth: None,
         ..Limits::IT

@@ -30,7 +30,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Tcp],
     ports: &[22],
     probe,
-    new: || Box::new(dissector::SshDissector::default()),
+    new: |_| Box::new(dissector::SshDissector::default()),
     limits: Limits::IT,
 };
 

@@ -43,7 +43,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Tcp],
     ports: &[443, 8443],
     probe,
-    new: || Box::new(dissector::TlsDissector::default()),
+    new: |_| Box::new(dissector::TlsDissector::default()),
     limits: Limits::IT,
 };
 
