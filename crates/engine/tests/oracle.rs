@@ -20,6 +20,20 @@ use serde_json::Value;
 /// (capture, check, reason) for disagreements that are right.
 const EXCEPTIONS: &[(&str, &str, &str)] = &[
     (
+        "attack/dns-badpackets-ndpi.pcap",
+        "protocols",
+        "every DNS response is the first fragment of an IP datagram cut by the capture's snap \
+         length, so no datagram can be reassembled: Rampart counts the flows from their UDP \
+         headers but dissects only whole datagrams; tshark dissects the fragments' bytes",
+    ),
+    (
+        "enip/enip-ip-address-change-attempt.pcap",
+        "protocols",
+        "tcp/443 here carries something that is not TLS (the stream starts 00 00 00 1e): tshark \
+         labels the frames tls by port and decodes no record in them; Rampart reports the port \
+         as carrying an unexpected protocol",
+    ),
+    (
         "attack/ip-teardrop-peafowl.pcap",
         "conversations",
         "Rampart counts both fragment frames of the overlapping datagram in its flow (2 frames, \

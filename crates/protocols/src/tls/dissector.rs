@@ -81,6 +81,15 @@ impl Dissector for TlsDissector {
                 break;
             };
             if !header.has_tls_version() {
+                if let Some(start) = (!side.synced)
+                    .then(|| parse::find_record_chain(rest, super::MIDSTREAM_WINDOW))
+                    .flatten()
+                {
+                    // Picked up inside a record: start at the next record boundary.
+                    side.synced = true;
+                    at += start;
+                    continue;
+                }
                 if !side.synced {
                     report(
                         sink,

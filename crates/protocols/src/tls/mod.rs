@@ -47,21 +47,43 @@ pub static REGISTRATION: Registration = Registration {
     limits: Limits::IT,
 };
 
-/// Recognise a handshake record (`16 03 0x`) carrying a ClientHello or ServerHello; other
-/// TLS record headers (mid-stream pickup) are only plausible.
+/// Bytes searched for a record boundary in a stream picked up mid-record.
+const MIDSTREAM_WINDOW: usize = 2048;
+
+/// Recognise a handshake record (`16 03 0x`) carrying a ClientHello or ServerHello, or, in a
+/// connection picked up mid-stream, two consecutive well-formed records from the first byte;
+/// a chain that starts later (the capture began inside a record) or a single record header is
+/// only plausible.
 fn probe(_dir: Direction, data: &[u8]) -> Probe {
     match data {
         [0x16, 0x03, minor, _, _, 1 | 2, ..] if *minor <= 4 => Probe::Certain,
         [0x16, 0x03, minor, _, _, _, ..] if *minor <= 4 => Probe::NotForUs,
         [0x16] | [0x16, 0x03] => Probe::Unsure,
-        [0x14..=0x17, 0x03, minor, ..] if *minor <= 4 => Probe::Unsure,
-        _ => Probe::NotForUs,
+        _ => match parse::find_record_chain(data, MIDSTREAM_WINDOW) {
+            Some(0) => Probe::Certain,
+            Some(_) => Probe::Unsure,
+            None => match data {
+                [0x14..=0x17, 0x03, minor, ..] if *minor <= 4 => Probe::Unsure,
+                _ => Probe::NotForUs,
+            },
+        },
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn probe_recognises_a_connection_picked_up_mid_stream() {
+        // Two application-data records (RFC 8446 §5.1: type 23, version 3.3, length 2).
+        let chain = [0x17, 3, 3, 0, 2, 0xaa, 0xbb, 0x17, 3, 3, 0, 1, 0xcc];
+        assert_eq!(probe(Direction::ToClient, &chain), Probe::Certain);
+        let mut inside = vec![0x42, 0x99, 0x10];
+        inside.extend_from_slice(&chain);
+        assert_eq!(probe(Direction::ToClient, &inside), Probe::Unsure);
+        assert_eq!(probe(Direction::ToClient, &chain[..7]), Probe::Unsure);
+    }
 
     #[test]
     fn probe_is_certain_on_a_hello_record() {

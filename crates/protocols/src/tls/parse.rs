@@ -71,6 +71,20 @@ impl RecordHeader {
     }
 }
 
+/// Find the first offset within `window` bytes of `data` where two plausible records follow
+/// each other: a record boundary found in a stream picked up mid-record. One header alone
+/// is too weak a signature in arbitrary bytes; a chain of two is not.
+pub fn find_record_chain(data: &[u8], window: usize) -> Option<usize> {
+    let plausible = |at: usize| {
+        data.get(at..)
+            .and_then(record_header)
+            .filter(RecordHeader::is_plausible)
+    };
+    (0..window.min(data.len())).find(|&at| {
+        plausible(at).is_some_and(|h| plausible(at + HEADER_LEN + usize::from(h.length)).is_some())
+    })
+}
+
 /// Find the first offset in `data` where a plausible record header starts.
 pub fn find_record(data: &[u8]) -> Option<usize> {
     (0..data.len().saturating_sub(HEADER_LEN - 1)).find(|&at| {
