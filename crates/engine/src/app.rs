@@ -40,6 +40,9 @@ pub struct FlowState {
     oriented: bool,
     /// IP TTL of the first packet each side sent.
     pub ttl: [u8; 2],
+    /// Destination MAC last seen per direction (broadcast and multicast included), so that
+    /// only a change is noted as an endpoint.
+    pub dst_mac: [Option<rampart_event::Mac>; 2],
 }
 
 fn index(dir: Direction) -> usize {

@@ -138,8 +138,6 @@ impl Engine {
         }
         match d.network {
             Network::Ip(ip) => {
-                self.out.endpoints.ip(ip.src);
-                self.out.endpoints.ip(ip.dst);
                 let segment = Segment {
                     time,
                     ip,
@@ -294,6 +292,10 @@ impl Engine {
                     true
                 }
             };
+        if !accounted {
+            self.out.endpoints.ip(ip.src);
+            self.out.endpoints.ip(ip.dst);
+        }
         let mut buffer = std::mem::take(&mut self.scratch);
         buffer.clear();
         let complete = match self.defrag.add(
@@ -364,7 +366,12 @@ impl Engine {
                 if v6 { Layer::Icmpv6 } else { Layer::Icmp },
             ),
             Transport::Other(_) => (0, 0, None, &[][..], Layer::OtherIp),
-            Transport::None => return,
+            Transport::None => {
+                // No flow will name these addresses (an undecodable transport header).
+                self.out.endpoints.ip(s.ip.src);
+                self.out.endpoints.ip(s.ip.dst);
+                return;
+            }
         };
         self.out.stats.layer(layer);
         let key = PacketKey {
@@ -411,6 +418,7 @@ impl Engine {
         {
             flow.flip();
             flow.data.ttl.swap(0, 1);
+            flow.data.dst_mac.swap(0, 1);
             dir = dir.reverse();
         }
         let i = side(dir);
@@ -431,7 +439,10 @@ impl Engine {
                 flow.client_mac = s.dst_mac.filter(|m| !m.is_group()).or(flow.client_mac);
             }
         }
-        out.endpoints.mac(s.dst_mac);
+        if s.dst_mac != flow.data.dst_mac[i] {
+            out.endpoints.mac(s.dst_mac);
+            flow.data.dst_mac[i] = s.dst_mac;
+        }
         if !s.deliver {
             return;
         }
@@ -589,6 +600,8 @@ fn end_flow(
     let app = flow.data.app_name();
     let packets = flow.packets[0] + flow.packets[1];
     out.stats.protocol(app.unwrap_or(transport), 1, packets);
+    out.endpoints.ip(flow.client.ip);
+    out.endpoints.ip(flow.server.ip);
     out.endpoints.mac(flow.client_mac);
     out.endpoints.mac(flow.server_mac);
     out.inventory.observe_flow(&FlowFacts {
