@@ -401,7 +401,7 @@ impl Engine {
             &mut FlowState::default,
             &mut |flow, reason| end_flow(out, registry, flow, reason),
         );
-        let Some(flow) = flows.get_mut(slot) else {
+        let Some(flow) = flows.touch(slot, s.time) else {
             return;
         };
         let mut dir = flow.direction_from(key.src);
@@ -425,7 +425,6 @@ impl Engine {
         flow.packets[i] += s.frames;
         flow.bytes[i] += s.wire_bytes;
         flow.payload_bytes[i] += payload.len() as u64;
-        flow.last = flow.last.max(s.time);
         if flow.data.ttl[i] == 0 {
             flow.data.ttl[i] = s.ip.ttl;
         }

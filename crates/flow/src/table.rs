@@ -67,6 +67,23 @@ pub struct FlowConfig {
     pub reassembly_buffer: usize,
 }
 
+impl FlowConfig {
+    /// Return the shortest idle timeout, in nanoseconds: a flow quiet for less cannot expire.
+    fn shortest_idle_nanos(&self) -> u64 {
+        [
+            self.tcp_idle_secs,
+            self.tcp_closed_secs,
+            self.tcp_embryonic_secs,
+            self.udp_idle_secs,
+            self.other_idle_secs,
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(0)
+            * 1_000_000_000
+    }
+}
+
 impl Default for FlowConfig {
     fn default() -> FlowConfig {
         FlowConfig {
@@ -172,8 +189,6 @@ pub struct Flow<T> {
     pub start: Timestamp,
     /// Last packet.
     pub last: Timestamp,
-    /// When the flow was last reported by the active timeout.
-    pub reported: Timestamp,
     /// Packets per direction (to server, to client).
     pub packets: [u64; 2],
     /// Frame bytes on the wire per direction.
@@ -268,6 +283,11 @@ pub struct FlowTable<T> {
     config: FlowConfig,
     index: HashMap<FlowKey, u32, ahash::RandomState>,
     slots: Vec<Option<Flow<T>>>,
+    /// Last packet time per slot ([`FREE`] when free), beside the slots so that the sweep reads a
+    /// dense array instead of touching every flow.
+    lasts: Vec<u64>,
+    /// When each slot's flow was last reported (created, or the active timeout), likewise.
+    reports: Vec<u64>,
     free: Vec<u32>,
     next_id: u64,
     cursor: usize,
@@ -276,6 +296,8 @@ pub struct FlowTable<T> {
 
 /// Slots examined for timeouts per packet.
 const SWEEP_PER_PACKET: usize = 2;
+/// The last-packet time of a free slot.
+const FREE: u64 = u64::MAX;
 /// Flows sampled to pick an eviction victim.
 const EVICTION_SAMPLE: usize = 16;
 
@@ -286,6 +308,8 @@ impl<T> FlowTable<T> {
             config,
             index: HashMap::with_hasher(ahash::RandomState::new()),
             slots: Vec::new(),
+            lasts: Vec::new(),
+            reports: Vec::new(),
             free: Vec::new(),
             next_id: 0,
             cursor: 0,
@@ -339,13 +363,18 @@ impl<T> FlowTable<T> {
             self.evict(packet.time, ended);
         }
         let flow = self.new_flow(packet, is_service_port, new_data());
+        let last = flow.last.0;
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(flow);
+                self.lasts[slot as usize] = last;
+                self.reports[slot as usize] = last;
                 slot
             }
             None => {
                 self.slots.push(Some(flow));
+                self.lasts.push(last);
+                self.reports.push(last);
                 (self.slots.len() - 1) as u32
             }
         };
@@ -360,6 +389,16 @@ impl<T> FlowTable<T> {
         self.slots.get_mut(slot).and_then(Option::as_mut)
     }
 
+    /// Record a packet of the flow in `slot` at `time`, and return the flow.
+    pub fn touch(&mut self, slot: usize, time: Timestamp) -> Option<&mut Flow<T>> {
+        let flow = self.slots.get_mut(slot).and_then(Option::as_mut)?;
+        flow.last = flow.last.max(time);
+        if let Some(last) = self.lasts.get_mut(slot) {
+            *last = flow.last.0;
+        }
+        Some(flow)
+    }
+
     /// Examine up to `budget` slots and end the flows whose timeout has passed.
     pub fn sweep(
         &mut self,
@@ -367,9 +406,14 @@ impl<T> FlowTable<T> {
         budget: usize,
         ended: &mut dyn FnMut(Flow<T>, CloseReason),
     ) {
+        let shortest = self.config.shortest_idle_nanos();
         for _ in 0..budget.min(self.slots.len()) {
             self.cursor = (self.cursor + 1) % self.slots.len();
             let slot = self.cursor;
+            let last = self.lasts[slot];
+            if last == FREE || now.0.saturating_sub(last) <= shortest {
+                continue;
+            }
             let expired = self.slots[slot]
                 .as_ref()
                 .is_some_and(|f| now.nanos_since(f.last) > f.idle_limit(&self.config));
@@ -385,17 +429,19 @@ impl<T> FlowTable<T> {
     /// them reported at `now`. Checks the slot just swept, so it is O(1) per call.
     pub fn due_for_report(&mut self, now: Timestamp) -> Option<&mut Flow<T>> {
         let active = self.config.active_secs * 1_000_000_000;
-        let flow = self.slots.get_mut(self.cursor)?.as_mut()?;
-        if now.nanos_since(flow.reported) > active {
-            flow.reported = now;
-            return Some(flow);
+        let reported = *self.reports.get(self.cursor)?;
+        if reported == FREE || now.0.saturating_sub(reported) <= active {
+            return None;
         }
-        None
+        self.reports[self.cursor] = now.0;
+        self.slots.get_mut(self.cursor)?.as_mut()
     }
 
     /// End every flow (end of capture), in creation order.
     pub fn drain(&mut self, ended: &mut dyn FnMut(Flow<T>, CloseReason)) {
         let mut flows: Vec<Flow<T>> = self.slots.drain(..).flatten().collect();
+        self.lasts.clear();
+        self.reports.clear();
         self.index.clear();
         self.free.clear();
         self.cursor = 0;
@@ -424,6 +470,8 @@ impl<T> FlowTable<T> {
 
     fn remove(&mut self, slot: usize) -> Option<Flow<T>> {
         let flow = self.slots.get_mut(slot)?.take()?;
+        self.lasts[slot] = FREE;
+        self.reports[slot] = FREE;
         let key = FlowKey::new(flow.client, flow.server, flow.protocol, flow.vlan);
         self.index.remove(&key);
         self.free.push(slot as u32);
@@ -438,7 +486,8 @@ impl<T> FlowTable<T> {
         let n = self.slots.len();
         let victim = (0..n)
             .map(|i| (self.cursor + i) % n)
-            .filter_map(|slot| self.slots[slot].as_ref().map(|f| (slot, f.last)))
+            .filter(|&slot| self.lasts[slot] != FREE)
+            .map(|slot| (slot, self.lasts[slot]))
             .take(EVICTION_SAMPLE)
             .min_by_key(|&(_, last)| last)
             .map(|(slot, _)| slot);
@@ -476,7 +525,6 @@ impl<T> FlowTable<T> {
             vlan: p.vlan,
             start: p.time,
             last: p.time,
-            reported: p.time,
             packets: [0; 2],
             bytes: [0; 2],
             payload_bytes: [0; 2],
@@ -657,6 +705,22 @@ mod tests {
             t.slots.len() <= 100,
             "the slab does not grow past the bound"
         );
+    }
+
+    #[test]
+    fn reports_a_long_lived_flow_once_per_active_timeout() {
+        let config = FlowConfig {
+            active_secs: 60,
+            ..FlowConfig::default()
+        };
+        let mut t: FlowTable<()> = FlowTable::new(config);
+        let p = packet(ep(1, 40000), ep(2, 502), Some(0x02), 0);
+        let (slot, _) = t.find_or_create(&p, &no_service, &mut || (), &mut |_, _| {});
+        t.cursor = slot;
+        assert!(t.due_for_report(Timestamp::from_parts(30, 0)).is_none());
+        assert!(t.due_for_report(Timestamp::from_parts(61, 0)).is_some());
+        assert!(t.due_for_report(Timestamp::from_parts(90, 0)).is_none(), "reported at 61 s");
+        assert!(t.due_for_report(Timestamp::from_parts(122, 0)).is_some());
     }
 
     #[test]

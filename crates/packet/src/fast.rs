@@ -211,7 +211,10 @@ mod tests {
             .expect("write");
         frames.push(f);
         for frame in &frames {
-            assert!(ethernet(frame).is_some(), "a simple frame takes the fast path");
+            assert!(
+                ethernet(frame).is_some(),
+                "a simple frame takes the fast path"
+            );
         }
         let mut checked = 0;
         for frame in &frames {
