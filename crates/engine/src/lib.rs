@@ -401,7 +401,7 @@ impl Engine {
             &mut FlowState::default,
             &mut |flow, reason| end_flow(out, registry, flow, reason),
         );
-        let Some(flow) = flows.touch(slot, s.time) else {
+        let Some(flow) = flows.get_mut(slot) else {
             return;
         };
         let mut dir = flow.direction_from(key.src);
@@ -442,6 +442,13 @@ impl Engine {
             out.endpoints.mac(s.dst_mac);
             flow.data.dst_mac[i] = s.dst_mac;
         }
+        if let (Some(t), true) = (tcp, s.deliver) {
+            track_tcp(&mut flow.tcp, i, t.flags, !payload.is_empty());
+        }
+        // Touch after the TCP state is updated: a FIN or RST shortens the idle timeout.
+        let Some(flow) = flows.touch(slot, s.time) else {
+            return;
+        };
         if !s.deliver {
             return;
         }
@@ -459,7 +466,6 @@ impl Engine {
         };
         match tcp {
             Some(t) => {
-                track_tcp(&mut flow.tcp, i, t.flags, !payload.is_empty());
                 if !flow.data.wants_payload() {
                     return;
                 }
