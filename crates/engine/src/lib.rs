@@ -17,7 +17,7 @@ mod stats;
 use rampart_dissect::{Frame, Transport as Carrier};
 use rampart_event::{Direction, Mac, Timestamp};
 use rampart_flow::{CloseReason, Delivery, Endpoint, Flow, FlowConfig, FlowTable, PacketKey, side};
-use rampart_inventory::{Conversation, Device, FlowFacts, InternetSummary, Inventory};
+use rampart_inventory::{Conversation, Device, FlowFacts, InternetSummary, Inventory, Service};
 use rampart_packet::{
     DecodeProblem, DefragLimits, DefragOutcome, Defragmenter, IpHeader, Network, Transport, decode,
     decode_transport, tcp_flags,
@@ -614,9 +614,11 @@ fn end_flow(
         server: flow.server.ip,
         client_mac: flow.client_mac,
         server_mac: flow.server_mac,
-        server_port: flow.server.port,
-        transport,
-        app,
+        service: Service {
+            app,
+            transport,
+            port: flow.server.port,
+        },
         packets: flow.packets,
         bytes: flow.bytes,
         ttl: flow.data.ttl,

@@ -70,7 +70,7 @@ pub struct FlowConfig {
 impl Default for FlowConfig {
     fn default() -> FlowConfig {
         FlowConfig {
-            max_flows: 262_144,
+            max_flows: 131_072,
             tcp_idle_secs: 3600,
             tcp_closed_secs: 10,
             tcp_embryonic_secs: 30,
@@ -283,7 +283,7 @@ const SWEEP_PER_PACKET: usize = 2;
 /// The last-packet time of a free slot.
 const FREE: u64 = u64::MAX;
 /// Flows sampled to pick an eviction victim.
-const EVICTION_SAMPLE: usize = 16;
+const EVICTION_SAMPLE: usize = 8;
 
 impl<T> FlowTable<T> {
     /// Create an empty table.
@@ -460,7 +460,7 @@ impl<T> FlowTable<T> {
     }
 
     fn evict(&mut self, now: Timestamp, ended: &mut dyn FnMut(Flow<T>, CloseReason)) {
-        self.sweep(now, EVICTION_SAMPLE * 4, ended);
+        self.sweep(now, EVICTION_SAMPLE, ended);
         if self.index.len() < self.config.max_flows.max(1) {
             return;
         }
