@@ -16,10 +16,11 @@ mod cdp;
 mod lldp;
 mod snmp;
 mod sysdescr;
+mod telnet;
 
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
-    static ALL: &[Registration] = &[snmp::REGISTRATION];
+    static ALL: &[Registration] = &[snmp::REGISTRATION, telnet::REGISTRATION];
     ALL
 }
 
