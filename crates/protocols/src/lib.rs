@@ -13,6 +13,7 @@ use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
 mod cdp;
+mod ftp;
 mod lldp;
 mod snmp;
 mod sysdescr;
@@ -20,7 +21,7 @@ mod telnet;
 
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
-    static ALL: &[Registration] = &[snmp::REGISTRATION, telnet::REGISTRATION];
+    static ALL: &[Registration] = &[snmp::REGISTRATION, telnet::REGISTRATION, ftp::REGISTRATION];
     ALL
 }
 
