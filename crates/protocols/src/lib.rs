@@ -5,7 +5,8 @@
 //! them: adding a protocol is a folder plus one line here. Most industrial and discovery
 //! protocols have no well-kept Rust parser that is lenient, bounded and anomaly-reporting as a
 //! security monitor needs, so they are written here; where a well-kept crate fits (TLS, X.509,
-//! HTTP headers, SNMP BER) the module wraps it and says so.
+//! HTTP headers) the module wraps it and says so, and where one was tried and rejected (SNMP's
+//! `snmp-parser`) the module says why.
 
 #![forbid(unsafe_code)]
 
