@@ -117,8 +117,9 @@ pub struct Registration {
     /// Look at the first bytes seen in a direction and say whether they are this protocol.
     /// Pure, cheap, and total on any input.
     pub probe: fn(Direction, &[u8]) -> Probe,
-    /// Create the per-flow state.
-    pub new: fn() -> Box<dyn Dissector>,
+    /// Create the per-flow state for a flow on `Transport` (protocols that run on both, such
+    /// as DNS, frame their messages differently on each).
+    pub new: fn(Transport) -> Box<dyn Dissector>,
     /// Limits the engine enforces.
     pub limits: Limits,
 }

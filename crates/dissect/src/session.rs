@@ -5,7 +5,7 @@
 
 use rampart_event::{Direction, EventSink};
 
-use crate::{Dissector, Feed, Registration, report};
+use crate::{Dissector, Feed, Registration, Transport, report};
 
 /// One protocol's parsing of one flow: the dissector plus the bytes it has not consumed yet.
 pub struct Session {
@@ -33,11 +33,11 @@ struct Oversized {
 }
 
 impl Session {
-    /// Start parsing a flow with the protocol of `registration`.
-    pub fn new(registration: &'static Registration) -> Session {
+    /// Start parsing a flow on `transport` with the protocol of `registration`.
+    pub fn new(registration: &'static Registration, transport: Transport) -> Session {
         Session {
             registration,
-            dissector: (registration.new)(),
+            dissector: (registration.new)(transport),
             pending: [Vec::new(), Vec::new()],
             delivered: [0, 0],
             lost_sync: 0,
@@ -184,7 +184,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Limits, Probe, Transport};
+    use crate::{Limits, Probe};
     use rampart_event::{CollectingSink, Event, Fields, Record, Value};
 
     /// A toy protocol: messages are one length byte followed by that many bytes; a zero
@@ -223,7 +223,7 @@ mod tests {
         transports: &[Transport::Tcp],
         ports: &[],
         probe: |_, _| Probe::Unsure,
-        new: || Box::new(LengthPrefixed),
+        new: |_| Box::new(LengthPrefixed),
         limits: Limits {
             depth: Some(64),
             max_message: 8,
@@ -234,7 +234,7 @@ mod tests {
     #[test]
     fn reassembles_a_message_split_across_deliveries() {
         let mut sink = CollectingSink::default();
-        let mut s = Session::new(&TOY);
+        let mut s = Session::new(&TOY, Transport::Tcp);
         s.deliver(Direction::ToServer, &[3, 0xaa], &mut sink);
         assert!(sink.lines.is_empty());
         s.deliver(Direction::ToServer, &[0xbb, 0xcc, 1], &mut sink);
@@ -251,8 +251,12 @@ mod tests {
     #[test]
     fn drops_oversized_message_and_signals_gap() {
         let mut sink = CollectingSink::default();
-        let mut s = Session::new(&TOY);
-        s.deliver(Direction::ToClient, &[200, 1, 2, 3, 4, 5, 6, 7, 8, 9], &mut sink);
+        let mut s = Session::new(&TOY, Transport::Tcp);
+        s.deliver(
+            Direction::ToClient,
+            &[200, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+            &mut sink,
+        );
         assert_eq!(sink.anomalies("message_too_large"), 1);
         assert_eq!(sink.anomalies("gap"), 1);
         assert_eq!(s.buffered(), 0);
@@ -261,7 +265,7 @@ mod tests {
     #[test]
     fn counts_lost_sync_and_keeps_going() {
         let mut sink = CollectingSink::default();
-        let mut s = Session::new(&TOY);
+        let mut s = Session::new(&TOY, Transport::Tcp);
         s.deliver(Direction::ToServer, &[0, 9, 9], &mut sink);
         s.deliver(Direction::ToServer, &[1, 0x42], &mut sink);
         assert_eq!(s.lost_sync(), 1);
@@ -271,7 +275,7 @@ mod tests {
     #[test]
     fn stops_at_reassembly_depth() {
         let mut sink = CollectingSink::default();
-        let mut s = Session::new(&TOY);
+        let mut s = Session::new(&TOY, Transport::Tcp);
         for _ in 0..40 {
             s.deliver(Direction::ToServer, &[1, 7], &mut sink);
         }

@@ -30,7 +30,10 @@ pub struct Timestamp(pub u64);
 impl Timestamp {
     /// Build a timestamp from whole seconds and nanoseconds.
     pub fn from_parts(secs: u64, nanos: u32) -> Timestamp {
-        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(u64::from(nanos)))
+        Timestamp(
+            secs.saturating_mul(1_000_000_000)
+                .saturating_add(u64::from(nanos)),
+        )
     }
 
     /// Return the whole seconds.

@@ -229,6 +229,17 @@ impl<'a> Decoded<'a> {
 /// Decode one frame of link type `link_type`. Total on any input: what cannot be decoded is
 /// described in [`Decoded::problem`].
 pub fn decode(link_type: LinkTypeCode, frame: &[u8]) -> Decoded<'_> {
+    if link_type == link::ETHERNET {
+        if let Some(simple) = crate::fast::ethernet(frame) {
+            return simple;
+        }
+    }
+    decode_with_etherparse(link_type, frame)
+}
+
+/// Decode one frame with etherparse's lax decoder (the path for everything the fast path
+/// leaves alone).
+pub(crate) fn decode_with_etherparse(link_type: LinkTypeCode, frame: &[u8]) -> Decoded<'_> {
     match link_type {
         link::ETHERNET => decode_ethernet(frame),
         link::RAW | link::RAW_ALT12 | link::RAW_ALT14 | link::IPV4 | link::IPV6 => {

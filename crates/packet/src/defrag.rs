@@ -48,6 +48,8 @@ struct Pending {
     covered: Vec<(usize, usize)>,
     total: Option<usize>,
     first_seen: u64,
+    frames: u64,
+    wire_bytes: u64,
 }
 
 impl Pending {
@@ -96,8 +98,15 @@ impl Pending {
 pub enum DefragOutcome<'a> {
     /// More fragments are needed.
     Incomplete,
-    /// The datagram is whole: its transport payload (valid until the next call).
-    Complete(&'a [u8]),
+    /// The datagram is whole.
+    Complete {
+        /// Its transport payload (valid until the next call).
+        payload: &'a [u8],
+        /// Frames it arrived in that the caller has not accounted for yet.
+        frames: u64,
+        /// Their bytes on the wire.
+        wire_bytes: u64,
+    },
     /// The fragment was rejected (it would make the datagram larger than IP allows).
     Oversized,
 }
@@ -147,7 +156,11 @@ impl Defragmenter {
         self.last_overlapped
     }
 
-    /// Add one fragment of the datagram `src → dst`, protocol `protocol`, seen at `now`.
+    /// Add one fragment of the datagram `src → dst`, protocol `protocol`, that arrived in a
+    /// frame of `wire_len` bytes at `now`. `accounted` says the caller already counted the
+    /// frame (a first fragment whose transport header it could read), so the frame counts of
+    /// the completed datagram leave it out.
+    #[allow(clippy::too_many_arguments)]
     pub fn add(
         &mut self,
         src: IpAddr,
@@ -155,6 +168,8 @@ impl Defragmenter {
         protocol: u8,
         vlan: u16,
         fragment: &Fragment<'_>,
+        wire_len: u32,
+        accounted: bool,
         now: u64,
     ) -> DefragOutcome<'_> {
         self.stats.fragments += 1;
@@ -179,6 +194,10 @@ impl Defragmenter {
             first_seen: now,
             ..Pending::default()
         });
+        if !accounted {
+            entry.frames += 1;
+            entry.wire_bytes += u64::from(wire_len);
+        }
         if entry.insert(start, fragment.payload) {
             self.stats.overlaps += 1;
             self.last_overlapped = true;
@@ -195,7 +214,11 @@ impl Defragmenter {
         done.data.truncate(done.total.unwrap_or(done.data.len()));
         self.complete = done.data;
         self.stats.reassembled += 1;
-        DefragOutcome::Complete(&self.complete)
+        DefragOutcome::Complete {
+            payload: &self.complete,
+            frames: done.frames,
+            wire_bytes: done.wire_bytes,
+        }
     }
 
     /// Abandon datagrams older than the timeout.
@@ -248,12 +271,16 @@ mod tests {
     fn reassembles_fragments_arriving_out_of_order() {
         let mut d = Defragmenter::new(DefragLimits::default());
         assert_eq!(
-            d.add(A, B, 17, 0, &frag(8, false, b"world!!!"), 1),
+            d.add(A, B, 17, 0, &frag(8, false, b"world!!!"), 60, false, 1),
             DefragOutcome::Incomplete
         );
         assert_eq!(
-            d.add(A, B, 17, 0, &frag(0, true, b"hello, w"), 2),
-            DefragOutcome::Complete(b"hello, wworld!!!")
+            d.add(A, B, 17, 0, &frag(0, true, b"hello, w"), 70, false, 2),
+            DefragOutcome::Complete {
+                payload: b"hello, wworld!!!",
+                frames: 2,
+                wire_bytes: 130
+            }
         );
         assert_eq!(d.stats().reassembled, 1);
     }
@@ -261,16 +288,19 @@ mod tests {
     #[test]
     fn keeps_first_copy_of_overlapping_bytes_and_counts_overlap() {
         let mut d = Defragmenter::new(DefragLimits::default());
-        d.add(A, B, 17, 0, &frag(0, true, b"AAAAAAAA"), 1);
-        let out = d.add(A, B, 17, 0, &frag(4, false, b"BBBBBBBB"), 2);
-        assert_eq!(out, DefragOutcome::Complete(b"AAAAAAAABBBB"));
+        d.add(A, B, 17, 0, &frag(0, true, b"AAAAAAAA"), 60, false, 1);
+        let out = d.add(A, B, 17, 0, &frag(4, false, b"BBBBBBBB"), 60, false, 2);
+        let DefragOutcome::Complete { payload, .. } = out else {
+            panic!("expected a complete datagram, got {out:?}")
+        };
+        assert_eq!(payload, b"AAAAAAAABBBB");
         assert_eq!(d.stats().overlaps, 1);
     }
 
     #[test]
     fn rejects_fragment_beyond_maximum_datagram_size() {
         let mut d = Defragmenter::new(DefragLimits::default());
-        let out = d.add(A, B, 17, 0, &frag(65_528, false, &[0; 16]), 1);
+        let out = d.add(A, B, 17, 0, &frag(65_528, false, &[0; 16]), 60, false, 1);
         assert_eq!(out, DefragOutcome::Oversized);
     }
 
@@ -287,7 +317,7 @@ mod tests {
                 more: true,
                 payload: &[1; 64],
             };
-            d.add(A, B, 17, 0, &f, u64::from(id));
+            d.add(A, B, 17, 0, &f, 100, false, u64::from(id));
         }
         assert!(d.pending.len() <= 8);
         assert_eq!(d.stats().abandoned, 992);
@@ -299,7 +329,7 @@ mod tests {
             max_datagrams: 8,
             timeout_nanos: 10,
         });
-        d.add(A, B, 17, 0, &frag(0, true, b"x"), 0);
+        d.add(A, B, 17, 0, &frag(0, true, b"x"), 60, false, 0);
         d.expire(100);
         assert_eq!(d.stats().abandoned, 1);
     }

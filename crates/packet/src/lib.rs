@@ -9,6 +9,7 @@
 
 mod decode;
 mod defrag;
+mod fast;
 
 pub use decode::{
     DecodeProblem, Decoded, Fragment, IpHeader, LinkTypeCode, Network, TcpHeader, Transport,

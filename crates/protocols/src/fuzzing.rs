@@ -31,7 +31,8 @@ pub fn flow(name: &str, data: &[u8]) {
     let _ = (registration.probe)(Direction::ToServer, data);
     let _ = (registration.probe)(Direction::ToClient, data);
     let udp = !registration.runs_on(Transport::Tcp);
-    let mut session = Session::new(registration);
+    let transport = if udp { Transport::Udp } else { Transport::Tcp };
+    let mut session = Session::new(registration, transport);
     let mut sink = TouchingSink::default();
     let mut rest = data;
     while let Some((&control, tail)) = rest.split_first() {

@@ -14,16 +14,42 @@ use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
 mod cdp;
+pub mod dhcp;
+pub mod dhcpv6;
+pub mod dns;
 mod ftp;
+pub mod http;
 mod lldp;
+pub mod nbns;
+pub mod ntp;
 mod snmp;
+pub mod ssh;
 mod sysdescr;
 mod telnet;
+mod text_list;
+pub mod tls;
+
+/// The flow protocols, in probing order.
+static FLOW_PROTOCOLS: &[Registration] = &[
+    dns::REGISTRATION,
+    dns::MDNS_REGISTRATION,
+    dns::LLMNR_REGISTRATION,
+    nbns::REGISTRATION,
+    dhcp::REGISTRATION,
+    dhcpv6::REGISTRATION,
+    ntp::REGISTRATION,
+    snmp::REGISTRATION,
+    http::REGISTRATION,
+    ssh::REGISTRATION,
+    tls::REGISTRATION,
+    // Telnet and FTP speak plain text that other probes can rule out or claim first.
+    telnet::REGISTRATION,
+    ftp::REGISTRATION,
+];
 
 /// Every built-in flow protocol, in probing order.
 pub fn flow_protocols() -> &'static [Registration] {
-    static ALL: &[Registration] = &[snmp::REGISTRATION, telnet::REGISTRATION, ftp::REGISTRATION];
-    ALL
+    FLOW_PROTOCOLS
 }
 
 /// Every built-in link-layer protocol.

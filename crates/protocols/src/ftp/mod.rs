@@ -26,7 +26,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Tcp],
     ports: &[21],
     probe,
-    new: || Box::<dissector::FtpDissector>::default(),
+    new: |_| Box::<dissector::FtpDissector>::default(),
     limits: Limits::IT,
 };
 

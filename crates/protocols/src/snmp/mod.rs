@@ -41,7 +41,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Udp],
     ports: &[161, 162],
     probe,
-    new: || Box::<dissector::SnmpDissector>::default(),
+    new: |_| Box::<dissector::SnmpDissector>::default(),
     // Polling goes on for the life of the network; every response may carry news.
     limits: Limits::OT,
 };

@@ -24,7 +24,7 @@ pub static REGISTRATION: Registration = Registration {
     transports: &[Transport::Tcp],
     ports: &[23],
     probe,
-    new: || Box::<dissector::TelnetDissector>::default(),
+    new: |_| Box::<dissector::TelnetDissector>::default(),
     limits: Limits::IT,
 };
 

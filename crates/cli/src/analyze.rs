@@ -1,0 +1,271 @@
+//! `rampart analyze`: read captures, run the engine, write the outputs.
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rampart_capture::{CaptureFile, expand_inputs};
+use rampart_engine::{Engine, EngineConfig, NullSink, RecordSink, Report};
+use rampart_output::{InputSummary, JsonLines, Tee, html, summary, write_report};
+use rampart_store::Store;
+use tracing::{info, warn};
+
+use crate::AnalyzeArgs;
+
+/// When to draw the progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProgressWhen {
+    /// Only when standard error is a terminal.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+/// Packets between progress updates: often enough to look alive, rare enough to cost nothing.
+const PROGRESS_EVERY: u64 = 1 << 16;
+
+/// The list printed by `rampart protocols`.
+pub fn protocol_list() -> String {
+    let mut out = String::new();
+    for r in rampart_protocols::flow_protocols() {
+        let transports: Vec<&str> = r
+            .transports
+            .iter()
+            .map(|t| match t {
+                rampart_dissect::Transport::Tcp => "tcp",
+                rampart_dissect::Transport::Udp => "udp",
+            })
+            .collect();
+        let ports: Vec<String> = r.ports.iter().map(u16::to_string).collect();
+        let _ = writeln!(
+            out,
+            "{:<12} {:<8} ports {}",
+            r.name,
+            transports.join("/"),
+            ports.join(",")
+        );
+    }
+    for r in rampart_protocols::frame_protocols() {
+        let _ = writeln!(out, "{:<12} link     {:?}", r.name, r.matches);
+    }
+    out
+}
+
+fn progress_bar(args: &AnalyzeArgs, total: u64) -> ProgressBar {
+    let draw = match (args.quiet, args.progress) {
+        (true, _) | (_, ProgressWhen::Never) => false,
+        (_, ProgressWhen::Always) => true,
+        (_, ProgressWhen::Auto) => std::io::stderr().is_terminal(),
+    };
+    if !draw {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {binary_bytes}/{binary_total_bytes} {msg} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+struct Outputs {
+    sink: Box<dyn RecordSink>,
+    database: Option<std::path::PathBuf>,
+}
+
+fn open_outputs(args: &AnalyzeArgs) -> Result<Outputs, String> {
+    let Some(dir) = &args.out else {
+        return Ok(Outputs {
+            sink: Box::new(NullSink),
+            database: None,
+        });
+    };
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut sinks: Vec<Box<dyn RecordSink>> =
+        vec![Box::new(JsonLines::create(dir).map_err(|e| e.to_string())?)];
+    let mut database = None;
+    if !args.no_sqlite {
+        let path = dir.join("rampart.sqlite");
+        sinks.push(Box::new(Store::create(&path).map_err(|e| e.to_string())?));
+        database = Some(path);
+    }
+    Ok(Outputs {
+        sink: Box::new(Tee(sinks)),
+        database,
+    })
+}
+
+/// Run the command; the exit code is 0 when every input was read (damaged parts reported),
+/// 1 when some input could not be read at all, 2 when nothing could be analysed.
+pub fn run(args: &AnalyzeArgs) -> ExitCode {
+    let (files, problems) = expand_inputs(&args.paths);
+    let mut unreadable = problems.len();
+    for p in &problems {
+        eprintln!("rampart: {p}");
+    }
+    if files.is_empty() {
+        eprintln!("rampart: no capture files to analyse");
+        return ExitCode::from(2);
+    }
+    let outputs = match open_outputs(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut config = EngineConfig::default();
+    config.flow.max_flows = args.max_flows.max(1);
+    let mut engine = Engine::new(config, outputs.sink);
+    let total: u64 = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let bar = progress_bar(args, total);
+    let started = Instant::now();
+    let mut inputs = Vec::with_capacity(files.len());
+    let mut done_bytes = 0;
+    for path in &files {
+        let summary = read_one(path, &mut engine, &bar, done_bytes, started);
+        if summary.packets == 0 && !summary.errors.is_empty() {
+            unreadable += 1;
+        }
+        done_bytes += std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        inputs.push(summary);
+    }
+    bar.finish_and_clear();
+    let packets = engine.stats().packets;
+    let (report, mut sink) = engine.finish();
+    let elapsed = started.elapsed();
+    info!(
+        packets,
+        seconds = elapsed.as_secs_f64(),
+        "Analysis finished."
+    );
+    if let Err(e) = sink.finish() {
+        eprintln!("rampart: writing records failed: {e}");
+        return ExitCode::from(2);
+    }
+    drop(sink);
+    if let Some(dir) = &args.out
+        && let Err(e) = write_end_of_run(dir, outputs.database.as_deref(), &report, &inputs)
+    {
+        eprintln!("rampart: {e}");
+        return ExitCode::from(2);
+    }
+    if !args.quiet {
+        print!("{}", summary::render(&report, &inputs));
+        if let Some(dir) = &args.out {
+            println!(
+                "Outputs in {}: flows.jsonl, events.jsonl, devices.jsonl, conversations.jsonl, summary.json, report.html{}.",
+                dir.display(),
+                if outputs.database.is_some() {
+                    ", rampart.sqlite"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    if unreadable > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn write_end_of_run(
+    dir: &Path,
+    database: Option<&Path>,
+    report: &Report,
+    inputs: &[InputSummary],
+) -> Result<(), String> {
+    write_report(dir, report, inputs).map_err(|e| e.to_string())?;
+    let page = dir.join("report.html");
+    std::fs::write(&page, html::render(report, inputs))
+        .map_err(|e| format!("cannot write {}: {e}", page.display()))?;
+    if let Some(path) = database {
+        let mut store = Store::reopen(path).map_err(|e| e.to_string())?;
+        store
+            .write_report(report, inputs)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Read one capture into the engine; problems are reported and reading goes on where it can.
+fn read_one(
+    path: &Path,
+    engine: &mut Engine,
+    bar: &ProgressBar,
+    done_bytes: u64,
+    started: Instant,
+) -> InputSummary {
+    let mut summary = InputSummary {
+        path: path.display().to_string(),
+        format: String::new(),
+        packets: 0,
+        errors: Vec::new(),
+    };
+    let mut file = match CaptureFile::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            summary.errors.push(e.to_string());
+            return summary;
+        }
+    };
+    summary.format = format!(
+        "{}{}",
+        file.format(),
+        if file.compressed() { " + gzip" } else { "" }
+    );
+    let mut last_time = Default::default();
+    loop {
+        match file.next_packet() {
+            Ok(Some(p)) => {
+                last_time = p.timestamp;
+                engine.packet(p.timestamp, p.link_type.0, p.data, p.wire_len);
+                summary.packets += 1;
+                if summary.packets.is_multiple_of(PROGRESS_EVERY) {
+                    let packets = engine.stats().packets;
+                    let secs = started
+                        .elapsed()
+                        .max(Duration::from_millis(1))
+                        .as_secs_f64();
+                    bar.set_position(done_bytes + file.bytes_read());
+                    bar.set_message(format!(
+                        "{} packets, {:.0} packets/s",
+                        summary::thousands(packets),
+                        packets as f64 / secs
+                    ));
+                }
+            }
+            Ok(None) => break,
+            Err(e) => {
+                let recoverable = e.is_recoverable();
+                warn!(error = %e, "Capture problem.");
+                eprintln!("rampart: {e}");
+                let code = if recoverable {
+                    "corrupt_record"
+                } else {
+                    "unreadable"
+                };
+                engine.capture_error(last_time, code, &e);
+                summary.errors.push(e.to_string());
+                if !recoverable {
+                    break;
+                }
+            }
+        }
+    }
+    summary
+}

@@ -1,0 +1,68 @@
+//! The `rampart` command. It only wires: capture files into the engine, records into the
+//! outputs; the logic lives in the library crates.
+
+#![forbid(unsafe_code)]
+
+mod analyze;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Passive IoT/OT network security monitoring: inventory, conversations, findings.
+#[derive(Parser, Debug)]
+#[command(name = "rampart", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Analyse capture files (pcap, pcapng, gzip-compressed or not, or directories of them).
+    Analyze(AnalyzeArgs),
+    /// List the protocols Rampart recognises.
+    Protocols,
+}
+
+/// Options of `rampart analyze`.
+#[derive(Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Capture files or directories (searched recursively).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Write JSON Lines files, a SQLite database and an HTML report into this directory.
+    #[arg(long, short, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Do not write the SQLite database (with --out).
+    #[arg(long)]
+    no_sqlite: bool,
+    /// Print no summary and no progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Progress bar: auto (only on a terminal), always, never.
+    #[arg(long, value_name = "WHEN", default_value = "auto")]
+    progress: analyze::ProgressWhen,
+    /// Flows held at once; past it the least recently active flow is evicted.
+    #[arg(long, value_name = "N", default_value_t = 262_144)]
+    max_flows: usize,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RAMPART_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Analyze(args) => analyze::run(&args),
+        Command::Protocols => {
+            print!("{}", analyze::protocol_list());
+            ExitCode::SUCCESS
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! Where events go once a dissector says them: counters, the inventory, and the record sink.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+
+use rampart_event::{Event, EventSink, Mac, Timestamp, Value};
+use rampart_inventory::{Address, Inventory};
+
+use crate::records::{EventRecord, Origin, RecordSink, subject_address};
+use crate::stats::Stats;
+
+/// Anomaly events of one (protocol, code) written to the sink; the rest are only counted, so a
+/// capture full of one malformation cannot flood the outputs.
+pub const ANOMALY_EVENTS_PER_KIND: u64 = 1000;
+/// Distinct endpoint addresses remembered for the report.
+const MAX_ENDPOINTS: usize = 1_000_000;
+
+/// Addresses seen in the capture, for the report and the oracle tests.
+#[derive(Debug, Default)]
+pub struct Endpoints {
+    /// IP addresses (sources and destinations).
+    pub ips: BTreeSet<IpAddr>,
+    /// MAC addresses (sources and destinations).
+    pub macs: BTreeSet<Mac>,
+}
+
+impl Endpoints {
+    /// Remember an IP address.
+    pub fn ip(&mut self, ip: IpAddr) {
+        if self.ips.len() < MAX_ENDPOINTS {
+            self.ips.insert(ip);
+        }
+    }
+
+    /// Remember a MAC address.
+    pub fn mac(&mut self, mac: Option<Mac>) {
+        if let Some(mac) = mac
+            && self.macs.len() < MAX_ENDPOINTS
+        {
+            self.macs.insert(mac);
+        }
+    }
+}
+
+/// The consumers of events, grouped so the flow table's callbacks can borrow them together.
+pub struct Outputs {
+    /// Run counters.
+    pub stats: Stats,
+    /// The inventory.
+    pub inventory: Inventory,
+    /// Records out.
+    pub sink: Box<dyn RecordSink>,
+    /// Addresses seen.
+    pub endpoints: Endpoints,
+}
+
+impl Outputs {
+    /// Route one event.
+    pub fn route(&mut self, origin: &Origin, time: Timestamp, event: &Event<'_>) {
+        match event {
+            Event::Record(r) => {
+                self.stats.record(r.protocol);
+                if r.protocol == "arp" {
+                    self.arp_binding(r.fields.get("sender_ip"), r.fields.get("sender_mac"), time);
+                }
+            }
+            Event::Identity(i) => {
+                self.stats.identities += 1;
+                let (ip, mac) = subject_address(origin, i.subject);
+                if let (Some(ip), Some(mac), rampart_event::Subject::Host { .. }) =
+                    (ip, mac, i.subject)
+                {
+                    self.inventory.observe_binding(ip, mac, time);
+                }
+                self.inventory.observe_identity(
+                    Address { ip, mac },
+                    i.attribute,
+                    i.value,
+                    i.protocol,
+                    i.confidence,
+                    time,
+                );
+            }
+            Event::Anomaly(a) => {
+                if self.stats.anomaly(a.protocol, a.code) > ANOMALY_EVENTS_PER_KIND {
+                    self.stats.anomaly_events_suppressed += 1;
+                    return;
+                }
+            }
+            Event::Finding(f) => {
+                self.stats.findings += 1;
+                let (ip, mac) = subject_address(origin, f.subject);
+                let detail = finding_detail(f.fields.0);
+                self.inventory.observe_finding(
+                    Address { ip, mac },
+                    f.kind,
+                    f.protocol,
+                    &detail,
+                    time,
+                );
+            }
+        }
+        self.sink.event(&EventRecord {
+            time,
+            origin,
+            event,
+        });
+    }
+
+    /// Record the address binding an ARP message states. ARP is the one protocol whose purpose
+    /// is to bind addresses, so the engine reads its two fields rather than every dissector
+    /// growing a binding event.
+    fn arp_binding(&mut self, ip: Option<Value<'_>>, mac: Option<Value<'_>>, time: Timestamp) {
+        if let (Some(Value::Ip(ip)), Some(Value::Mac(mac))) = (ip, mac) {
+            self.inventory.observe_binding(ip, mac, time);
+        }
+    }
+}
+
+/// Summarise a finding's fields on one line (`user=admin mechanism=basic`).
+fn finding_detail(fields: &[(&str, Value<'_>)]) -> String {
+    let mut out = String::new();
+    for (name, value) in fields {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(name);
+        out.push('=');
+        match value {
+            Value::Str(s) => out.push_str(s),
+            other => {
+                out.push_str(&serde_json::to_string(other).unwrap_or_else(|e| format!("<{e}>")))
+            }
+        }
+    }
+    out
+}
+
+/// An [`EventSink`] for one packet's worth of events, with the packet's origin and time.
+pub struct Emitter<'o> {
+    /// The consumers.
+    pub outputs: &'o mut Outputs,
+    /// Where the packet came from.
+    pub origin: Origin,
+    /// When.
+    pub time: Timestamp,
+}
+
+impl EventSink for Emitter<'_> {
+    fn emit(&mut self, event: Event<'_>) {
+        self.outputs.route(&self.origin, self.time, &event);
+    }
+}

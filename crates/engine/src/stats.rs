@@ -1,0 +1,195 @@
+//! Run counters: what was read, decoded, tracked and reported, for the summary and stats.json.
+
+use std::collections::BTreeMap;
+
+use rampart_event::Timestamp;
+use rampart_flow::TableStats;
+use rampart_inventory::InventoryStats;
+use rampart_packet::DefragStats;
+use serde::Serialize;
+
+/// Per-layer packet counters, kept in a fixed array so counting costs no hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum Layer {
+    /// Ethernet II / 802.3 frames.
+    Ethernet,
+    /// 802.1Q-tagged frames.
+    Vlan,
+    /// IPv4 packets.
+    Ipv4,
+    /// IPv6 packets.
+    Ipv6,
+    /// TCP segments.
+    Tcp,
+    /// UDP datagrams.
+    Udp,
+    /// ICMP messages.
+    Icmp,
+    /// ICMPv6 messages.
+    Icmpv6,
+    /// Other IP protocols.
+    OtherIp,
+    /// IP fragments.
+    Fragment,
+}
+
+const LAYERS: [(&str, Layer); 10] = [
+    ("eth", Layer::Ethernet),
+    ("vlan", Layer::Vlan),
+    ("ip", Layer::Ipv4),
+    ("ipv6", Layer::Ipv6),
+    ("tcp", Layer::Tcp),
+    ("udp", Layer::Udp),
+    ("icmp", Layer::Icmp),
+    ("icmpv6", Layer::Icmpv6),
+    ("ip_other", Layer::OtherIp),
+    ("ip_fragment", Layer::Fragment),
+];
+
+/// Flows and packets of one application protocol.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ProtocolCount {
+    /// Flows (or frames, for link-layer protocols).
+    pub flows: u64,
+    /// Packets.
+    pub packets: u64,
+}
+
+/// Everything counted during a run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    /// Packets read.
+    pub packets: u64,
+    /// Bytes on the wire.
+    pub bytes: u64,
+    /// Time of the first packet.
+    pub first_packet: Option<Timestamp>,
+    /// Time of the last packet.
+    pub last_packet: Option<Timestamp>,
+    /// Packets per layer.
+    #[serde(serialize_with = "serialize_layers")]
+    pub layers: [u64; 10],
+    /// Application and link-layer protocols seen.
+    pub protocols: BTreeMap<String, ProtocolCount>,
+    /// Frames whose decoding stopped early, by `layer.code`.
+    pub decode_problems: BTreeMap<String, u64>,
+    /// Protocol anomalies, by protocol then code.
+    pub anomalies: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Protocol records emitted, by protocol.
+    pub records: BTreeMap<String, u64>,
+    /// Identity observations emitted.
+    pub identities: u64,
+    /// Findings emitted.
+    pub findings: u64,
+    /// Anomaly events counted but not written because their kind was over the write limit.
+    pub anomaly_events_suppressed: u64,
+    /// Flow table counters.
+    #[serde(serialize_with = "serialize_table")]
+    pub flows: TableStats,
+    /// IP reassembly counters.
+    #[serde(serialize_with = "serialize_defrag")]
+    pub reassembly: DefragStats,
+    /// Inventory counters.
+    #[serde(serialize_with = "serialize_inventory")]
+    pub inventory: InventoryStats,
+    /// Capture file errors.
+    pub capture_errors: u64,
+}
+
+impl Stats {
+    /// Count a packet of a layer.
+    pub fn layer(&mut self, layer: Layer) {
+        self.layers[layer as usize] += 1;
+    }
+
+    /// Return the packet count of a layer.
+    pub fn layer_count(&self, layer: Layer) -> u64 {
+        self.layers[layer as usize]
+    }
+
+    /// Add to an application or link-layer protocol's counts.
+    pub fn protocol(&mut self, name: &str, flows: u64, packets: u64) {
+        match self.protocols.get_mut(name) {
+            Some(c) => {
+                c.flows += flows;
+                c.packets += packets;
+            }
+            None => {
+                self.protocols
+                    .insert(name.to_string(), ProtocolCount { flows, packets });
+            }
+        }
+    }
+
+    /// Count an anomaly; return how many of its kind were seen, this one included.
+    pub fn anomaly(&mut self, protocol: &str, code: &str) -> u64 {
+        let codes = match self.anomalies.get_mut(protocol) {
+            Some(codes) => codes,
+            None => self.anomalies.entry(protocol.to_string()).or_default(),
+        };
+        match codes.get_mut(code) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                codes.insert(code.to_string(), 1);
+                1
+            }
+        }
+    }
+
+    /// Count a protocol record.
+    pub fn record(&mut self, protocol: &str) {
+        match self.records.get_mut(protocol) {
+            Some(n) => *n += 1,
+            None => {
+                self.records.insert(protocol.to_string(), 1);
+            }
+        }
+    }
+
+    /// Return the total number of anomalies.
+    pub fn anomaly_total(&self) -> u64 {
+        self.anomalies.values().flat_map(|c| c.values()).sum()
+    }
+}
+
+fn serialize_layers<S: serde::Serializer>(layers: &[u64; 10], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(None)?;
+    for (name, layer) in LAYERS {
+        m.serialize_entry(name, &layers[layer as usize])?;
+    }
+    m.end()
+}
+
+fn serialize_table<S: serde::Serializer>(t: &TableStats, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(4))?;
+    m.serialize_entry("created", &t.created)?;
+    m.serialize_entry("evicted", &t.evicted)?;
+    m.serialize_entry("timed_out", &t.timed_out)?;
+    m.serialize_entry("peak", &t.peak)?;
+    m.end()
+}
+
+fn serialize_defrag<S: serde::Serializer>(d: &DefragStats, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(5))?;
+    m.serialize_entry("fragments", &d.fragments)?;
+    m.serialize_entry("reassembled", &d.reassembled)?;
+    m.serialize_entry("overlaps", &d.overlaps)?;
+    m.serialize_entry("abandoned", &d.abandoned)?;
+    m.serialize_entry("oversized", &d.oversized)?;
+    m.end()
+}
+
+fn serialize_inventory<S: serde::Serializer>(i: &InventoryStats, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(2))?;
+    m.serialize_entry("addresses_dropped", &i.addresses_dropped)?;
+    m.serialize_entry("conversations_dropped", &i.conversations_dropped)?;
+    m.end()
+}

@@ -1,0 +1,376 @@
+//! Rampart against the tshark oracle on the shared corpus of real captures.
+//!
+//! For every capture in `../shared/captures` (or `$RAMPART_SHARED_CAPTURES`) the packet
+//! count, the TCP and UDP conversations (5-tuples with packet and byte counts), the IP
+//! endpoints and the protocols Rampart has dissectors for must agree with the
+//! `*.expected.json` that tshark 4.0 produced. Where they differ for a good reason the case is
+//! listed in [`EXCEPTIONS`] with the reason; an exception that no longer applies fails the
+//! test too, so the list cannot rot. In CI the corpus must be present; elsewhere the test
+//! skips, saying so, when it is not.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rampart_capture::CaptureFile;
+use rampart_engine::{Engine, EngineConfig, EventRecord, FlowRecord, RecordSink, Report};
+use serde_json::Value;
+
+/// (capture, check, reason) for disagreements that are right.
+const EXCEPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "attack/dns-badpackets-ndpi.pcap",
+        "protocols",
+        "every DNS response is the first fragment of an IP datagram cut by the capture's snap \
+         length, so no datagram can be reassembled: Rampart counts the flows from their UDP \
+         headers but dissects only whole datagrams; tshark dissects the fragments' bytes",
+    ),
+    (
+        "enip/enip-ip-address-change-attempt.pcap",
+        "protocols",
+        "tcp/443 here carries something that is not TLS (the stream starts 00 00 00 1e): tshark \
+         labels the frames tls by port and decodes no record in them; Rampart reports the port \
+         as carrying an unexpected protocol",
+    ),
+    (
+        "attack/ip-teardrop-peafowl.pcap",
+        "conversations",
+        "Rampart counts both fragment frames of the overlapping datagram in its flow (2 frames, \
+         108 bytes on the wire); tshark counts only the frame that completed reassembly",
+    ),
+    (
+        "attack/wireshark-fuzz-2006-06-26-ndpi.pcap",
+        "conversations",
+        "frame 642 is a first IP fragment (MF set) of a datagram that never completes: Rampart \
+         counts it in its UDP flow from the transport header it carries, tshark holds it for \
+         reassembly and never dissects it",
+    ),
+    (
+        "other-ot/knxip-ndpi.pcapng",
+        "conversations",
+        "tshark does list the lone KNXnet/IP-over-TCP segment as a conversation, but with a \
+         negative relative start (the pcapng's timestamps run backwards) that make_expected.py's \
+         pattern does not accept, so the oracle file lacks it",
+    ),
+];
+
+/// Rampart protocol name → the names tshark gives it in `frame.protocols`.
+const TSHARK_NAMES: &[(&str, &[&str])] = &[
+    ("arp", &["arp"]),
+    ("lldp", &["lldp"]),
+    ("cdp", &["cdp"]),
+    ("stp", &["stp"]),
+    ("dns", &["dns"]),
+    ("mdns", &["mdns"]),
+    ("llmnr", &["llmnr"]),
+    ("nbns", &["nbns"]),
+    ("dhcp", &["dhcp"]),
+    ("dhcpv6", &["dhcpv6"]),
+    ("ntp", &["ntp"]),
+    ("snmp", &["snmp"]),
+    ("http", &["http"]),
+    ("tls", &["tls"]),
+    ("ssh", &["ssh"]),
+    ("telnet", &["telnet"]),
+    ("ftp", &["ftp"]),
+];
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("RAMPART_SHARED_CAPTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures"));
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run the oracle tests, but {} is missing",
+        dir.display()
+    );
+    eprintln!(
+        "skipping: {} not found (set RAMPART_SHARED_CAPTURES)",
+        dir.display()
+    );
+    None
+}
+
+fn captures(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d)
+            .expect("readable corpus directory")
+            .flatten()
+        {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path
+                .extension()
+                .is_some_and(|e| e == "pcap" || e == "pcapng")
+            {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[derive(Default)]
+struct Collected {
+    flows: Vec<FlowRecord>,
+}
+
+struct CollectingSink(Arc<Mutex<Collected>>);
+
+impl RecordSink for CollectingSink {
+    fn flow(&mut self, record: &FlowRecord) {
+        if record.close_reason != "active" {
+            self.0.lock().expect("unpoisoned").flows.push(*record);
+        }
+    }
+
+    fn event(&mut self, _: &EventRecord<'_>) {}
+}
+
+fn analyse(path: &Path) -> (Report, Vec<FlowRecord>) {
+    let collected = Arc::new(Mutex::new(Collected::default()));
+    let mut engine = Engine::new(
+        EngineConfig::default(),
+        Box::new(CollectingSink(collected.clone())),
+    );
+    let mut file = CaptureFile::open(path).expect("corpus capture opens");
+    loop {
+        match file.next_packet() {
+            Ok(Some(p)) => engine.packet(p.timestamp, p.link_type.0, p.data, p.wire_len),
+            Ok(None) => break,
+            Err(e) if e.is_recoverable() => continue,
+            Err(e) => panic!("{}: {e}", path.display()),
+        }
+    }
+    let (report, _) = engine.finish();
+    let flows = std::mem::take(&mut collected.lock().expect("unpoisoned").flows);
+    (report, flows)
+}
+
+type ConversationKey = (String, SocketAddr, SocketAddr);
+
+/// A byte count as tshark printed it: exact (`"bytes": 1234`), or rounded to a unit
+/// (`"bytes": "12 kB"`), as a range [low, high).
+fn byte_range(v: &Value) -> (u64, u64) {
+    if let Some(n) = v.as_u64() {
+        return (n, n + 1);
+    }
+    let text = v.as_str().expect("bytes is a number or a string");
+    let (number, unit) = text.rsplit_once(' ').expect("number and unit");
+    let number: u64 = number.replace(',', "").parse().expect("byte count");
+    let scale = match unit {
+        "kB" => 1_000,
+        "MB" => 1_000_000,
+        "GB" => 1_000_000_000,
+        other => panic!("unknown unit {other}"),
+    };
+    (
+        (number * scale).saturating_sub(scale),
+        number * scale + scale,
+    )
+}
+
+/// Unordered conversation → (frames, bytes range).
+fn expected_conversations(oracle: &Value) -> BTreeMap<ConversationKey, (u64, (u64, u64))> {
+    let mut out = BTreeMap::new();
+    for proto in ["tcp", "udp"] {
+        for c in oracle["conversations"][proto]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let parse = |s: &Value| -> SocketAddr {
+                let s = s.as_str().expect("address string");
+                let (ip, port) = s.rsplit_once(':').expect("ip:port");
+                SocketAddr::new(ip.parse().expect("ip"), port.parse().expect("port"))
+            };
+            let (a, b) = (parse(&c["a"]), parse(&c["b"]));
+            let key = (proto.to_string(), a.min(b), a.max(b));
+            let entry = out.entry(key).or_insert((0, (0, 0)));
+            let (low, high) = byte_range(&c["bytes"]);
+            entry.0 += c["frames"].as_u64().expect("frames");
+            entry.1 = (entry.1.0 + low, entry.1.1 + high - 1);
+        }
+    }
+    out
+}
+
+fn actual_conversations(flows: &[FlowRecord]) -> BTreeMap<ConversationKey, (u64, u64)> {
+    let mut out = BTreeMap::new();
+    for f in flows {
+        let c = &f.context;
+        if c.transport != "tcp" && c.transport != "udp" {
+            continue;
+        }
+        let a = SocketAddr::new(c.client.0, c.client.1);
+        let b = SocketAddr::new(c.server.0, c.server.1);
+        let entry = out
+            .entry((c.transport.to_string(), a.min(b), a.max(b)))
+            .or_insert((0, 0));
+        entry.0 += f.packets[0] + f.packets[1];
+        entry.1 += f.bytes[0] + f.bytes[1];
+    }
+    out
+}
+
+fn expected_protocols(oracle: &Value) -> BTreeSet<String> {
+    let seen: BTreeSet<&str> = oracle["protocols"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    TSHARK_NAMES
+        .iter()
+        .filter(|(ours, _)| registered(ours))
+        .filter(|(_, theirs)| theirs.iter().any(|t| seen.contains(t)))
+        .map(|(ours, _)| ours.to_string())
+        .collect()
+}
+
+fn registered(name: &str) -> bool {
+    name == "stp"
+        || rampart_protocols::flow_protocols()
+            .iter()
+            .any(|r| r.name == name)
+        || rampart_protocols::frame_protocols()
+            .iter()
+            .any(|r| r.name == name)
+}
+
+fn actual_protocols(report: &Report) -> BTreeSet<String> {
+    TSHARK_NAMES
+        .iter()
+        .filter(|(ours, _)| registered(ours) && report.stats.protocols.contains_key(*ours))
+        .map(|(ours, _)| ours.to_string())
+        .collect()
+}
+
+/// Compare and describe every disagreement of one capture, as (check, description).
+fn disagreements(path: &Path, oracle: &Value) -> Vec<(String, String)> {
+    let (report, flows) = analyse(path);
+    let mut out = Vec::new();
+    let expected_packets = oracle["packet_count"].as_u64().expect("packet_count");
+    if report.stats.packets != expected_packets {
+        out.push((
+            "packets".to_string(),
+            format!("rampart {} tshark {expected_packets}", report.stats.packets),
+        ));
+    }
+    let (want, got) = (expected_conversations(oracle), actual_conversations(&flows));
+    for (key, counts) in &want {
+        match got.get(key) {
+            Some(c) if c.0 == counts.0 && (counts.1.0..=counts.1.1).contains(&c.1) => {}
+            Some(c) => out.push((
+                "conversations".into(),
+                format!("{key:?}: rampart {c:?} tshark {counts:?}"),
+            )),
+            None => out.push((
+                "conversations".into(),
+                format!("{key:?}: missing, tshark {counts:?}"),
+            )),
+        }
+    }
+    for key in got.keys().filter(|k| !want.contains_key(*k)) {
+        out.push((
+            "conversations".into(),
+            format!("{key:?}: only in rampart {:?}", got[key]),
+        ));
+    }
+    let want_ips: BTreeSet<IpAddr> = oracle["endpoints"]["ip"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str()?.parse().ok())
+        .collect();
+    let got_ips = &report.endpoints.ips;
+    let missing: Vec<_> = want_ips.difference(got_ips).collect();
+    let extra: Vec<_> = got_ips.difference(&want_ips).collect();
+    if !missing.is_empty() || !extra.is_empty() {
+        out.push((
+            "endpoints".into(),
+            format!("missing {missing:?}, only in rampart {extra:?}"),
+        ));
+    }
+    let (want_p, got_p) = (expected_protocols(oracle), actual_protocols(&report));
+    if want_p != got_p {
+        let missing: Vec<_> = want_p.difference(&got_p).collect();
+        let extra: Vec<_> = got_p.difference(&want_p).collect();
+        out.push((
+            "protocols".into(),
+            format!("missing {missing:?}, only in rampart {extra:?}"),
+        ));
+    }
+    out
+}
+
+#[test]
+fn every_registered_protocol_has_a_tshark_name() {
+    for r in rampart_protocols::flow_protocols() {
+        assert!(
+            TSHARK_NAMES.iter().any(|(n, _)| *n == r.name),
+            "map {} to tshark's name",
+            r.name
+        );
+    }
+    for r in rampart_protocols::frame_protocols() {
+        assert!(
+            TSHARK_NAMES.iter().any(|(n, _)| *n == r.name),
+            "map {} to tshark's name",
+            r.name
+        );
+    }
+}
+
+#[test]
+fn agrees_with_tshark_on_every_capture() {
+    let Some(dir) = corpus() else {
+        return;
+    };
+    let files = captures(&dir);
+    assert!(
+        files.len() >= 80,
+        "the corpus holds {} captures",
+        files.len()
+    );
+    let mut failures = Vec::new();
+    let mut excused = BTreeSet::new();
+    for path in &files {
+        let oracle_path = path.with_extension("expected.json");
+        let text = std::fs::read_to_string(&oracle_path).expect("oracle file next to capture");
+        let oracle: Value = serde_json::from_str(&text).expect("oracle is JSON");
+        let name = oracle["file"].as_str().expect("file").to_string();
+        for (check, description) in disagreements(path, &oracle) {
+            match EXCEPTIONS
+                .iter()
+                .find(|(f, c, _)| *f == name && *c == check)
+            {
+                Some(e) => {
+                    excused.insert((e.0, e.1));
+                }
+                None => failures.push(format!("{name} [{check}] {description}")),
+            }
+        }
+    }
+    for (file, check, reason) in EXCEPTIONS {
+        if !excused.contains(&(*file, *check)) {
+            failures.push(format!(
+                "{file} [{check}] exception no longer needed: {reason}"
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}

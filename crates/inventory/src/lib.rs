@@ -1,0 +1,353 @@
+//! The asset inventory: one record per device, from what flows and protocols revealed.
+//!
+//! Domain tier: stateful, synchronous, no I/O. The engine reports flows (once each, when they
+//! end or are reported), address bindings (ARP, DHCP), link-layer frames, identity
+//! observations and findings; nothing here runs per packet. [`Inventory::devices`] then
+//! decides which addresses make one device:
+//!
+//! - on the local segment a device is its MAC, with every IP its frames carried;
+//! - a MAC that carries many unrelated source IPs is a router's: the hosts behind it are keyed
+//!   by IP (a router's MAC must not swallow every remote host), and the router keeps only the
+//!   addresses it claimed itself in ARP or DHCP;
+//! - routed addresses in public space are internet peers, summarised rather than listed;
+//! - broadcast, multicast and unspecified addresses, and addresses that never sent a packet,
+//!   are not devices.
+
+#![forbid(unsafe_code)]
+
+mod address;
+mod device;
+mod observe;
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+
+use rampart_event::{Attribute, Confidence, FindingKind, Mac, Timestamp};
+
+pub use address::{is_internet, is_unicast_host};
+pub use device::{Conversation, Device, DeviceKey, Guess, InternetPeer, InternetSummary};
+pub use observe::{FindingSummary, Observed, Seen, Traffic};
+
+use observe::{HostObs, StationObs, add_finding};
+
+/// Addresses tracked at most; past it new addresses are counted, not stored.
+const MAX_ADDRESSES: usize = 1_000_000;
+/// Conversations (client, server, protocol) tracked at most.
+const MAX_CONVERSATIONS: usize = 500_000;
+/// Peers remembered per host.
+const MAX_PEERS: usize = 4096;
+
+/// One ended (or reported) flow, as the inventory needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowFacts<'a> {
+    /// Client address.
+    pub client: IpAddr,
+    /// Server address.
+    pub server: IpAddr,
+    /// Source MAC of the client's frames.
+    pub client_mac: Option<Mac>,
+    /// Source MAC of the server's frames.
+    pub server_mac: Option<Mac>,
+    /// Server port (0 without ports).
+    pub server_port: u16,
+    /// Transport name (`tcp`, `udp`, `icmp`, …).
+    pub transport: &'a str,
+    /// Application protocol, when detected.
+    pub app: Option<&'a str>,
+    /// Packets client → server, server → client.
+    pub packets: [u64; 2],
+    /// Bytes client → server, server → client.
+    pub bytes: [u64; 2],
+    /// IP TTL of the first packet each side sent (0 when it sent none).
+    pub ttl: [u8; 2],
+    /// First packet.
+    pub start: Timestamp,
+    /// Last packet.
+    pub last: Timestamp,
+}
+
+impl FlowFacts<'_> {
+    /// Name the service the way inventories list it: the application protocol, or
+    /// `transport/port` when none was recognised.
+    pub fn service(&self) -> String {
+        match self.app {
+            Some(app) => app.to_string(),
+            None if self.server_port == 0 => self.transport.to_string(),
+            None => format!("{}/{}", self.transport, self.server_port),
+        }
+    }
+}
+
+/// Where a device is, as far as an observation says: its IP, its MAC, or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Address {
+    /// The IP address, when known.
+    pub ip: Option<IpAddr>,
+    /// The MAC address, when known.
+    pub mac: Option<Mac>,
+}
+
+/// Counters the inventory reports about itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InventoryStats {
+    /// Addresses not tracked because the bound was reached.
+    pub addresses_dropped: u64,
+    /// Conversations not tracked because the bound was reached.
+    pub conversations_dropped: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+struct ConversationKey {
+    client: IpAddr,
+    server: IpAddr,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ConversationObs {
+    services: BTreeMap<String, u64>,
+    packets: [u64; 2],
+    bytes: [u64; 2],
+    flows: u64,
+    seen: Option<Seen>,
+}
+
+/// The inventory under construction.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    hosts: HashMap<IpAddr, HostObs>,
+    stations: HashMap<Mac, StationObs>,
+    conversations: HashMap<ConversationKey, ConversationObs>,
+    vendor_of: Option<fn(Mac) -> Option<&'static str>>,
+    stats: InventoryStats,
+}
+
+impl Inventory {
+    /// Create an empty inventory; `vendor_of` names the maker of a MAC (the OUI registry).
+    pub fn new(vendor_of: fn(Mac) -> Option<&'static str>) -> Inventory {
+        Inventory {
+            vendor_of: Some(vendor_of),
+            ..Inventory::default()
+        }
+    }
+
+    /// Return the counters so far.
+    pub fn stats(&self) -> InventoryStats {
+        self.stats
+    }
+
+    /// Record a flow (once, when it ends or is reported).
+    pub fn observe_flow(&mut self, f: &FlowFacts<'_>) {
+        let service = f.service();
+        let sides = [
+            (f.client, f.client_mac, f.server, 0usize),
+            (f.server, f.server_mac, f.client, 1usize),
+        ];
+        for (ip, mac, peer, i) in sides {
+            let sent = f.packets[i] > 0;
+            if !is_unicast_host(ip) {
+                continue;
+            }
+            let Some(host) = self.host(ip, f.start) else {
+                continue;
+            };
+            host.seen.extend(f.start, f.last);
+            host.traffic.add(&Traffic {
+                packets_sent: f.packets[i],
+                packets_received: f.packets[1 - i],
+                bytes_sent: f.bytes[i],
+                bytes_received: f.bytes[1 - i],
+            });
+            if sent && f.ttl[i] > 0 {
+                host.ttls.insert(f.ttl[i]);
+            }
+            if i == 0 {
+                host.client_of.insert(service.clone());
+            } else if sent {
+                host.server_of.insert(service.clone());
+            }
+            if host.peers.len() < MAX_PEERS {
+                host.peers.insert(peer);
+            } else if !host.peers.contains(&peer) {
+                host.peers_dropped += 1;
+            }
+            if let (true, Some(mac)) = (sent, mac) {
+                host.note_mac(mac);
+                if let Some(station) = self.station(mac, f.start) {
+                    station.seen.extend(f.start, f.last);
+                    station.note_ip(ip);
+                    station.carried.packets_sent += f.packets[i];
+                    station.carried.bytes_sent += f.bytes[i];
+                    station.carried.packets_received += f.packets[1 - i];
+                    station.carried.bytes_received += f.bytes[1 - i];
+                }
+            }
+        }
+        self.note_conversation(f, service);
+    }
+
+    /// Record a frame that is not IP (ARP, LLDP, Profinet, …) sent by `src`.
+    pub fn observe_frame(
+        &mut self,
+        src: Mac,
+        dst: Mac,
+        protocol: &str,
+        wire_len: u32,
+        time: Timestamp,
+    ) {
+        if let Some(station) = self.station(src, time) {
+            station.seen.extend(time, time);
+            station.l2_traffic.packets_sent += 1;
+            station.l2_traffic.bytes_sent += u64::from(wire_len);
+            if !station.l2_protocols.contains(protocol) {
+                station.l2_protocols.insert(protocol.to_string());
+            }
+        }
+        if !dst.is_group()
+            && let Some(station) = self.stations.get_mut(&dst)
+        {
+            station.l2_traffic.packets_received += 1;
+            station.l2_traffic.bytes_received += u64::from(wire_len);
+        }
+    }
+
+    /// Record that `mac` claimed `ip` as its own (an ARP sender, a DHCP lease).
+    pub fn observe_binding(&mut self, ip: IpAddr, mac: Mac, time: Timestamp) {
+        if !is_unicast_host(ip) || mac.is_group() || mac == Mac::default() {
+            return;
+        }
+        if let Some(station) = self.station(mac, time) {
+            station.seen.extend(time, time);
+            if !station.claimed.contains(&ip) && station.claimed.len() < observe::MAX_IPS_PER_MAC {
+                station.claimed.push(ip);
+            }
+        }
+        if let Some(host) = self.host(ip, time) {
+            host.seen.extend(time, time);
+            observe::remember(&mut host.claimed_by, mac, observe::MAX_MACS_PER_IP);
+        }
+    }
+
+    /// Record an identity observation about the device at `at`.
+    pub fn observe_identity(
+        &mut self,
+        at: Address,
+        attribute: Attribute,
+        value: &str,
+        protocol: &str,
+        confidence: Confidence,
+        time: Timestamp,
+    ) {
+        match (
+            at.ip.filter(|ip| is_unicast_host(*ip)),
+            at.mac.filter(|m| !m.is_group()),
+        ) {
+            (Some(ip), _) => {
+                if let Some(host) = self.host(ip, time) {
+                    host.attributes
+                        .add(attribute, value, protocol, confidence, time);
+                }
+            }
+            (None, Some(mac)) => {
+                if let Some(station) = self.station(mac, time) {
+                    station
+                        .attributes
+                        .add(attribute, value, protocol, confidence, time);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Record a security finding about the device at `at`.
+    pub fn observe_finding(
+        &mut self,
+        at: Address,
+        kind: FindingKind,
+        protocol: &str,
+        detail: &str,
+        time: Timestamp,
+    ) {
+        match (
+            at.ip.filter(|ip| is_unicast_host(*ip)),
+            at.mac.filter(|m| !m.is_group()),
+        ) {
+            (Some(ip), _) => {
+                if let Some(host) = self.host(ip, time) {
+                    add_finding(&mut host.findings, kind, protocol, detail, time);
+                }
+            }
+            (None, Some(mac)) => {
+                if let Some(station) = self.station(mac, time) {
+                    add_finding(&mut station.findings, kind, protocol, detail, time);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    fn host(&mut self, ip: IpAddr, time: Timestamp) -> Option<&mut HostObs> {
+        if !self.hosts.contains_key(&ip) && self.hosts.len() + self.stations.len() >= MAX_ADDRESSES
+        {
+            self.stats.addresses_dropped += 1;
+            return None;
+        }
+        Some(self.hosts.entry(ip).or_insert_with(|| HostObs::new(time)))
+    }
+
+    fn station(&mut self, mac: Mac, time: Timestamp) -> Option<&mut StationObs> {
+        if mac.is_group() || mac == Mac::default() {
+            return None;
+        }
+        if !self.stations.contains_key(&mac)
+            && self.hosts.len() + self.stations.len() >= MAX_ADDRESSES
+        {
+            self.stats.addresses_dropped += 1;
+            return None;
+        }
+        Some(
+            self.stations
+                .entry(mac)
+                .or_insert_with(|| StationObs::new(time)),
+        )
+    }
+
+    fn note_conversation(&mut self, f: &FlowFacts<'_>, service: String) {
+        let key = ConversationKey {
+            client: f.client,
+            server: f.server,
+        };
+        if !self.conversations.contains_key(&key) && self.conversations.len() >= MAX_CONVERSATIONS {
+            self.stats.conversations_dropped += 1;
+            return;
+        }
+        let c = self.conversations.entry(key).or_default();
+        *c.services.entry(service).or_default() += 1;
+        c.flows += 1;
+        for i in 0..2 {
+            c.packets[i] += f.packets[i];
+            c.bytes[i] += f.bytes[i];
+        }
+        match &mut c.seen {
+            Some(seen) => seen.extend(f.start, f.last),
+            None => {
+                c.seen = Some(Seen {
+                    first: f.start,
+                    last: f.last,
+                })
+            }
+        }
+    }
+
+    /// Decide the devices from everything observed, sorted by key.
+    pub fn devices(&self) -> Vec<Device> {
+        device::build(self)
+    }
+
+    /// Return the device-level conversations and the internet summary.
+    pub fn conversations(&self) -> (Vec<Conversation>, InternetSummary) {
+        device::conversations(self)
+    }
+}
+
+#[cfg(test)]
+mod tests;

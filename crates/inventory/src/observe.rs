@@ -1,0 +1,342 @@
+//! What the inventory accumulates while traffic flows: observations per IP address and per
+//! MAC address, kept apart until the end.
+//!
+//! Which addresses make one device cannot be decided packet by packet: the first frames of a
+//! remote host arrive through a router's MAC before anything shows that the MAC is a router's.
+//! So the run records *observations* (cheaply, per flow and per identity event, never per
+//! packet) and [`crate::Inventory::devices`] decides the device boundaries from all of them.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use rampart_event::{Attribute, Confidence, FindingKind, Mac, Timestamp};
+
+/// Distinct values kept per attribute per address; more are counted, not stored.
+pub(crate) const MAX_VALUES: usize = 16;
+/// Distinct IPs remembered per MAC (enough to recognise a router).
+pub(crate) const MAX_IPS_PER_MAC: usize = 64;
+/// Initial IP TTLs of common stacks (Linux/macOS 64, Windows 128, network gear 255, old
+/// stacks 32 and 60); a host seen with another value is at least one router away.
+const INITIAL_TTLS: [u8; 5] = [32, 60, 64, 128, 255];
+/// Distinct MACs remembered per IP.
+pub(crate) const MAX_MACS_PER_IP: usize = 8;
+
+/// A first/last-seen window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seen {
+    /// First observation.
+    pub first: Timestamp,
+    /// Last observation.
+    pub last: Timestamp,
+}
+
+impl Seen {
+    pub(crate) fn at(t: Timestamp) -> Seen {
+        Seen { first: t, last: t }
+    }
+
+    pub(crate) fn extend(&mut self, first: Timestamp, last: Timestamp) {
+        self.first = self.first.min(first);
+        self.last = self.last.max(last);
+    }
+
+    pub(crate) fn merge(&mut self, other: Seen) {
+        self.extend(other.first, other.last);
+    }
+}
+
+/// One value of an attribute, with everything that vouched for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observed {
+    /// The value as seen.
+    pub value: String,
+    /// The protocols that reported it.
+    pub sources: BTreeSet<String>,
+    /// The highest confidence any source gave.
+    pub confidence: Confidence,
+    /// How many times it was reported.
+    pub count: u64,
+    /// When.
+    pub seen: Seen,
+}
+
+/// Attribute values of one address.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Attributes {
+    pub(crate) values: BTreeMap<Attribute, Vec<Observed>>,
+    pub(crate) dropped: u64,
+}
+
+impl Attributes {
+    pub(crate) fn add(
+        &mut self,
+        attribute: Attribute,
+        value: &str,
+        source: &str,
+        confidence: Confidence,
+        time: Timestamp,
+    ) {
+        let value = value.trim();
+        if value.is_empty() {
+            return;
+        }
+        let list = self.values.entry(attribute).or_default();
+        if let Some(o) = list.iter_mut().find(|o| o.value == value) {
+            o.count += 1;
+            o.confidence = o.confidence.max(confidence);
+            o.seen.extend(time, time);
+            if !o.sources.contains(source) {
+                o.sources.insert(source.to_string());
+            }
+            return;
+        }
+        if list.len() >= MAX_VALUES {
+            self.dropped += 1;
+            return;
+        }
+        list.push(Observed {
+            value: value.to_string(),
+            sources: BTreeSet::from([source.to_string()]),
+            confidence,
+            count: 1,
+            seen: Seen::at(time),
+        });
+    }
+
+    pub(crate) fn merge(&mut self, other: &Attributes) {
+        for (attribute, list) in &other.values {
+            for o in list {
+                for source in &o.sources {
+                    self.add(*attribute, &o.value, source, o.confidence, o.seen.first);
+                }
+                if let Some(mine) = self
+                    .values
+                    .get_mut(attribute)
+                    .and_then(|l| l.iter_mut().find(|m| m.value == o.value))
+                {
+                    mine.seen.merge(o.seen);
+                    mine.count = mine.count.max(o.count);
+                }
+            }
+        }
+        self.dropped += other.dropped;
+    }
+}
+
+/// A security finding about an address, aggregated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingSummary {
+    /// What kind.
+    pub kind: FindingKind,
+    /// The protocol it was seen in.
+    pub protocol: String,
+    /// A one-line description of the evidence (user name, mechanism, version).
+    pub detail: String,
+    /// How often it was seen.
+    pub count: u64,
+    /// When.
+    pub seen: Seen,
+}
+
+/// Traffic counters of one address.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Traffic {
+    /// Packets sent.
+    pub packets_sent: u64,
+    /// Packets received.
+    pub packets_received: u64,
+    /// Bytes sent.
+    pub bytes_sent: u64,
+    /// Bytes received.
+    pub bytes_received: u64,
+}
+
+impl Traffic {
+    pub(crate) fn add(&mut self, other: &Traffic) {
+        self.packets_sent += other.packets_sent;
+        self.packets_received += other.packets_received;
+        self.bytes_sent += other.bytes_sent;
+        self.bytes_received += other.bytes_received;
+    }
+}
+
+/// Everything seen of one IP address.
+#[derive(Debug, Clone)]
+pub(crate) struct HostObs {
+    pub(crate) seen: Seen,
+    /// MACs its frames came from (source MAC of packets it sent), most recent last.
+    pub(crate) macs: Vec<Mac>,
+    /// MACs that claimed it in ARP or DHCP.
+    pub(crate) claimed_by: Vec<Mac>,
+    pub(crate) traffic: Traffic,
+    pub(crate) client_of: BTreeSet<String>,
+    pub(crate) server_of: BTreeSet<String>,
+    pub(crate) attributes: Attributes,
+    pub(crate) findings: Vec<FindingSummary>,
+    /// IP TTLs of packets it sent (initial-TTL guess input).
+    pub(crate) ttls: BTreeSet<u8>,
+    pub(crate) peers: BTreeSet<IpAddr>,
+    pub(crate) peers_dropped: u64,
+}
+
+impl HostObs {
+    pub(crate) fn new(t: Timestamp) -> HostObs {
+        HostObs {
+            seen: Seen::at(t),
+            macs: Vec::new(),
+            claimed_by: Vec::new(),
+            traffic: Traffic::default(),
+            client_of: BTreeSet::new(),
+            server_of: BTreeSet::new(),
+            attributes: Attributes::default(),
+            findings: Vec::new(),
+            ttls: BTreeSet::new(),
+            peers: BTreeSet::new(),
+            peers_dropped: 0,
+        }
+    }
+
+    pub(crate) fn note_mac(&mut self, mac: Mac) {
+        if mac != Mac::default() && !mac.is_group() {
+            remember(&mut self.macs, mac, MAX_MACS_PER_IP);
+        }
+    }
+
+    /// Tell whether every TTL it sent with is below a usual initial value: its packets
+    /// crossed a router on the way to the sensor.
+    pub(crate) fn looks_routed(&self) -> bool {
+        !self.ttls.is_empty() && self.ttls.iter().all(|t| !INITIAL_TTLS.contains(t))
+    }
+}
+
+/// Everything seen of one MAC address.
+#[derive(Debug, Clone)]
+pub(crate) struct StationObs {
+    pub(crate) seen: Seen,
+    /// IPv4 sources its frames carried (a router's MAC carries many).
+    pub(crate) ipv4: Vec<IpAddr>,
+    /// IPv6 sources its frames carried.
+    pub(crate) ipv6: Vec<IpAddr>,
+    pub(crate) ipv4_overflow: bool,
+    /// IPs it claimed in ARP or DHCP.
+    pub(crate) claimed: Vec<IpAddr>,
+    /// Traffic of frames that are not IP (ARP, LLDP, Profinet, …).
+    pub(crate) l2_traffic: Traffic,
+    /// IP traffic its frames carried, whoever's it was (what a router forwarded).
+    pub(crate) carried: Traffic,
+    pub(crate) l2_protocols: BTreeSet<String>,
+    pub(crate) attributes: Attributes,
+    pub(crate) findings: Vec<FindingSummary>,
+}
+
+impl StationObs {
+    pub(crate) fn new(t: Timestamp) -> StationObs {
+        StationObs {
+            seen: Seen::at(t),
+            ipv4: Vec::new(),
+            ipv6: Vec::new(),
+            ipv4_overflow: false,
+            claimed: Vec::new(),
+            l2_traffic: Traffic::default(),
+            carried: Traffic::default(),
+            l2_protocols: BTreeSet::new(),
+            attributes: Attributes::default(),
+            findings: Vec::new(),
+        }
+    }
+
+    pub(crate) fn note_ip(&mut self, ip: IpAddr) {
+        match ip {
+            IpAddr::V4(_) => {
+                if !self.ipv4.contains(&ip) {
+                    if self.ipv4.len() >= MAX_IPS_PER_MAC {
+                        self.ipv4_overflow = true;
+                    } else {
+                        self.ipv4.push(ip);
+                    }
+                }
+            }
+            IpAddr::V6(_) => remember(&mut self.ipv6, ip, MAX_IPS_PER_MAC),
+        }
+    }
+}
+
+/// Keep `item` in a bounded most-recent-last list.
+pub(crate) fn remember<T: PartialEq + Copy>(list: &mut Vec<T>, item: T, cap: usize) {
+    if let Some(pos) = list.iter().position(|x| *x == item) {
+        if pos + 1 != list.len() {
+            list.remove(pos);
+            list.push(item);
+        }
+        return;
+    }
+    if list.len() >= cap {
+        list.remove(0);
+    }
+    list.push(item);
+}
+
+pub(crate) fn add_finding(
+    list: &mut Vec<FindingSummary>,
+    kind: FindingKind,
+    protocol: &str,
+    detail: &str,
+    time: Timestamp,
+) {
+    if let Some(f) = list
+        .iter_mut()
+        .find(|f| f.kind == kind && f.protocol == protocol && f.detail == detail)
+    {
+        f.count += 1;
+        f.seen.extend(time, time);
+        return;
+    }
+    if list.len() >= MAX_VALUES * 4 {
+        return;
+    }
+    list.push(FindingSummary {
+        kind,
+        protocol: protocol.to_string(),
+        detail: detail.to_string(),
+        count: 1,
+        seen: Seen::at(time),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attribute_values_are_bounded_and_merged_by_value() {
+        let mut a = Attributes::default();
+        let t = Timestamp(1);
+        a.add(Attribute::Hostname, "plc1", "dhcp", Confidence::STATED, t);
+        a.add(Attribute::Hostname, "plc1", "nbns", Confidence::STRONG, t);
+        for i in 0..40 {
+            a.add(
+                Attribute::Software,
+                &format!("v{i}"),
+                "http",
+                Confidence::WEAK,
+                t,
+            );
+        }
+        let names = &a.values[&Attribute::Hostname];
+        assert_eq!(names.len(), 1);
+        assert_eq!(names[0].count, 2);
+        assert_eq!(names[0].sources.len(), 2);
+        assert_eq!(a.values[&Attribute::Software].len(), MAX_VALUES);
+        assert_eq!(a.dropped, 40 - MAX_VALUES as u64);
+    }
+
+    #[test]
+    fn remembered_lists_keep_most_recent_last_within_cap() {
+        let mut l = vec![];
+        for i in 0..5 {
+            remember(&mut l, i, 3);
+        }
+        remember(&mut l, 3, 3);
+        assert_eq!(l, vec![2, 4, 3]);
+    }
+}

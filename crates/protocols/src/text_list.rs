@@ -1,0 +1,67 @@
+//! A reusable list of short texts kept in one buffer, for list-valued record fields.
+//!
+//! A record field such as DNS `answers` is a `&[&str]`; building it from one `String` per
+//! item would allocate per item and per message. A dissector keeps one [`TextList`] per field
+//! in its state, clears it per message and writes items into the shared buffer.
+
+/// Texts stored back to back in one buffer.
+#[derive(Debug, Default)]
+pub(crate) struct TextList {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl TextList {
+    /// Forget every item, keeping the memory.
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+
+    /// Return the buffer to append the next item to; [`TextList::finish`] closes the item.
+    pub(crate) fn next(&mut self) -> &mut String {
+        &mut self.text
+    }
+
+    /// Close the item written since the previous one.
+    pub(crate) fn finish(&mut self) {
+        self.ends.push(self.text.len());
+    }
+
+    /// Append a whole item.
+    pub(crate) fn push(&mut self, item: &str) {
+        self.text.push_str(item);
+        self.finish();
+    }
+
+    /// Return the items, ready to become a `Value::Strs`.
+    pub(crate) fn items(&self) -> Vec<&str> {
+        let mut start = 0;
+        self.ends
+            .iter()
+            .map(|&end| {
+                let item = self.text.get(start..end).unwrap_or_default();
+                start = end;
+                item
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_items_apart_and_reuses_memory() {
+        let mut list = TextList::default();
+        list.push("A 10.0.0.1");
+        list.next().push_str("MX 10 ");
+        list.next().push_str("mx.example.com");
+        list.finish();
+        list.push("");
+        assert_eq!(list.items(), vec!["A 10.0.0.1", "MX 10 mx.example.com", ""]);
+        list.clear();
+        assert!(list.items().is_empty());
+    }
+}

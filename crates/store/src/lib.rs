@@ -1,0 +1,270 @@
+//! The embedded store: a SQLite database with the same records as the JSON Lines files.
+//!
+//! Each table keeps the record's JSON text (the one schema, identical to the line in the
+//! `.jsonl` file) beside the columns people filter on, so SQL users get indexes and the JSON
+//! consumers lose nothing. Rows are written in large transactions; a run that fails half-way
+//! leaves the database with everything committed before the failure.
+
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+
+use rampart_engine::{EventRecord, FlowRecord, Origin, RecordSink, Report};
+use rampart_event::{Event, SCHEMA_VERSION};
+use rampart_output::schema::{ConversationJson, DeviceJson, InputSummary, SummaryJson};
+use rusqlite::{Connection, params};
+
+/// Rows per transaction.
+const BATCH: u32 = 50_000;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS flows (
+  flow_id INTEGER NOT NULL, start TEXT NOT NULL, end TEXT NOT NULL, transport TEXT NOT NULL,
+  protocol TEXT, src_ip TEXT NOT NULL, src_port INTEGER NOT NULL, dst_ip TEXT NOT NULL,
+  dst_port INTEGER NOT NULL, vlan INTEGER NOT NULL, packets INTEGER NOT NULL, bytes INTEGER NOT NULL,
+  close_reason TEXT NOT NULL, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS flows_src ON flows (src_ip);
+CREATE INDEX IF NOT EXISTS flows_dst ON flows (dst_ip, dst_port);
+CREATE TABLE IF NOT EXISTS events (
+  time TEXT NOT NULL, kind TEXT NOT NULL, protocol TEXT NOT NULL, dataset TEXT,
+  flow_id INTEGER, json TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_kind ON events (kind, protocol);
+CREATE TABLE IF NOT EXISTS devices (
+  device_id TEXT PRIMARY KEY, vendor TEXT, hostname TEXT, os TEXT, device_type TEXT,
+  first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS conversations (
+  client TEXT NOT NULL, server TEXT NOT NULL, flows INTEGER NOT NULL, bytes INTEGER NOT NULL,
+  json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS summary (json TEXT NOT NULL);
+";
+
+/// A problem with the database.
+#[derive(Debug, thiserror::Error)]
+#[error("database {path}: {source}")]
+pub struct StoreError {
+    /// The database file.
+    pub path: PathBuf,
+    /// What SQLite said.
+    #[source]
+    pub source: rusqlite::Error,
+}
+
+/// The database of one run.
+pub struct Store {
+    path: PathBuf,
+    conn: Connection,
+    pending: u32,
+    json: Vec<u8>,
+    error: Option<rusqlite::Error>,
+}
+
+impl Store {
+    /// Create the database at `path`, replacing the run tables of an earlier run there.
+    pub fn create(path: &Path) -> Result<Store, StoreError> {
+        let wrap = |source| StoreError {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(wrap)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;
+             DROP TABLE IF EXISTS flows; DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS devices;
+             DROP TABLE IF EXISTS conversations; DROP TABLE IF EXISTS summary;",
+        )
+        .map_err(wrap)?;
+        conn.execute_batch(SCHEMA).map_err(wrap)?;
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
+            params![SCHEMA_VERSION.to_string()],
+        )
+        .map_err(wrap)?;
+        conn.execute_batch("BEGIN").map_err(wrap)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            conn,
+            pending: 0,
+            json: Vec::with_capacity(4096),
+            error: None,
+        })
+    }
+
+    fn wrap(&self, source: rusqlite::Error) -> StoreError {
+        StoreError {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn json_text<T: serde::Serialize>(&mut self, record: &T) -> &str {
+        self.json.clear();
+        if serde_json::to_writer(&mut self.json, record).is_err() {
+            self.json.clear();
+        }
+        std::str::from_utf8(&self.json).unwrap_or("")
+    }
+
+    fn counted(&mut self, result: rusqlite::Result<usize>) {
+        match result {
+            Ok(_) => {
+                self.pending += 1;
+                if self.pending >= BATCH {
+                    self.pending = 0;
+                    if let Err(e) = self.conn.execute_batch("COMMIT; BEGIN") {
+                        self.error.get_or_insert(e);
+                    }
+                }
+            }
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Open the database of a run that [`Store::create`] made, to add to it.
+    pub fn reopen(path: &Path) -> Result<Store, StoreError> {
+        let wrap = |source| StoreError {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(wrap)?;
+        conn.execute_batch(SCHEMA).map_err(wrap)?;
+        conn.execute_batch("BEGIN").map_err(wrap)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            conn,
+            pending: 0,
+            json: Vec::with_capacity(4096),
+            error: None,
+        })
+    }
+
+    /// Store the end-of-run records and commit.
+    pub fn write_report(
+        &mut self,
+        report: &Report,
+        inputs: &[InputSummary],
+    ) -> Result<(), StoreError> {
+        for d in &report.devices {
+            let json = self.json_text(&DeviceJson(d)).to_string();
+            let result = self.conn.execute(
+                "INSERT INTO devices (device_id, vendor, hostname, os, device_type, first_seen, last_seen, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    d.id(),
+                    d.vendor.as_ref().map(|g| g.value.clone()),
+                    d.hostnames.first().map(|h| h.value.clone()),
+                    d.os.as_ref().map(|g| g.value.clone()),
+                    d.device_type.as_ref().map(|g| g.value.clone()),
+                    d.seen.first.to_string(),
+                    d.seen.last.to_string(),
+                    json
+                ],
+            );
+            self.counted(result);
+        }
+        for c in &report.conversations {
+            let json = self.json_text(&ConversationJson(c)).to_string();
+            let result = self.conn.execute(
+                "INSERT INTO conversations (client, server, flows, bytes, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![c.client, c.server, c.flows as i64, (c.bytes[0] + c.bytes[1]) as i64, json],
+            );
+            self.counted(result);
+        }
+        let json = self.json_text(&SummaryJson { report, inputs }).to_string();
+        let result = self
+            .conn
+            .execute("INSERT INTO summary (json) VALUES (?1)", params![json]);
+        self.counted(result);
+        self.commit()
+    }
+
+    /// Commit what is pending; report the first error met since the last commit.
+    pub fn commit(&mut self) -> Result<(), StoreError> {
+        if let Some(e) = self.error.take() {
+            return Err(self.wrap(e));
+        }
+        self.conn
+            .execute_batch("COMMIT; BEGIN")
+            .map_err(|e| self.wrap(e))
+    }
+
+    /// Return the open connection (for queries in tests and tools).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl RecordSink for Store {
+    fn flow(&mut self, record: &FlowRecord) {
+        let c = &record.context;
+        let json = self.json_text(record).to_string();
+        let mut statement = match self.conn.prepare_cached(
+            "INSERT INTO flows (flow_id, start, end, transport, protocol, src_ip, src_port, dst_ip, dst_port, vlan, packets, bytes, close_reason, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                return;
+            }
+        };
+        let result = statement.execute(params![
+            c.id as i64,
+            record.start.to_string(),
+            record.end.to_string(),
+            c.transport,
+            c.app,
+            c.client.0.to_string(),
+            c.client.1,
+            c.server.0.to_string(),
+            c.server.1,
+            c.vlan,
+            (record.packets[0] + record.packets[1]) as i64,
+            (record.bytes[0] + record.bytes[1]) as i64,
+            record.close_reason,
+            json
+        ]);
+        drop(statement);
+        self.counted(result);
+    }
+
+    fn event(&mut self, record: &EventRecord<'_>) {
+        let (kind, protocol, dataset) = match record.event {
+            Event::Record(r) => (
+                "protocol",
+                r.protocol,
+                Some(format!("{}.{}", r.protocol, r.kind)),
+            ),
+            Event::Identity(i) => ("identity", i.protocol, None),
+            Event::Anomaly(a) => ("anomaly", a.protocol, None),
+            Event::Finding(f) => ("finding", f.protocol, None),
+        };
+        let flow_id = match record.origin {
+            Origin::Flow(c) => Some(c.id as i64),
+            Origin::Frame(_) | Origin::Capture => None,
+        };
+        let json = self.json_text(record).to_string();
+        let mut statement = match self.conn.prepare_cached(
+            "INSERT INTO events (time, kind, protocol, dataset, flow_id, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        ) {
+            Ok(s) => s,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                return;
+            }
+        };
+        let result = statement.execute(params![
+            record.time.to_string(),
+            kind,
+            protocol,
+            dataset,
+            flow_id,
+            json
+        ]);
+        drop(statement);
+        self.counted(result);
+    }
+
+    fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.commit().map_err(Into::into)
+    }
+}
