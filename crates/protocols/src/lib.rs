@@ -5,7 +5,8 @@
 //! them: adding a protocol is a folder plus one line here. Most industrial and discovery
 //! protocols have no well-kept Rust parser that is lenient, bounded and anomaly-reporting as a
 //! security monitor needs, so they are written here; where a well-kept crate fits (TLS, X.509,
-//! HTTP headers, SNMP BER) the module wraps it and says so.
+//! HTTP headers) the module wraps it and says so, and where one was tried and rejected (SNMP's
+//! `snmp-parser`) the module says why.
 
 #![forbid(unsafe_code)]
 
@@ -16,6 +17,7 @@ mod cdp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+mod ftp;
 pub mod http;
 mod lldp;
 pub mod nbns;
@@ -23,6 +25,7 @@ pub mod ntp;
 mod snmp;
 pub mod ssh;
 mod sysdescr;
+mod telnet;
 mod text_list;
 pub mod tls;
 
@@ -39,6 +42,9 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
+    // Telnet and FTP speak plain text that other probes can rule out or claim first.
+    telnet::REGISTRATION,
+    ftp::REGISTRATION,
 ];
 
 /// Every built-in flow protocol, in probing order.

@@ -33,6 +33,8 @@ const TABLE: &[(&str, Option<&str>, Option<&str>)] = &[
         Some("Cisco"),
         Some("Cisco IOS"),
     ),
+    // The banner of a Cisco IOS Telnet or console login.
+    ("User Access Verification", Some("Cisco"), Some("Cisco IOS")),
     ("Cisco", Some("Cisco"), None),
     ("Siemens, SIMATIC", Some("Siemens"), None),
     ("SCALANCE", Some("Siemens"), None),

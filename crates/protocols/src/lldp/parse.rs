@@ -154,16 +154,17 @@ pub fn parse<'a>(data: &'a [u8], problems: &mut Vec<LldpError>) -> Lldpdu<'a> {
             }
             break;
         }
-        if let Some(&(expected_type, expected)) = MANDATORY.get(position) {
-            if tlv_type != expected_type && !order_reported {
-                order_reported = true;
-                problems.push(LldpError::Order {
-                    offset,
-                    position,
-                    found: tlv_type,
-                    expected,
-                });
-            }
+        let misplaced = MANDATORY
+            .get(position)
+            .filter(|&&(expected_type, _)| tlv_type != expected_type && !order_reported);
+        if let Some(&(_, expected)) = misplaced {
+            order_reported = true;
+            problems.push(LldpError::Order {
+                offset,
+                position,
+                found: tlv_type,
+                expected,
+            });
         }
         position += 1;
         let mut t = Tlv {

@@ -90,11 +90,16 @@ impl Dissector for SnmpDissector {
 
 impl SnmpDissector {
     fn message(&mut self, dir: Direction, m: &Message<'_>, sink: &mut dyn EventSink) {
-        if let Some(pdu) = &m.pdu {
-            if m.version == Version::V1 && !pdu.pdu_type.in_v1() {
-                let detail = format!("{:?} is not an SNMPv1 PDU", pdu.pdu_type);
-                report(sink, PROTOCOL, "pdu_not_in_version", None, &detail);
-            }
+        let v2_only = m
+            .pdu
+            .filter(|p| m.version == Version::V1 && !p.pdu_type.in_v1());
+        if let Some(pdu) = v2_only {
+            let detail = format!(
+                "{} ({}) is not an SNMPv1 PDU",
+                pdu.pdu_type.name().unwrap_or("unknown"),
+                pdu.pdu_type.0
+            );
+            report(sink, PROTOCOL, "pdu_not_in_version", None, &detail);
         }
         let known = self.read_bindings(m, sink);
         self.emit_record(dir, m, &known, sink);
@@ -265,7 +270,7 @@ impl SnmpDissector {
             return;
         };
         // Agents answer only a community they accept; a request or trap merely offers one.
-        let accepted = pdu.pdu_type.from_acceptor();
+        let accepted = pdu.pdu_type.sent_by_acceptor();
         let subject = if accepted { sender(dir) } else { receiver(dir) };
         let seen = self
             .reported

@@ -66,7 +66,7 @@ impl PduType {
 
     /// Tell whether the PDU is sent by the side that accepts the community: a response or
     /// report comes back from the agent, every other PDU goes to its receiver.
-    pub fn from_acceptor(self) -> bool {
+    pub fn sent_by_acceptor(self) -> bool {
         matches!(self, PduType::RESPONSE | PduType::REPORT)
     }
 

@@ -13,10 +13,15 @@ use super::message::{Message, Pdu, PduType, TrapV1, V3Header, VarBind, VarValue,
 
 /// BER universal tags used by SNMP.
 mod tag {
+    /// INTEGER (X.690 §8.3).
     pub const INTEGER: u8 = 0x02;
+    /// OCTET STRING (X.690 §8.7).
     pub const OCTET_STRING: u8 = 0x04;
+    /// NULL (X.690 §8.8).
     pub const NULL: u8 = 0x05;
+    /// OBJECT IDENTIFIER (X.690 §8.19).
     pub const OID: u8 = 0x06;
+    /// SEQUENCE, constructed (X.690 §8.9).
     pub const SEQUENCE: u8 = 0x30;
     /// IpAddress, [APPLICATION 0] (RFC 2578 §7.1.5).
     pub const IP_ADDRESS: u8 = 0x40;
