@@ -175,6 +175,22 @@ impl Engine {
         self.report_active(time);
     }
 
+    /// Record a name a pcapng name resolution block gives to an address: what the capturing
+    /// host's resolver knew, worth keeping as a host name of middling confidence.
+    pub fn name_record(&mut self, ip: std::net::IpAddr, name: &str, time: Timestamp) {
+        self.out.inventory.observe_identity(
+            rampart_inventory::Address {
+                ip: Some(ip),
+                mac: None,
+            },
+            rampart_event::Attribute::Hostname,
+            name,
+            "pcapng",
+            rampart_event::Confidence(50),
+            time,
+        );
+    }
+
     /// Record a capture-file problem (truncation, corruption) as an anomaly event.
     pub fn capture_error(&mut self, time: Timestamp, code: &str, detail: &dyn std::fmt::Display) {
         self.out.stats.capture_errors += 1;
