@@ -18,8 +18,8 @@ mod session;
 pub use session::Session;
 
 pub use rampart_event::{
-    Anomaly, Attribute, Confidence, Direction, Event, EventSink, Fields, Finding, FindingKind,
-    Identity, Mac, Record, Subject, Value,
+    Anomaly, Attribute, Confidence, Direction, Event, EventSink, FieldList, Fields, Finding,
+    FindingKind, Identity, Mac, Record, Subject, Value,
 };
 
 /// The transport a flow dissector runs on.
