@@ -210,6 +210,27 @@ pub fn report(
     }));
 }
 
+/// Report an identity observation, unless the value is empty (devices pad absent strings).
+pub fn identify(
+    sink: &mut dyn EventSink,
+    protocol: &str,
+    subject: Subject,
+    attribute: Attribute,
+    value: &str,
+    confidence: Confidence,
+) {
+    if value.is_empty() {
+        return;
+    }
+    sink.emit(Event::Identity(Identity {
+        protocol,
+        subject,
+        attribute,
+        value,
+        confidence,
+    }));
+}
+
 /// A cursor over untrusted bytes: every read is bounds-checked and says what it wanted.
 ///
 /// Dissectors read through it so that "a length field claims more than remains" is always an

@@ -112,6 +112,23 @@ impl Direction {
         }
     }
 
+    /// Return the index of the direction in per-direction arrays: 0 to the server, 1 to the
+    /// client.
+    pub fn index(self) -> usize {
+        match self {
+            Direction::ToServer => 0,
+            Direction::ToClient => 1,
+        }
+    }
+
+    /// Return the side that sends in this direction.
+    pub fn sender(self) -> Subject {
+        match self {
+            Direction::ToServer => Subject::Client,
+            Direction::ToClient => Subject::Server,
+        }
+    }
+
     /// Return the other direction.
     pub fn reverse(self) -> Direction {
         match self {
