@@ -40,7 +40,7 @@ const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}\
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #d5d9e0;padding:3px 6px;vertical-align:top}\
 th{background:#eef1f5;text-align:left}.num{text-align:right}.muted{color:#6b7280}\
-.finding{color:#b42318;font-weight:600}.matrix td{text-align:center;min-width:26px}\
+.finding{color:#b42318;font-weight:600}.matrix td{text-align:center;min-width:44px;font-size:10px}\
 .legend span{display:inline-block;margin-right:14px}.dot{display:inline-block;width:10px;height:10px;border-radius:5px;margin-right:4px}";
 
 fn busiest(report: &Report, n: usize) -> Vec<&Device> {
@@ -100,7 +100,8 @@ pub fn render(report: &Report, inputs: &[InputSummary]) -> String {
 
 fn map(out: &mut String, report: &Report) {
     let devices = busiest(report, MAP_DEVICES);
-    let size = 760.0;
+    // A small network gets a small picture; a large one the room its labels need.
+    let size = (240.0 + 36.0 * devices.len() as f64).clamp(420.0, 760.0);
     let center = size / 2.0;
     let radius = size / 2.0 - 110.0;
     let mut position: BTreeMap<String, (f64, f64)> = BTreeMap::new();
@@ -230,10 +231,9 @@ fn matrix(out: &mut String, report: &Report) {
                     let shade = ((*b as f64).ln_1p() / max.ln_1p() * 0.85 + 0.1).min(1.0);
                     let _ = write!(
                         out,
-                        "<td style=\"background:rgba(14,116,144,{shade:.2})\" title=\"{}: {}\">{}</td>",
+                        "<td style=\"background:rgba(14,116,144,{shade:.2})\" title=\"{}\">{}</td>",
                         escape(&services.join(", ")),
-                        bytes(*b),
-                        bytes(*b).split(' ').next().unwrap_or("")
+                        bytes(*b)
                     );
                 }
                 None => out.push_str("<td></td>"),
@@ -268,10 +268,23 @@ fn inventory(out: &mut String, report: &Report) {
                 format!("{} ({}%)", g.value, g.confidence.0)
             })
         };
-        let findings: Vec<String> = d
-            .findings
+        // One line per kind and protocol; the evidence is in the tooltip and in devices.jsonl.
+        let mut kinds: BTreeMap<(&str, &str), (u64, Vec<&str>)> = BTreeMap::new();
+        for f in &d.findings {
+            let entry = kinds.entry((f.kind.as_str(), f.protocol.as_str())).or_default();
+            entry.0 += f.count;
+            entry.1.push(&f.detail);
+        }
+        let findings: Vec<String> = kinds
             .iter()
-            .map(|f| format!("{} {}: {}", f.kind.as_str(), f.protocol, f.detail))
+            .map(|((kind, protocol), (count, details))| {
+                format!(
+                    "<span title=\"{}\">{} {} ×{count}</span>",
+                    escape(&details.join("\n")),
+                    escape(&kind.replace('_', " ")),
+                    escape(protocol)
+                )
+            })
             .collect();
         let join = |v: &std::collections::BTreeSet<String>| {
             v.iter().cloned().collect::<Vec<_>>().join(", ")
@@ -292,7 +305,7 @@ fn inventory(out: &mut String, report: &Report) {
             d.seen.last,
             thousands(d.traffic.packets_sent + d.traffic.packets_received),
             bytes(d.traffic.bytes_sent + d.traffic.bytes_received),
-            escape(&findings.join("; "))
+            findings.join("<br>")
         );
     }
     out.push_str("</table>\n");
