@@ -51,7 +51,8 @@ pub fn protocol_list() -> String {
         );
     }
     for r in rampart_protocols::frame_protocols() {
-        let _ = writeln!(out, "{:<12} link     {:?}", r.name, r.matches);
+        let matches: Vec<String> = r.matches.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "{:<12} link     {}", r.name, matches.join(", "));
     }
     out
 }

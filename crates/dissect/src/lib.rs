@@ -173,6 +173,19 @@ pub enum FrameMatch {
     },
 }
 
+impl std::fmt::Display for FrameMatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameMatch::EtherType(t) => write!(f, "ethertype 0x{t:04x}"),
+            FrameMatch::Snap { oui, pid } => write!(
+                f,
+                "snap {:02x}:{:02x}:{:02x}/0x{pid:04x}",
+                oui[0], oui[1], oui[2]
+            ),
+        }
+    }
+}
+
 /// A link-layer protocol: stateless, one frame at a time.
 #[derive(Clone, Copy)]
 pub struct FrameRegistration {
