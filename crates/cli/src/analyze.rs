@@ -267,5 +267,8 @@ fn read_one(
             }
         }
     }
+    for record in file.names() {
+        engine.name_record(record.address, &record.name, last_time);
+    }
     summary
 }

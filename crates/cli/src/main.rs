@@ -45,7 +45,7 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "WHEN", default_value = "auto")]
     progress: analyze::ProgressWhen,
     /// Flows held at once; past it the least recently active flow is evicted.
-    #[arg(long, value_name = "N", default_value_t = 262_144)]
+    #[arg(long, value_name = "N", default_value_t = 131_072)]
     max_flows: usize,
 }
 

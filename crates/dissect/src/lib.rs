@@ -18,8 +18,8 @@ mod session;
 pub use session::Session;
 
 pub use rampart_event::{
-    Anomaly, Attribute, Confidence, Direction, Event, EventSink, Fields, Finding, FindingKind,
-    Identity, Mac, Record, Subject, Value,
+    Anomaly, Attribute, Confidence, Direction, Event, EventSink, FieldList, Fields, Finding,
+    FindingKind, Identity, Mac, Record, Subject, Value,
 };
 
 /// The transport a flow dissector runs on.
@@ -207,6 +207,27 @@ pub fn report(
         code,
         offset,
         detail,
+    }));
+}
+
+/// Report an identity observation, unless the value is empty (devices pad absent strings).
+pub fn identify(
+    sink: &mut dyn EventSink,
+    protocol: &str,
+    subject: Subject,
+    attribute: Attribute,
+    value: &str,
+    confidence: Confidence,
+) {
+    if value.is_empty() {
+        return;
+    }
+    sink.emit(Event::Identity(Identity {
+        protocol,
+        subject,
+        attribute,
+        value,
+        confidence,
     }));
 }
 

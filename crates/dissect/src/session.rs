@@ -17,13 +17,6 @@ pub struct Session {
     done: bool,
 }
 
-fn index(dir: Direction) -> usize {
-    match dir {
-        Direction::ToServer => 0,
-        Direction::ToClient => 1,
-    }
-}
-
 /// Why a session dropped bytes it was given.
 #[derive(Debug, thiserror::Error)]
 #[error("{buffered} unconsumed bytes exceed the {limit}-byte message limit; buffer dropped")]
@@ -65,7 +58,7 @@ impl Session {
         let Some(data) = self.within_depth(dir, data) else {
             return;
         };
-        let i = index(dir);
+        let i = dir.index();
         if self.pending[i].is_empty() {
             let answer = self.dissector.feed(dir, data, sink);
             let used = self.settle(answer, data.len());
@@ -103,7 +96,7 @@ impl Session {
         if self.done {
             return;
         }
-        let i = index(dir);
+        let i = dir.index();
         let dropped = self.pending[i].len() as u64;
         self.pending[i].clear();
         self.delivered[i] = self.delivered[i].saturating_add(len);
@@ -126,7 +119,7 @@ impl Session {
         if self.done || data.is_empty() {
             return None;
         }
-        let i = index(dir);
+        let i = dir.index();
         let seen = self.delivered[i];
         self.delivered[i] = seen.saturating_add(data.len() as u64);
         match self.registration.limits.depth {
@@ -164,7 +157,7 @@ impl Session {
     }
 
     fn enforce_message_limit(&mut self, dir: Direction, sink: &mut dyn EventSink) {
-        let i = index(dir);
+        let i = dir.index();
         let buffered = self.pending[i].len();
         let limit = self.registration.limits.max_message;
         if buffered > limit {

@@ -45,13 +45,6 @@ pub struct FlowState {
     pub dst_mac: [Option<rampart_event::Mac>; 2],
 }
 
-fn index(dir: Direction) -> usize {
-    match dir {
-        Direction::ToServer => 0,
-        Direction::ToClient => 1,
-    }
-}
-
 impl FlowState {
     /// Return the recognised protocol's name.
     pub fn app_name(&self) -> Option<&'static str> {
@@ -121,7 +114,7 @@ impl FlowState {
         match &mut self.app {
             App::Parsing(session) => session.gap(dir, len, sink),
             // Bytes held for probing no longer precede what comes next.
-            App::Probing => self.held[index(dir)].clear(),
+            App::Probing => self.held[dir.index()].clear(),
             App::Parsed(_) | App::Unknown => {}
         }
     }
@@ -144,7 +137,7 @@ impl FlowState {
         sink: &mut dyn EventSink,
     ) {
         self.probes += 1;
-        let i = index(dir);
+        let i = dir.index();
         let tcp = transport == Transport::Tcp;
         let mut taken = 0;
         if tcp {
@@ -216,10 +209,10 @@ impl FlowState {
                 // older. Without timestamps per byte, the direction just probed goes last.
                 let other = dir.reverse();
                 let held = std::mem::take(&mut self.held);
-                if !held[index(other)].is_empty() {
-                    session.deliver(other, &held[index(other)], sink);
+                if !held[other.index()].is_empty() {
+                    session.deliver(other, &held[other.index()], sink);
                 }
-                session.deliver(dir, &held[index(dir)], sink);
+                session.deliver(dir, &held[dir.index()], sink);
                 session.deliver(dir, rest, sink);
             }
             Transport::Udp => session.datagram(dir, rest, sink),

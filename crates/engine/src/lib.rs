@@ -17,7 +17,7 @@ mod stats;
 use rampart_dissect::{Frame, Transport as Carrier};
 use rampart_event::{Direction, Mac, Timestamp};
 use rampart_flow::{CloseReason, Delivery, Endpoint, Flow, FlowConfig, FlowTable, PacketKey, side};
-use rampart_inventory::{Conversation, Device, FlowFacts, InternetSummary, Inventory};
+use rampart_inventory::{Conversation, Device, FlowFacts, InternetSummary, Inventory, Service};
 use rampart_packet::{
     DecodeProblem, DefragLimits, DefragOutcome, Defragmenter, IpHeader, Network, Transport, decode,
     decode_transport, tcp_flags,
@@ -173,6 +173,22 @@ impl Engine {
             Network::None => {}
         }
         self.report_active(time);
+    }
+
+    /// Record a name a pcapng name resolution block gives to an address: what the capturing
+    /// host's resolver knew, worth keeping as a host name of middling confidence.
+    pub fn name_record(&mut self, ip: std::net::IpAddr, name: &str, time: Timestamp) {
+        self.out.inventory.observe_identity(
+            rampart_inventory::Address {
+                ip: Some(ip),
+                mac: None,
+            },
+            rampart_event::Attribute::Hostname,
+            name,
+            "pcapng",
+            rampart_event::Confidence(50),
+            time,
+        );
     }
 
     /// Record a capture-file problem (truncation, corruption) as an anomaly event.
@@ -401,7 +417,7 @@ impl Engine {
             &mut FlowState::default,
             &mut |flow, reason| end_flow(out, registry, flow, reason),
         );
-        let Some(flow) = flows.touch(slot, s.time) else {
+        let Some(flow) = flows.get_mut(slot) else {
             return;
         };
         let mut dir = flow.direction_from(key.src);
@@ -442,6 +458,13 @@ impl Engine {
             out.endpoints.mac(s.dst_mac);
             flow.data.dst_mac[i] = s.dst_mac;
         }
+        if let (Some(t), true) = (tcp, s.deliver) {
+            track_tcp(&mut flow.tcp, i, t.flags, !payload.is_empty());
+        }
+        // Touch after the TCP state is updated: a FIN or RST shortens the idle timeout.
+        let Some(flow) = flows.touch(slot, s.time) else {
+            return;
+        };
         if !s.deliver {
             return;
         }
@@ -459,7 +482,6 @@ impl Engine {
         };
         match tcp {
             Some(t) => {
-                track_tcp(&mut flow.tcp, i, t.flags, !payload.is_empty());
                 if !flow.data.wants_payload() {
                     return;
                 }
@@ -608,9 +630,11 @@ fn end_flow(
         server: flow.server.ip,
         client_mac: flow.client_mac,
         server_mac: flow.server_mac,
-        server_port: flow.server.port,
-        transport,
-        app,
+        service: Service {
+            app,
+            transport,
+            port: flow.server.port,
+        },
         packets: flow.packets,
         bytes: flow.bytes,
         ttl: flow.data.ttl,

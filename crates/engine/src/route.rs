@@ -1,6 +1,6 @@
 //! Where events go once a dissector says them: counters, the inventory, and the record sink.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 use rampart_event::{Event, EventSink, Mac, Timestamp, Value};
@@ -13,15 +13,15 @@ use crate::stats::Stats;
 /// capture full of one malformation cannot flood the outputs.
 pub const ANOMALY_EVENTS_PER_KIND: u64 = 1000;
 /// Distinct endpoint addresses remembered for the report.
-const MAX_ENDPOINTS: usize = 1_000_000;
+const MAX_ENDPOINTS: usize = 262_144;
 
 /// Addresses seen in the capture, for the report and the oracle tests.
 #[derive(Debug, Default)]
 pub struct Endpoints {
     /// IP addresses (sources and destinations).
-    pub ips: BTreeSet<IpAddr>,
+    pub ips: HashSet<IpAddr>,
     /// MAC addresses (sources and destinations).
-    pub macs: BTreeSet<Mac>,
+    pub macs: HashSet<Mac>,
 }
 
 impl Endpoints {

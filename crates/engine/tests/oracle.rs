@@ -291,7 +291,8 @@ fn disagreements(path: &Path, oracle: &Value) -> Vec<(String, String)> {
         .flatten()
         .filter_map(|v| v.as_str()?.parse().ok())
         .collect();
-    let got_ips = &report.endpoints.ips;
+    let got_ips: BTreeSet<IpAddr> = report.endpoints.ips.iter().copied().collect();
+    let got_ips = &got_ips;
     let missing: Vec<_> = want_ips.difference(got_ips).collect();
     let extra: Vec<_> = got_ips.difference(&want_ips).collect();
     if !missing.is_empty() || !extra.is_empty() {

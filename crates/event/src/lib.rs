@@ -112,6 +112,23 @@ impl Direction {
         }
     }
 
+    /// Return the index of the direction in per-direction arrays: 0 to the server, 1 to the
+    /// client.
+    pub fn index(self) -> usize {
+        match self {
+            Direction::ToServer => 0,
+            Direction::ToClient => 1,
+        }
+    }
+
+    /// Return the side that sends in this direction.
+    pub fn sender(self) -> Subject {
+        match self {
+            Direction::ToServer => Subject::Client,
+            Direction::ToClient => Subject::Server,
+        }
+    }
+
     /// Return the other direction.
     pub fn reverse(self) -> Direction {
         match self {
@@ -206,6 +223,24 @@ pub enum Value<'a> {
     U64s(&'a [u64]),
     /// A list of 16-bit code points (cipher suites, extensions, …).
     U16s(&'a [u16]),
+    /// A list of texts kept as one string and the end offset of each item, so a dissector
+    /// can reuse one buffer for a list of any length.
+    Texts {
+        /// The items, one after the other.
+        text: &'a str,
+        /// Where each item ends in `text`.
+        ends: &'a [usize],
+    },
+}
+
+/// The items of a [`Value::Texts`].
+fn split_texts<'a>(text: &'a str, ends: &'a [usize]) -> impl Iterator<Item = &'a str> {
+    let mut start = 0;
+    ends.iter().map(move |&end| {
+        let item = text.get(start..end).unwrap_or_default();
+        start = end;
+        item
+    })
 }
 
 impl Serialize for Value<'_> {
@@ -223,6 +258,7 @@ impl Serialize for Value<'_> {
             Value::Strs(v) => v.serialize(s),
             Value::U64s(v) => v.serialize(s),
             Value::U16s(v) => v.serialize(s),
+            Value::Texts { text, ends } => s.collect_seq(split_texts(text, ends)),
         }
     }
 }
@@ -233,6 +269,49 @@ pub struct Hex<'a>(pub &'a [u8]);
 impl fmt::Display for Hex<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+/// A bounded list of fields built on the stack: what a dissector fills for each message, so
+/// that reporting one allocates nothing. Fields pushed past the capacity are dropped and
+/// counted.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldList<'a, const N: usize> {
+    items: [(&'a str, Value<'a>); N],
+    len: usize,
+    dropped: usize,
+}
+
+impl<'a, const N: usize> Default for FieldList<'a, N> {
+    fn default() -> Self {
+        FieldList {
+            items: [("", Value::Bool(false)); N],
+            len: 0,
+            dropped: 0,
+        }
+    }
+}
+
+impl<'a, const N: usize> FieldList<'a, N> {
+    /// Add a field.
+    pub fn push(&mut self, name: &'a str, value: Value<'a>) {
+        match self.items.get_mut(self.len) {
+            Some(slot) => {
+                *slot = (name, value);
+                self.len += 1;
+            }
+            None => self.dropped += 1,
+        }
+    }
+
+    /// Return the fields pushed so far.
+    pub fn fields(&self) -> Fields<'_> {
+        Fields(&self.items[..self.len])
+    }
+
+    /// Return how many fields did not fit.
+    pub fn dropped(&self) -> usize {
+        self.dropped
     }
 }
 
@@ -560,6 +639,23 @@ mod tests {
             Timestamp::from_parts(951_782_400, 0).to_string(),
             "2000-02-29T00:00:00.000000Z"
         );
+    }
+
+    #[test]
+    fn field_lists_hold_their_capacity_and_count_the_rest() {
+        let mut list: FieldList<'_, 2> = FieldList::default();
+        list.push("a", Value::U64(1));
+        list.push(
+            "b",
+            Value::Texts {
+                text: "xyz",
+                ends: &[1, 3],
+            },
+        );
+        list.push("c", Value::U64(3));
+        assert_eq!(list.dropped(), 1);
+        let text = serde_json::to_string(&list.fields()).expect("serialises");
+        assert_eq!(text, r#"{"a":1,"b":["x","yz"]}"#);
     }
 
     #[test]

@@ -67,27 +67,10 @@ pub struct FlowConfig {
     pub reassembly_buffer: usize,
 }
 
-impl FlowConfig {
-    /// Return the shortest idle timeout, in nanoseconds: a flow quiet for less cannot expire.
-    fn shortest_idle_nanos(&self) -> u64 {
-        [
-            self.tcp_idle_secs,
-            self.tcp_closed_secs,
-            self.tcp_embryonic_secs,
-            self.udp_idle_secs,
-            self.other_idle_secs,
-        ]
-        .into_iter()
-        .min()
-        .unwrap_or(0)
-            * 1_000_000_000
-    }
-}
-
 impl Default for FlowConfig {
     fn default() -> FlowConfig {
         FlowConfig {
-            max_flows: 262_144,
+            max_flows: 131_072,
             tcp_idle_secs: 3600,
             tcp_closed_secs: 10,
             tcp_embryonic_secs: 30,
@@ -228,6 +211,7 @@ impl<T> Flow<T> {
         }
     }
 
+    /// Return the idle timeout that applies now, in nanoseconds.
     fn idle_limit(&self, config: &FlowConfig) -> u64 {
         let secs = match self.protocol {
             6 if self.tcp.closed() => config.tcp_closed_secs,
@@ -283,9 +267,9 @@ pub struct FlowTable<T> {
     config: FlowConfig,
     index: HashMap<FlowKey, u32, ahash::RandomState>,
     slots: Vec<Option<Flow<T>>>,
-    /// Last packet time per slot ([`FREE`] when free), beside the slots so that the sweep reads a
-    /// dense array instead of touching every flow.
-    lasts: Vec<u64>,
+    /// When each slot's flow times out if no packet comes ([`FREE`] when the slot is free),
+    /// beside the slots so that the sweep reads a dense array instead of touching every flow.
+    deadlines: Vec<u64>,
     /// When each slot's flow was last reported (created, or the active timeout), likewise.
     reports: Vec<u64>,
     free: Vec<u32>,
@@ -299,7 +283,7 @@ const SWEEP_PER_PACKET: usize = 2;
 /// The last-packet time of a free slot.
 const FREE: u64 = u64::MAX;
 /// Flows sampled to pick an eviction victim.
-const EVICTION_SAMPLE: usize = 16;
+const EVICTION_SAMPLE: usize = 8;
 
 impl<T> FlowTable<T> {
     /// Create an empty table.
@@ -308,7 +292,7 @@ impl<T> FlowTable<T> {
             config,
             index: HashMap::with_hasher(ahash::RandomState::new()),
             slots: Vec::new(),
-            lasts: Vec::new(),
+            deadlines: Vec::new(),
             reports: Vec::new(),
             free: Vec::new(),
             next_id: 0,
@@ -364,16 +348,17 @@ impl<T> FlowTable<T> {
         }
         let flow = self.new_flow(packet, is_service_port, new_data());
         let last = flow.last.0;
+        let deadline = last.saturating_add(flow.idle_limit(&self.config));
         let slot = match self.free.pop() {
             Some(slot) => {
                 self.slots[slot as usize] = Some(flow);
-                self.lasts[slot as usize] = last;
+                self.deadlines[slot as usize] = deadline;
                 self.reports[slot as usize] = last;
                 slot
             }
             None => {
                 self.slots.push(Some(flow));
-                self.lasts.push(last);
+                self.deadlines.push(deadline);
                 self.reports.push(last);
                 (self.slots.len() - 1) as u32
             }
@@ -389,12 +374,13 @@ impl<T> FlowTable<T> {
         self.slots.get_mut(slot).and_then(Option::as_mut)
     }
 
-    /// Record a packet of the flow in `slot` at `time`, and return the flow.
+    /// Record a packet of the flow in `slot` at `time` (after its TCP state was updated, which
+    /// decides the idle timeout), and return the flow.
     pub fn touch(&mut self, slot: usize, time: Timestamp) -> Option<&mut Flow<T>> {
         let flow = self.slots.get_mut(slot).and_then(Option::as_mut)?;
         flow.last = flow.last.max(time);
-        if let Some(last) = self.lasts.get_mut(slot) {
-            *last = flow.last.0;
+        if let Some(deadline) = self.deadlines.get_mut(slot) {
+            *deadline = flow.last.0.saturating_add(flow.idle_limit(&self.config));
         }
         Some(flow)
     }
@@ -406,18 +392,13 @@ impl<T> FlowTable<T> {
         budget: usize,
         ended: &mut dyn FnMut(Flow<T>, CloseReason),
     ) {
-        let shortest = self.config.shortest_idle_nanos();
         for _ in 0..budget.min(self.slots.len()) {
             self.cursor = (self.cursor + 1) % self.slots.len();
             let slot = self.cursor;
-            let last = self.lasts[slot];
-            if last == FREE || now.0.saturating_sub(last) <= shortest {
+            if self.deadlines[slot] == FREE || now.0 <= self.deadlines[slot] {
                 continue;
             }
-            let expired = self.slots[slot]
-                .as_ref()
-                .is_some_and(|f| now.nanos_since(f.last) > f.idle_limit(&self.config));
-            if expired && let Some(flow) = self.remove(slot) {
+            if let Some(flow) = self.remove(slot) {
                 self.stats.timed_out += 1;
                 let reason = close_reason_on_timeout(&flow);
                 ended(flow, reason);
@@ -440,7 +421,7 @@ impl<T> FlowTable<T> {
     /// End every flow (end of capture), in creation order.
     pub fn drain(&mut self, ended: &mut dyn FnMut(Flow<T>, CloseReason)) {
         let mut flows: Vec<Flow<T>> = self.slots.drain(..).flatten().collect();
-        self.lasts.clear();
+        self.deadlines.clear();
         self.reports.clear();
         self.index.clear();
         self.free.clear();
@@ -470,7 +451,7 @@ impl<T> FlowTable<T> {
 
     fn remove(&mut self, slot: usize) -> Option<Flow<T>> {
         let flow = self.slots.get_mut(slot)?.take()?;
-        self.lasts[slot] = FREE;
+        self.deadlines[slot] = FREE;
         self.reports[slot] = FREE;
         let key = FlowKey::new(flow.client, flow.server, flow.protocol, flow.vlan);
         self.index.remove(&key);
@@ -479,15 +460,15 @@ impl<T> FlowTable<T> {
     }
 
     fn evict(&mut self, now: Timestamp, ended: &mut dyn FnMut(Flow<T>, CloseReason)) {
-        self.sweep(now, EVICTION_SAMPLE * 4, ended);
+        self.sweep(now, EVICTION_SAMPLE, ended);
         if self.index.len() < self.config.max_flows.max(1) {
             return;
         }
         let n = self.slots.len();
         let victim = (0..n)
             .map(|i| (self.cursor + i) % n)
-            .filter(|&slot| self.lasts[slot] != FREE)
-            .map(|slot| (slot, self.lasts[slot]))
+            .filter(|&slot| self.deadlines[slot] != FREE)
+            .filter_map(|slot| self.slots[slot].as_ref().map(|f| (slot, f.last)))
             .take(EVICTION_SAMPLE)
             .min_by_key(|&(_, last)| last)
             .map(|(slot, _)| slot);
@@ -719,7 +700,10 @@ mod tests {
         t.cursor = slot;
         assert!(t.due_for_report(Timestamp::from_parts(30, 0)).is_none());
         assert!(t.due_for_report(Timestamp::from_parts(61, 0)).is_some());
-        assert!(t.due_for_report(Timestamp::from_parts(90, 0)).is_none(), "reported at 61 s");
+        assert!(
+            t.due_for_report(Timestamp::from_parts(90, 0)).is_none(),
+            "reported at 61 s"
+        );
         assert!(t.due_for_report(Timestamp::from_parts(122, 0)).is_some());
     }
 

@@ -1,14 +1,17 @@
 //! Turning address observations into devices.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 
 use rampart_event::{Attribute, Confidence, Mac};
 
 use crate::Inventory;
+use crate::Service;
 use crate::address::{is_internet, is_unicast_host};
-use crate::observe::{Attributes, FindingSummary, HostObs, Observed, Seen, StationObs, Traffic};
+use crate::observe::{
+    Attributes, FindingSummary, HostObs, Observed, Seen, StationObs, Traffic, TtlSeen,
+};
 
 /// How a device is identified.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -209,8 +212,7 @@ struct Builder {
     device: Device,
     carried: Traffic,
     attributes: Attributes,
-    ttls: BTreeSet<u8>,
-    peers: BTreeSet<IpAddr>,
+    ttl: TtlSeen,
 }
 
 impl Builder {
@@ -236,8 +238,7 @@ impl Builder {
             },
             attributes: Attributes::default(),
             carried: Traffic::default(),
-            ttls: BTreeSet::new(),
-            peers: BTreeSet::new(),
+            ttl: TtlSeen::default(),
         }
     }
 
@@ -258,12 +259,13 @@ impl Builder {
         d.ips.push((ip, h.seen));
         d.seen.merge(h.seen);
         d.traffic.add(&h.traffic);
-        d.client_of.extend(h.client_of.iter().cloned());
-        d.server_of.extend(h.server_of.iter().cloned());
+        d.client_of
+            .extend(h.client_of.iter().map(Service::to_string));
+        d.server_of
+            .extend(h.server_of.iter().map(Service::to_string));
         d.findings.extend(h.findings.iter().cloned());
         self.attributes.merge(&h.attributes);
-        self.ttls.extend(h.ttls.iter().copied());
-        self.peers.extend(h.peers.iter().copied());
+        self.ttl.merge(h.ttl);
     }
 
     fn finish(mut self, vendor_of: Option<fn(Mac) -> Option<&'static str>>) -> Device {
@@ -273,10 +275,9 @@ impl Builder {
             // A MAC with no address of its own: what it carried is all there is to count.
             d.traffic.add(&self.carried);
         }
-        d.peers = self.peers.len();
         d.hostnames = values.remove(&Attribute::Hostname).unwrap_or_default();
         d.vendor = vendor(d, values.remove(&Attribute::Vendor), vendor_of);
-        d.os = os(values.remove(&Attribute::Os), &self.ttls);
+        d.os = os(values.remove(&Attribute::Os), self.ttl);
         d.device_type = device_type(values.remove(&Attribute::DeviceType), d.forwards);
         d.attributes = values;
         d.findings.sort_by(|a, b| {
@@ -337,11 +338,11 @@ fn vendor(
 }
 
 /// Guess the OS: stated hints first, else the initial TTL of the packets it sent.
-fn os(hints: Option<Vec<Observed>>, ttls: &BTreeSet<u8>) -> Option<Guess> {
+fn os(hints: Option<Vec<Observed>>, ttl: TtlSeen) -> Option<Guess> {
     if let Some(g) = hints.as_deref().and_then(guess_from) {
         return Some(g);
     }
-    let ttl = *ttls.iter().next_back()?;
+    let ttl = Some(ttl.max).filter(|&t| t > 0)?;
     let (value, initial) = match ttl {
         0..=64 => ("Linux/Unix or embedded", 64),
         65..=128 => ("Windows", 128),
@@ -391,16 +392,39 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
             .or_insert_with(|| Builder::new(key, host.seen))
             .add_host(*ip, host);
     }
+    let peers = peer_counts(inv, &resolver);
     let mut devices: Vec<Device> = builders
         .into_values()
         .map(|b| b.finish(inv.vendor_of))
         .collect();
     for d in &mut devices {
+        d.peers = peers.get(&d.key).map_or(0, HashSet::len);
         d.ips.sort_by_key(|(ip, _)| *ip);
         d.macs.sort_by_key(|(mac, _)| *mac);
     }
     devices.sort_by_key(|d| d.key);
     devices
+}
+
+/// Count each device's distinct peer addresses, from the conversations.
+fn peer_counts(inv: &Inventory, resolver: &Resolver<'_>) -> HashMap<DeviceKey, HashSet<IpAddr>> {
+    let key_of = |ip: IpAddr| {
+        let host = inv.hosts.get(&ip)?;
+        match resolver.home(ip, host) {
+            Home::Station(mac) => Some(DeviceKey::Mac(mac)),
+            Home::Own => Some(DeviceKey::Ip(ip)),
+            Home::Internet | Home::Nowhere => None,
+        }
+    };
+    let mut peers: HashMap<DeviceKey, HashSet<IpAddr>> = HashMap::new();
+    for key in inv.conversations.keys() {
+        for (me, other) in [(key.client, key.server), (key.server, key.client)] {
+            if let Some(device) = key_of(me) {
+                peers.entry(device).or_default().insert(other);
+            }
+        }
+    }
+    peers
 }
 
 pub(crate) fn conversations(inv: &Inventory) -> (Vec<Conversation>, InternetSummary) {
@@ -426,7 +450,8 @@ pub(crate) fn conversations(inv: &Inventory) -> (Vec<Conversation>, InternetSumm
                     devices: BTreeSet::new(),
                 });
                 peer.bytes += c.bytes[0] + c.bytes[1];
-                peer.services.extend(c.services.keys().cloned());
+                peer.services
+                    .extend(c.services.iter().map(|(s, _)| s.to_string()));
                 peer.devices.insert(local.clone());
             }
         }
@@ -442,7 +467,7 @@ pub(crate) fn conversations(inv: &Inventory) -> (Vec<Conversation>, InternetSumm
                 seen,
             });
         for (service, n) in &c.services {
-            *entry.services.entry(service.clone()).or_default() += n;
+            *entry.services.entry(service.to_string()).or_default() += n;
         }
         entry.flows += c.flows;
         for i in 0..2 {

@@ -19,7 +19,7 @@ mod address;
 mod device;
 mod observe;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use rampart_event::{Attribute, Confidence, FindingKind, Mac, Timestamp};
@@ -28,18 +28,18 @@ pub use address::{is_internet, is_unicast_host};
 pub use device::{Conversation, Device, DeviceKey, Guess, InternetPeer, InternetSummary};
 pub use observe::{FindingSummary, Observed, Seen, Traffic};
 
-use observe::{HostObs, StationObs, add_finding};
+use observe::{HostObs, StationObs, add_finding, add_service};
 
 /// Addresses tracked at most; past it new addresses are counted, not stored.
-const MAX_ADDRESSES: usize = 1_000_000;
-/// Conversations (client, server, protocol) tracked at most.
-const MAX_CONVERSATIONS: usize = 500_000;
-/// Peers remembered per host.
-const MAX_PEERS: usize = 4096;
+const MAX_ADDRESSES: usize = 131_072;
+/// Conversations (client, server) tracked at most.
+const MAX_CONVERSATIONS: usize = 131_072;
+/// Services remembered per address and side.
+const MAX_SERVICES: usize = 64;
 
 /// One ended (or reported) flow, as the inventory needs it.
 #[derive(Debug, Clone, Copy)]
-pub struct FlowFacts<'a> {
+pub struct FlowFacts {
     /// Client address.
     pub client: IpAddr,
     /// Server address.
@@ -48,12 +48,8 @@ pub struct FlowFacts<'a> {
     pub client_mac: Option<Mac>,
     /// Source MAC of the server's frames.
     pub server_mac: Option<Mac>,
-    /// Server port (0 without ports).
-    pub server_port: u16,
-    /// Transport name (`tcp`, `udp`, `icmp`, …).
-    pub transport: &'a str,
-    /// Application protocol, when detected.
-    pub app: Option<&'a str>,
+    /// The service the flow used.
+    pub service: Service,
     /// Packets client → server, server → client.
     pub packets: [u64; 2],
     /// Bytes client → server, server → client.
@@ -66,14 +62,24 @@ pub struct FlowFacts<'a> {
     pub last: Timestamp,
 }
 
-impl FlowFacts<'_> {
-    /// Name the service the way inventories list it: the application protocol, or
-    /// `transport/port` when none was recognised.
-    pub fn service(&self) -> String {
+/// A service as inventories list it: the application protocol, or `transport/port` when
+/// none was recognised. Copied, never allocated, so recording one costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Service {
+    /// Application protocol, when detected.
+    pub app: Option<&'static str>,
+    /// Transport name (`tcp`, `udp`, `icmp`, …).
+    pub transport: &'static str,
+    /// Server port (0 without ports).
+    pub port: u16,
+}
+
+impl std::fmt::Display for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.app {
-            Some(app) => app.to_string(),
-            None if self.server_port == 0 => self.transport.to_string(),
-            None => format!("{}/{}", self.transport, self.server_port),
+            Some(app) => f.write_str(app),
+            None if self.port == 0 => f.write_str(self.transport),
+            None => write!(f, "{}/{}", self.transport, self.port),
         }
     }
 }
@@ -104,7 +110,7 @@ struct ConversationKey {
 
 #[derive(Debug, Clone, Default)]
 struct ConversationObs {
-    services: BTreeMap<String, u64>,
+    services: Vec<(Service, u64)>,
     packets: [u64; 2],
     bytes: [u64; 2],
     flows: u64,
@@ -136,18 +142,23 @@ impl Inventory {
     }
 
     /// Record a flow (once, when it ends or is reported).
-    pub fn observe_flow(&mut self, f: &FlowFacts<'_>) {
-        let service = f.service();
+    ///
+    /// A flow nobody answered (a scan, a flood from spoofed addresses) creates new addresses
+    /// only while the inventory is less than half full, so such traffic cannot crowd out the
+    /// devices that really talk; it still counts on addresses already known.
+    pub fn observe_flow(&mut self, f: &FlowFacts) {
+        let answered = f.packets[0] > 0 && f.packets[1] > 0;
+        let may_create = answered || !is_unicast_host(f.server) || self.below_half();
         let sides = [
-            (f.client, f.client_mac, f.server, 0usize),
-            (f.server, f.server_mac, f.client, 1usize),
+            (f.client, f.client_mac, 0usize),
+            (f.server, f.server_mac, 1usize),
         ];
-        for (ip, mac, peer, i) in sides {
+        for (ip, mac, i) in sides {
             let sent = f.packets[i] > 0;
             if !is_unicast_host(ip) {
                 continue;
             }
-            let Some(host) = self.host(ip, f.start) else {
+            let Some(host) = self.host(ip, f.start, may_create) else {
                 continue;
             };
             host.seen.extend(f.start, f.last);
@@ -158,21 +169,16 @@ impl Inventory {
                 bytes_received: f.bytes[1 - i],
             });
             if sent && f.ttl[i] > 0 {
-                host.ttls.insert(f.ttl[i]);
+                host.ttl.note(f.ttl[i]);
             }
             if i == 0 {
-                host.client_of.insert(service.clone());
+                add_service(&mut host.client_of, f.service);
             } else if sent {
-                host.server_of.insert(service.clone());
-            }
-            if host.peers.len() < MAX_PEERS {
-                host.peers.insert(peer);
-            } else if !host.peers.contains(&peer) {
-                host.peers_dropped += 1;
+                add_service(&mut host.server_of, f.service);
             }
             if let (true, Some(mac)) = (sent, mac) {
                 host.note_mac(mac);
-                if let Some(station) = self.station(mac, f.start) {
+                if let Some(station) = self.station(mac, f.start, may_create) {
                     station.seen.extend(f.start, f.last);
                     station.note_ip(ip);
                     station.carried.packets_sent += f.packets[i];
@@ -182,7 +188,11 @@ impl Inventory {
                 }
             }
         }
-        self.note_conversation(f, service);
+        self.note_conversation(f, may_create);
+    }
+
+    fn below_half(&self) -> bool {
+        self.hosts.len() + self.stations.len() < MAX_ADDRESSES / 2
     }
 
     /// Record a frame that is not IP (ARP, LLDP, Profinet, …) sent by `src`.
@@ -194,7 +204,7 @@ impl Inventory {
         wire_len: u32,
         time: Timestamp,
     ) {
-        if let Some(station) = self.station(src, time) {
+        if let Some(station) = self.station(src, time, true) {
             station.seen.extend(time, time);
             station.l2_traffic.packets_sent += 1;
             station.l2_traffic.bytes_sent += u64::from(wire_len);
@@ -215,13 +225,13 @@ impl Inventory {
         if !is_unicast_host(ip) || mac.is_group() || mac == Mac::default() {
             return;
         }
-        if let Some(station) = self.station(mac, time) {
+        if let Some(station) = self.station(mac, time, true) {
             station.seen.extend(time, time);
             if !station.claimed.contains(&ip) && station.claimed.len() < observe::MAX_IPS_PER_MAC {
                 station.claimed.push(ip);
             }
         }
-        if let Some(host) = self.host(ip, time) {
+        if let Some(host) = self.host(ip, time, true) {
             host.seen.extend(time, time);
             observe::remember(&mut host.claimed_by, mac, observe::MAX_MACS_PER_IP);
         }
@@ -242,13 +252,13 @@ impl Inventory {
             at.mac.filter(|m| !m.is_group()),
         ) {
             (Some(ip), _) => {
-                if let Some(host) = self.host(ip, time) {
+                if let Some(host) = self.host(ip, time, true) {
                     host.attributes
                         .add(attribute, value, protocol, confidence, time);
                 }
             }
             (None, Some(mac)) => {
-                if let Some(station) = self.station(mac, time) {
+                if let Some(station) = self.station(mac, time, true) {
                     station
                         .attributes
                         .add(attribute, value, protocol, confidence, time);
@@ -272,12 +282,12 @@ impl Inventory {
             at.mac.filter(|m| !m.is_group()),
         ) {
             (Some(ip), _) => {
-                if let Some(host) = self.host(ip, time) {
+                if let Some(host) = self.host(ip, time, true) {
                     add_finding(&mut host.findings, kind, protocol, detail, time);
                 }
             }
             (None, Some(mac)) => {
-                if let Some(station) = self.station(mac, time) {
+                if let Some(station) = self.station(mac, time, true) {
                     add_finding(&mut station.findings, kind, protocol, detail, time);
                 }
             }
@@ -285,8 +295,9 @@ impl Inventory {
         }
     }
 
-    fn host(&mut self, ip: IpAddr, time: Timestamp) -> Option<&mut HostObs> {
-        if !self.hosts.contains_key(&ip) && self.hosts.len() + self.stations.len() >= MAX_ADDRESSES
+    fn host(&mut self, ip: IpAddr, time: Timestamp, may_create: bool) -> Option<&mut HostObs> {
+        if !self.hosts.contains_key(&ip)
+            && (!may_create || self.hosts.len() + self.stations.len() >= MAX_ADDRESSES)
         {
             self.stats.addresses_dropped += 1;
             return None;
@@ -294,12 +305,12 @@ impl Inventory {
         Some(self.hosts.entry(ip).or_insert_with(|| HostObs::new(time)))
     }
 
-    fn station(&mut self, mac: Mac, time: Timestamp) -> Option<&mut StationObs> {
+    fn station(&mut self, mac: Mac, time: Timestamp, may_create: bool) -> Option<&mut StationObs> {
         if mac.is_group() || mac == Mac::default() {
             return None;
         }
         if !self.stations.contains_key(&mac)
-            && self.hosts.len() + self.stations.len() >= MAX_ADDRESSES
+            && (!may_create || self.hosts.len() + self.stations.len() >= MAX_ADDRESSES)
         {
             self.stats.addresses_dropped += 1;
             return None;
@@ -311,17 +322,23 @@ impl Inventory {
         )
     }
 
-    fn note_conversation(&mut self, f: &FlowFacts<'_>, service: String) {
+    fn note_conversation(&mut self, f: &FlowFacts, may_create: bool) {
         let key = ConversationKey {
             client: f.client,
             server: f.server,
         };
-        if !self.conversations.contains_key(&key) && self.conversations.len() >= MAX_CONVERSATIONS {
+        if !self.conversations.contains_key(&key)
+            && (!may_create || self.conversations.len() >= MAX_CONVERSATIONS)
+        {
             self.stats.conversations_dropped += 1;
             return;
         }
         let c = self.conversations.entry(key).or_default();
-        *c.services.entry(service).or_default() += 1;
+        if let Some((_, n)) = c.services.iter_mut().find(|(s, _)| *s == f.service) {
+            *n += 1;
+        } else if c.services.len() < MAX_SERVICES {
+            c.services.push((f.service, 1));
+        }
         c.flows += 1;
         for i in 0..2 {
             c.packets[i] += f.packets[i];

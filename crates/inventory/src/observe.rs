@@ -11,6 +11,8 @@ use std::net::IpAddr;
 
 use rampart_event::{Attribute, Confidence, FindingKind, Mac, Timestamp};
 
+use crate::Service;
+
 /// Distinct values kept per attribute per address; more are counted, not stored.
 pub(crate) const MAX_VALUES: usize = 16;
 /// Distinct IPs remembered per MAC (enough to recognise a router).
@@ -169,14 +171,40 @@ pub(crate) struct HostObs {
     /// MACs that claimed it in ARP or DHCP.
     pub(crate) claimed_by: Vec<Mac>,
     pub(crate) traffic: Traffic,
-    pub(crate) client_of: BTreeSet<String>,
-    pub(crate) server_of: BTreeSet<String>,
+    pub(crate) client_of: Vec<Service>,
+    pub(crate) server_of: Vec<Service>,
     pub(crate) attributes: Attributes,
     pub(crate) findings: Vec<FindingSummary>,
-    /// IP TTLs of packets it sent (initial-TTL guess input).
-    pub(crate) ttls: BTreeSet<u8>,
-    pub(crate) peers: BTreeSet<IpAddr>,
-    pub(crate) peers_dropped: u64,
+    /// The IP TTLs of packets it sent (initial-TTL guess input).
+    pub(crate) ttl: TtlSeen,
+}
+
+/// What the TTLs an address sent with say: the highest, and whether any was an initial value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct TtlSeen {
+    /// The highest TTL seen (0 when none).
+    pub(crate) max: u8,
+    /// Whether some TTL was a usual initial value (the host is on the sensor's segment).
+    pub(crate) initial: bool,
+}
+
+impl TtlSeen {
+    pub(crate) fn note(&mut self, ttl: u8) {
+        self.max = self.max.max(ttl);
+        self.initial |= INITIAL_TTLS.contains(&ttl);
+    }
+
+    pub(crate) fn merge(&mut self, other: TtlSeen) {
+        self.max = self.max.max(other.max);
+        self.initial |= other.initial;
+    }
+}
+
+/// Remember a service in a bounded list.
+pub(crate) fn add_service(list: &mut Vec<Service>, service: Service) {
+    if !list.contains(&service) && list.len() < MAX_VALUES * 4 {
+        list.push(service);
+    }
 }
 
 impl HostObs {
@@ -186,13 +214,11 @@ impl HostObs {
             macs: Vec::new(),
             claimed_by: Vec::new(),
             traffic: Traffic::default(),
-            client_of: BTreeSet::new(),
-            server_of: BTreeSet::new(),
+            client_of: Vec::new(),
+            server_of: Vec::new(),
             attributes: Attributes::default(),
             findings: Vec::new(),
-            ttls: BTreeSet::new(),
-            peers: BTreeSet::new(),
-            peers_dropped: 0,
+            ttl: TtlSeen::default(),
         }
     }
 
@@ -205,7 +231,7 @@ impl HostObs {
     /// Tell whether every TTL it sent with is below a usual initial value: its packets
     /// crossed a router on the way to the sensor.
     pub(crate) fn looks_routed(&self) -> bool {
-        !self.ttls.is_empty() && self.ttls.iter().all(|t| !INITIAL_TTLS.contains(t))
+        self.ttl.max > 0 && !self.ttl.initial
     }
 }
 

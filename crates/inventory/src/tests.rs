@@ -8,22 +8,24 @@ fn ip(s: &str) -> IpAddr {
     s.parse().expect("valid address literal")
 }
 
-fn flow<'a>(
+fn flow(
     client: &str,
     cmac: Mac,
     server: &str,
     smac: Mac,
     port: u16,
-    app: Option<&'a str>,
-) -> FlowFacts<'a> {
+    app: Option<&'static str>,
+) -> FlowFacts {
     FlowFacts {
         client: ip(client),
         server: ip(server),
         client_mac: Some(cmac),
         server_mac: Some(smac),
-        server_port: port,
-        transport: "tcp",
-        app,
+        service: Service {
+            app,
+            transport: "tcp",
+            port,
+        },
         packets: [3, 2],
         bytes: [300, 200],
         ttl: [64, 128],
@@ -187,7 +189,7 @@ fn identity_and_vendor_land_on_the_device_with_sources() {
 #[test]
 fn services_without_a_recognised_protocol_are_named_by_port() {
     let f = flow("10.0.0.1", A, "10.0.0.2", B, 20000, None);
-    assert_eq!(f.service(), "tcp/20000");
+    assert_eq!(f.service.to_string(), "tcp/20000");
 }
 
 #[test]
@@ -225,4 +227,29 @@ fn an_all_zero_mac_is_no_mac() {
     inv.observe_flow(&f);
     let keys: Vec<String> = inv.devices().iter().map(Device::id).collect();
     assert_eq!(keys, vec!["ip:127.0.0.1", "ip:127.0.0.2"]);
+}
+
+#[test]
+fn an_unanswered_flood_cannot_fill_the_inventory() {
+    let mut inv = Inventory::new(no_vendor);
+    for i in 0..200_000u32 {
+        let mut f = flow("10.0.0.1", A, "10.0.0.2", B, 502, None);
+        f.client = IpAddr::V4(std::net::Ipv4Addr::from(0x0b00_0000 + i));
+        f.client_mac = Some(Mac([2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8]));
+        f.packets = [1, 0];
+        inv.observe_flow(&f);
+    }
+    let tracked = inv.hosts.len() + inv.stations.len();
+    assert!(
+        tracked <= MAX_ADDRESSES / 2 + 2,
+        "{tracked} addresses tracked"
+    );
+    assert!(inv.stats().addresses_dropped > 0);
+    let mut answered = flow("10.9.9.9", A, "10.0.0.2", B, 502, None);
+    answered.packets = [2, 2];
+    inv.observe_flow(&answered);
+    assert!(
+        inv.hosts.contains_key(&ip("10.9.9.9")),
+        "a device that talks still gets in"
+    );
 }

@@ -229,10 +229,10 @@ impl<'a> Decoded<'a> {
 /// Decode one frame of link type `link_type`. Total on any input: what cannot be decoded is
 /// described in [`Decoded::problem`].
 pub fn decode(link_type: LinkTypeCode, frame: &[u8]) -> Decoded<'_> {
-    if link_type == link::ETHERNET {
-        if let Some(simple) = crate::fast::ethernet(frame) {
-            return simple;
-        }
+    if link_type == link::ETHERNET
+        && let Some(simple) = crate::fast::ethernet(frame)
+    {
+        return simple;
     }
     decode_with_etherparse(link_type, frame)
 }

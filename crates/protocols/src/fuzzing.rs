@@ -18,8 +18,9 @@ impl EventSink for TouchingSink {
 
 /// Feed `data` to the flow protocol `name`. The input is a sequence of chunks, each a control
 /// byte followed by data: bit 7 picks the direction, bit 6 asks for a gap before the chunk,
-/// and the low six bits (plus one) give the chunk's length. TCP protocols see the chunks as
-/// stream deliveries, UDP protocols as datagrams.
+/// and the low six bits (plus one) give the chunk's length, except that `0x3f` means the
+/// length follows in two bytes (big-endian), so that whole datagrams of any size are reached.
+/// TCP protocols see the chunks as stream deliveries, UDP protocols as datagrams.
 ///
 /// # Panics
 /// When `name` is not a registered flow protocol (a bug in the fuzz target, not an input).
@@ -41,7 +42,10 @@ pub fn flow(name: &str, data: &[u8]) {
         } else {
             Direction::ToClient
         };
-        let len = usize::from(control & 0x3f) + 1;
+        let (len, tail) = match (control & 0x3f, tail) {
+            (0x3f, [hi, lo, rest @ ..]) => (usize::from(u16::from_be_bytes([*hi, *lo])), rest),
+            (short, rest) => (usize::from(short) + 1, rest),
+        };
         let (chunk, tail) = tail.split_at(len.min(tail.len()));
         if control & 0x40 != 0 {
             session.gap(dir, 17, &mut sink);

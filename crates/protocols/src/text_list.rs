@@ -35,6 +35,20 @@ impl TextList {
     }
 
     /// Return the items, ready to become a `Value::Strs`.
+    /// Return the list as a record value, without copying.
+    pub(crate) fn value(&self) -> rampart_dissect::Value<'_> {
+        rampart_dissect::Value::Texts {
+            text: &self.text,
+            ends: &self.ends,
+        }
+    }
+
+    /// Return how many items the list holds.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    #[cfg(test)]
     pub(crate) fn items(&self) -> Vec<&str> {
         let mut start = 0;
         self.ends

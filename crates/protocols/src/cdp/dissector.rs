@@ -2,8 +2,7 @@
 //! the sender says about itself as identity observations.
 
 use rampart_dissect::{
-    Attribute, Confidence, Event, EventSink, Fields, Frame, Identity, Record, Subject, Value,
-    report, text,
+    Attribute, Confidence, Event, EventSink, Fields, Frame, Record, Subject, Value, report, text,
 };
 
 use super::message::{
@@ -114,16 +113,14 @@ fn emit_record(ad: &Advertisement<'_>, sink: &mut dyn EventSink) {
 
 /// Report one observation about the frame's sender, unless the value is empty.
 fn identify(sink: &mut dyn EventSink, attribute: Attribute, value: &str, confidence: Confidence) {
-    if value.is_empty() {
-        return;
-    }
-    sink.emit(Event::Identity(Identity {
-        protocol: PROTOCOL,
-        subject: Subject::Client,
+    rampart_dissect::identify(
+        sink,
+        PROTOCOL,
+        Subject::Client,
         attribute,
         value,
         confidence,
-    }));
+    );
 }
 
 /// Split an NX-OS device id, `name(SERIAL)`, into host name and serial number.

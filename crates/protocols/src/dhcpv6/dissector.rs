@@ -207,12 +207,11 @@ impl Dhcpv6Dissector {
         if options.oro.is_some() {
             fields.push(("oro", Value::Str(&self.oro)));
         }
-        let (addresses, prefixes) = (self.addresses.items(), self.prefixes.items());
-        if !addresses.is_empty() {
-            fields.push(("addresses", Value::Strs(&addresses)));
+        if self.addresses.len() > 0 {
+            fields.push(("addresses", self.addresses.value()));
         }
-        if !prefixes.is_empty() {
-            fields.push(("prefixes", Value::Strs(&prefixes)));
+        if self.prefixes.len() > 0 {
+            fields.push(("prefixes", self.prefixes.value()));
         }
         let status_message = options.status.map(|(_, message)| text(message));
         if let (Some((code, _)), Some(message)) = (options.status, status_message.as_deref()) {

@@ -44,6 +44,9 @@ enum Framing {
     Stream,
 }
 
+/// The fields of one DNS record: fewer than sixteen.
+type Fields16<'a> = rampart_dissect::FieldList<'a, 16>;
+
 /// A query waiting for its response.
 #[derive(Debug)]
 struct Pending {
@@ -80,6 +83,8 @@ pub(super) struct DnsDissector {
     framing: Framing,
     resync: [bool; 2],
     pending: VecDeque<Pending>,
+    /// Name buffers of answered queries, for the next queries.
+    spare_names: Vec<String>,
     max_transactions: usize,
     scratch: Scratch,
 }
@@ -100,6 +105,7 @@ impl DnsDissector {
             },
             resync: [false; 2],
             pending: VecDeque::new(),
+            spare_names: Vec::new(),
             max_transactions,
             scratch: Scratch::default(),
         }
@@ -167,21 +173,19 @@ impl DnsDissector {
     fn query(&mut self, header: &Header, first: FirstQuestion, sink: &mut dyn EventSink) {
         let protocol = self.flavor.protocol();
         let s = &self.scratch;
-        let mut fields = vec![
-            ("id", Value::U64(header.id.into())),
-            ("opcode", Value::U64(header.flags.opcode().into())),
-        ];
+        let mut fields = Fields16::default();
+        fields.push("id", Value::U64(header.id.into()));
+        fields.push("opcode", Value::U64(header.flags.opcode().into()));
         question_fields(&mut fields, self.flavor, s, first);
-        fields.push(("rd", Value::Bool(header.flags.rd())));
-        let questions = s.questions.items();
-        if questions.len() > 1 {
-            fields.push(("questions", Value::Strs(&questions)));
+        fields.push("rd", Value::Bool(header.flags.rd()));
+        if s.questions.len() > 1 {
+            fields.push("questions", s.questions.value());
         }
         sink.emit(Event::Record(Record {
             protocol,
             kind: "query",
             direction: Some(Direction::ToServer),
-            fields: Fields(&fields),
+            fields: fields.fields(),
         }));
         if self.flavor == Flavor::Mdns {
             return;
@@ -195,9 +199,13 @@ impl DnsDissector {
             report(sink, protocol, "too_many_transactions", None, &detail);
         }
         if self.max_transactions > 0 {
+            // Reuse the name buffer of a finished transaction rather than allocate one.
+            let mut qname = self.spare_names.pop().unwrap_or_default();
+            qname.clear();
+            qname.push_str(&self.scratch.qname);
             self.pending.push_back(Pending {
                 id: header.id,
-                qname: s.qname.clone(),
+                qname,
                 qtype: first.map(|(qtype, _)| qtype),
             });
         }
@@ -208,43 +216,42 @@ impl DnsDissector {
         let position = self.pending.iter().position(|p| {
             p.id == header.id && (first.is_none() || p.qname.eq_ignore_ascii_case(&s.qname))
         });
-        let paired = position.and_then(|i| self.pending.remove(i)).is_some();
+        let finished = position.and_then(|i| self.pending.remove(i));
+        let paired = finished.is_some();
+        if let Some(done) = finished {
+            self.spare_names.push(done.qname);
+        }
         let flags = header.flags;
-        let mut fields = vec![
-            ("id", Value::U64(header.id.into())),
-            ("opcode", Value::U64(flags.opcode().into())),
-            ("rcode", Value::U64(flags.rcode().into())),
-        ];
+        let mut fields = Fields16::default();
+        fields.push("id", Value::U64(header.id.into()));
+        fields.push("opcode", Value::U64(flags.opcode().into()));
+        fields.push("rcode", Value::U64(flags.rcode().into()));
         if let Some(name) = rcode_name(flags.rcode()) {
-            fields.push(("rcode_name", Value::Str(name)));
+            fields.push("rcode_name", Value::Str(name));
         }
         question_fields(&mut fields, self.flavor, s, first);
-        let questions = s.questions.items();
-        if questions.len() > 1 {
-            fields.push(("questions", Value::Strs(&questions)));
+        if s.questions.len() > 1 {
+            fields.push("questions", s.questions.value());
         }
-        let (rrnames, answers) = (s.rrnames.items(), s.answers.items());
-        fields.extend([
-            ("aa", Value::Bool(flags.aa())),
-            ("tc", Value::Bool(flags.tc())),
-            ("rd", Value::Bool(flags.rd())),
-            ("ra", Value::Bool(flags.ra())),
-            ("rrnames", Value::Strs(&rrnames)),
-            ("answers", Value::Strs(&answers)),
-            ("ttls", Value::U64s(&s.ttls)),
-        ]);
+        fields.push("aa", Value::Bool(flags.aa()));
+        fields.push("tc", Value::Bool(flags.tc()));
+        fields.push("rd", Value::Bool(flags.rd()));
+        fields.push("ra", Value::Bool(flags.ra()));
+        fields.push("rrnames", s.rrnames.value());
+        fields.push("answers", s.answers.value());
+        fields.push("ttls", Value::U64s(&s.ttls));
         sink.emit(Event::Record(Record {
             protocol: self.flavor.protocol(),
             kind: "answer",
             direction: (!paired).then_some(Direction::ToClient),
-            fields: Fields(&fields),
+            fields: fields.fields(),
         }));
     }
 }
 
 /// Add the first question's fields, if the message has a question.
 fn question_fields<'a>(
-    fields: &mut Vec<(&'a str, Value<'a>)>,
+    fields: &mut Fields16<'a>,
     flavor: Flavor,
     s: &'a Scratch,
     first: FirstQuestion,
@@ -257,14 +264,14 @@ fn question_fields<'a>(
         Flavor::Dns | Flavor::Llmnr => qclass,
         Flavor::Mdns => qclass & 0x7fff,
     };
-    fields.push(("qname", Value::Str(&s.qname)));
-    fields.push(("qtype", Value::U64(qtype.into())));
+    fields.push("qname", Value::Str(&s.qname));
+    fields.push("qtype", Value::U64(qtype.into()));
     if let Some(name) = type_name(qtype) {
-        fields.push(("qtype_name", Value::Str(name)));
+        fields.push("qtype_name", Value::Str(name));
     }
-    fields.push(("qclass", Value::U64(qclass.into())));
+    fields.push("qclass", Value::U64(qclass.into()));
     if let Some(name) = class_name(qclass) {
-        fields.push(("qclass_name", Value::Str(name)));
+        fields.push("qclass_name", Value::Str(name));
     }
 }
 

@@ -71,13 +71,6 @@ pub struct FtpDissector {
     skipping: [bool; 2],
 }
 
-fn index(dir: Direction) -> usize {
-    match dir {
-        Direction::ToServer => 0,
-        Direction::ToClient => 1,
-    }
-}
-
 /// Decode text for a record, cut at a character boundary within [`MAX_TEXT`] bytes.
 fn bounded(bytes: &[u8]) -> String {
     let mut s = String::from_utf8_lossy(bytes).into_owned();
@@ -138,20 +131,20 @@ impl Dissector for FtpDissector {
         let mut at = 0;
         while let Some(rest) = data.get(at..).filter(|r| !r.is_empty()) {
             let Some((line, used)) = parse::line(rest) else {
-                if self.skipping[index(dir)] {
+                if self.skipping[dir.index()] {
                     return Feed::Consumed(data.len());
                 }
                 if rest.len() > MAX_LINE {
                     let detail = format!("{} bytes without a line feed", rest.len());
                     report(sink, PROTOCOL, "line_too_long", Some(at), &detail);
-                    self.skipping[index(dir)] = true;
+                    self.skipping[dir.index()] = true;
                     return Feed::Consumed(data.len());
                 }
                 break;
             };
             let offset = at;
             at += used;
-            if std::mem::take(&mut self.skipping[index(dir)]) {
+            if std::mem::take(&mut self.skipping[dir.index()]) {
                 continue;
             }
             let done = match dir {

@@ -95,13 +95,6 @@ impl HttpDissector {
     }
 }
 
-fn index(dir: Direction) -> usize {
-    match dir {
-        Direction::ToServer => 0,
-        Direction::ToClient => 1,
-    }
-}
-
 fn owned(bytes: Option<&[u8]>) -> Option<String> {
     bytes.map(|b| String::from_utf8_lossy(b).into_owned())
 }
@@ -134,7 +127,7 @@ impl Dissector for HttpDissector {
     }
 
     fn gap(&mut self, dir: Direction, len: u64, sink: &mut dyn EventSink) {
-        let i = index(dir);
+        let i = dir.index();
         // Bytes lost inside a body of known length leave the framing intact: count them and
         // stay in step instead of hunting for the next message.
         self.states[i] = match self.states[i] {
@@ -166,7 +159,7 @@ impl Dissector for HttpDissector {
 
 impl HttpDissector {
     fn step(&mut self, dir: Direction, data: &[u8], sink: &mut dyn EventSink) -> Step {
-        let i = index(dir);
+        let i = dir.index();
         match self.states[i] {
             State::Head => match dir {
                 Direction::ToServer => self.request_head(data, sink),
@@ -329,7 +322,7 @@ impl HttpDissector {
 
     /// Give up on the current message in `dir` and look for the next message start.
     fn lose(&mut self, dir: Direction, sink: &mut dyn EventSink) {
-        self.states[index(dir)] = State::Lost;
+        self.states[dir.index()] = State::Lost;
         self.end_of_message(dir, sink);
     }
 
@@ -585,7 +578,7 @@ mod tests {
     fn run(d: &mut HttpDissector, chunks: &[(Direction, &[u8])], sink: &mut CollectingSink) {
         let mut pending: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
         for (dir, chunk) in chunks {
-            let buf = &mut pending[index(*dir)];
+            let buf = &mut pending[dir.index()];
             buf.extend_from_slice(chunk);
             match d.feed(*dir, buf, sink) {
                 Feed::Consumed(n) => {

@@ -4,8 +4,7 @@
 use std::borrow::Cow;
 
 use rampart_dissect::{
-    Attribute, Confidence, Event, EventSink, Fields, Frame, Identity, Record, Subject, Value,
-    report, text,
+    Attribute, Confidence, Event, EventSink, Fields, Frame, Record, Subject, Value, report, text,
 };
 
 use super::message::{
@@ -148,16 +147,14 @@ fn emit_record(du: &Lldpdu<'_>, sink: &mut dyn EventSink) {
 
 /// Report one observation about the frame's sender, unless the value is empty.
 fn identify(sink: &mut dyn EventSink, attribute: Attribute, value: &str, confidence: Confidence) {
-    if value.is_empty() {
-        return;
-    }
-    sink.emit(Event::Identity(Identity {
-        protocol: PROTOCOL,
-        subject: Subject::Client,
+    rampart_dissect::identify(
+        sink,
+        PROTOCOL,
+        Subject::Client,
         attribute,
         value,
         confidence,
-    }));
+    );
 }
 
 /// Guess a device type from capability bits: a phone or access point also bridges, and a

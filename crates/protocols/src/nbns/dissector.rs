@@ -126,12 +126,11 @@ impl NbnsDissector {
         if let Some(group) = summary.group {
             fields.push(("group", Value::Bool(group)));
         }
-        let (addresses, node_names) = (s.addresses.items(), s.node_names.items());
-        if !addresses.is_empty() {
-            fields.push(("addresses", Value::Strs(&addresses)));
+        if s.addresses.len() > 0 {
+            fields.push(("addresses", s.addresses.value()));
         }
-        if !node_names.is_empty() {
-            fields.push(("names", Value::Strs(&node_names)));
+        if s.node_names.len() > 0 {
+            fields.push(("names", s.node_names.value()));
         }
         if let Some(mac) = summary.mac {
             fields.push(("mac", Value::Mac(mac)));

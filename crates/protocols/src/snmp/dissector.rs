@@ -37,17 +37,9 @@ struct Known<'a> {
     var_count: usize,
 }
 
-/// The side that sent a message travelling in `dir`.
-fn sender(dir: Direction) -> Subject {
-    match dir {
-        Direction::ToServer => Subject::Client,
-        Direction::ToClient => Subject::Server,
-    }
-}
-
 /// The side that received a message travelling in `dir`.
 fn receiver(dir: Direction) -> Subject {
-    sender(dir.reverse())
+    dir.reverse().sender()
 }
 
 /// Render an OID's contents, or its hex when malformed.
@@ -104,7 +96,7 @@ impl SnmpDissector {
         let known = self.read_bindings(m, sink);
         self.emit_record(dir, m, &known, sink);
         if m.pdu.is_some_and(|p| p.pdu_type.carries_agent_values()) {
-            identify(sender(dir), &known, sink);
+            identify(dir.sender(), &known, sink);
         }
         if let Some(community) = m.community {
             self.credential(dir, m, community, sink);
@@ -271,7 +263,11 @@ impl SnmpDissector {
         };
         // Agents answer only a community they accept; a request or trap merely offers one.
         let accepted = pdu.pdu_type.sent_by_acceptor();
-        let subject = if accepted { sender(dir) } else { receiver(dir) };
+        let subject = if accepted {
+            dir.sender()
+        } else {
+            receiver(dir)
+        };
         let seen = self
             .reported
             .iter()

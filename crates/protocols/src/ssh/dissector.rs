@@ -4,7 +4,7 @@
 use memchr::memchr;
 use rampart_dissect::{
     Attribute, Confidence, Direction, Dissector, Event, EventSink, Feed, Fields, Finding,
-    FindingKind, Identity, Record, Subject, Value, report, text,
+    FindingKind, Identity, Record, Value, report, text,
 };
 
 use super::parse::{
@@ -50,25 +50,11 @@ enum Step {
     NeedMore,
 }
 
-fn index(dir: Direction) -> usize {
-    match dir {
-        Direction::ToServer => 0,
-        Direction::ToClient => 1,
-    }
-}
-
-fn subject(dir: Direction) -> Subject {
-    match dir {
-        Direction::ToServer => Subject::Client,
-        Direction::ToClient => Subject::Server,
-    }
-}
-
 impl Dissector for SshDissector {
     fn feed(&mut self, dir: Direction, data: &[u8], sink: &mut dyn EventSink) -> Feed {
         let mut at = 0;
         while let Some(rest) = data.get(at..).filter(|r| !r.is_empty()) {
-            let step = match self.stages[index(dir)] {
+            let step = match self.stages[dir.index()] {
                 Stage::Banner => self.banner(dir, rest, sink),
                 Stage::Packets => self.packet(dir, rest, sink),
                 Stage::Finished => Step::Used(rest.len()),
@@ -88,7 +74,7 @@ impl Dissector for SshDissector {
     fn gap(&mut self, dir: Direction, _len: u64, _sink: &mut dyn EventSink) {
         // Unencrypted packets carry no marker to resynchronise on, and what follows a lost
         // KEXINIT is encrypted anyway.
-        self.stages[index(dir)] = Stage::Finished;
+        self.stages[dir.index()] = Stage::Finished;
     }
 }
 
@@ -103,7 +89,7 @@ impl SshDissector {
                     Some(0),
                     &format_args!("no line end within {MAX_LINE} bytes"),
                 );
-                self.stages[index(dir)] = Stage::Finished;
+                self.stages[dir.index()] = Stage::Finished;
                 return Step::Used(data.len());
             }
             return Step::NeedMore;
@@ -123,7 +109,7 @@ impl SshDissector {
                     );
                 }
                 self.ssh1 |= banner.only_ssh1();
-                self.stages[index(dir)] = Stage::Packets;
+                self.stages[dir.index()] = Stage::Packets;
                 emit_banner(dir, &banner, sink);
             }
             Err(parse::BannerError::NoPrefix)
@@ -133,7 +119,7 @@ impl SshDissector {
             }
             Err(err) => {
                 report(sink, PROTOCOL, "bad_banner", Some(0), &err);
-                self.stages[index(dir)] = Stage::Finished;
+                self.stages[dir.index()] = Stage::Finished;
             }
         }
         Step::Used(end + 1)
@@ -141,7 +127,7 @@ impl SshDissector {
 
     fn packet(&mut self, dir: Direction, data: &[u8], sink: &mut dyn EventSink) -> Step {
         if self.ssh1 {
-            self.stages[index(dir)] = Stage::Finished;
+            self.stages[dir.index()] = Stage::Finished;
             return Step::Used(data.len());
         }
         let (payload, used) = match parse::split_packet(data) {
@@ -153,7 +139,7 @@ impl SshDissector {
                     PacketError::Padding { .. } => "bad_padding_length",
                 };
                 report(sink, PROTOCOL, code, Some(0), &err);
-                self.stages[index(dir)] = Stage::Finished;
+                self.stages[dir.index()] = Stage::Finished;
                 return Step::Used(data.len());
             }
         };
@@ -163,9 +149,9 @@ impl SshDissector {
                     Ok(kexinit) => emit_kexinit(dir, &kexinit, sink),
                     Err(err) => report(sink, PROTOCOL, "bad_kexinit", Some(5), &err),
                 }
-                self.stages[index(dir)] = Stage::Finished;
+                self.stages[dir.index()] = Stage::Finished;
             }
-            Some(&MSG_NEWKEYS) => self.stages[index(dir)] = Stage::Finished,
+            Some(&MSG_NEWKEYS) => self.stages[dir.index()] = Stage::Finished,
             _ => {}
         }
         Step::Used(used)
@@ -190,7 +176,7 @@ fn emit_banner(dir: Direction, banner: &Banner<'_>, sink: &mut dyn EventSink) {
     let identity = |attribute, value| {
         Event::Identity(Identity {
             protocol: PROTOCOL,
-            subject: subject(dir),
+            subject: dir.sender(),
             attribute,
             value,
             confidence: Confidence::STRONG,
@@ -204,7 +190,7 @@ fn emit_banner(dir: Direction, banner: &Banner<'_>, sink: &mut dyn EventSink) {
         sink.emit(Event::Finding(Finding {
             protocol: PROTOCOL,
             kind: FindingKind::WeakCrypto,
-            subject: subject(dir),
+            subject: dir.sender(),
             fields: Fields(&[
                 ("reason", Value::Str("ssh1_protocol")),
                 ("proto_version", Value::Str(banner.proto_version)),

@@ -44,26 +44,12 @@ pub struct TlsDissector {
     tls13: bool,
 }
 
-fn index(dir: Direction) -> usize {
-    match dir {
-        Direction::ToServer => 0,
-        Direction::ToClient => 1,
-    }
-}
-
-fn subject(dir: Direction) -> Subject {
-    match dir {
-        Direction::ToServer => Subject::Client,
-        Direction::ToClient => Subject::Server,
-    }
-}
-
 impl Dissector for TlsDissector {
     fn feed(&mut self, dir: Direction, data: &[u8], sink: &mut dyn EventSink) -> Feed {
         let mut at = 0;
         loop {
             let rest = data.get(at..).unwrap_or_default();
-            let side = &mut self.sides[index(dir)];
+            let side = &mut self.sides[dir.index()];
             if side.lost {
                 match parse::find_record(rest) {
                     Some(start) => {
@@ -141,7 +127,7 @@ impl Dissector for TlsDissector {
     }
 
     fn gap(&mut self, dir: Direction, _len: u64, _sink: &mut dyn EventSink) {
-        let side = &mut self.sides[index(dir)];
+        let side = &mut self.sides[dir.index()];
         side.lost = true;
         side.handshake.clear();
         side.skip = 0;
@@ -158,7 +144,7 @@ impl TlsDissector {
         sink: &mut dyn EventSink,
     ) {
         let tls13 = self.tls13;
-        let side = &mut self.sides[index(dir)];
+        let side = &mut self.sides[dir.index()];
         match kind {
             content_type::CHANGE_CIPHER_SPEC => {
                 side.handshake.clear();
@@ -181,7 +167,7 @@ impl TlsDissector {
 
     /// Add a record's handshake bytes and handle every message they complete.
     fn handshake(&mut self, dir: Direction, fragment: &[u8], sink: &mut dyn EventSink) {
-        let side = &mut self.sides[index(dir)];
+        let side = &mut self.sides[dir.index()];
         let skipped = side.skip.min(fragment.len());
         side.skip -= skipped;
         side.handshake
@@ -200,7 +186,7 @@ impl TlsDissector {
                     ),
                 );
                 let buffered = buffer.len() - at - 4;
-                self.sides[index(dir)].skip = len.saturating_sub(buffered);
+                self.sides[dir.index()].skip = len.saturating_sub(buffered);
                 at = buffer.len();
                 break;
             }
@@ -210,7 +196,7 @@ impl TlsDissector {
             self.message(dir, kind, body, sink);
             at += 4 + len;
         }
-        let side = &mut self.sides[index(dir)];
+        let side = &mut self.sides[dir.index()];
         side.handshake = buffer;
         side.handshake.drain(..at.min(side.handshake.len()));
     }
@@ -486,7 +472,7 @@ fn emit_certificate(
     let anchor = cert.self_signed && position > 0;
     if cert.weak_signature && !anchor {
         weak(
-            subject(dir),
+            dir.sender(),
             &[
                 ("reason", Value::Str("weak_signature_algorithm")),
                 ("signature_algorithm", Value::Str(&cert.signature_algorithm)),
@@ -497,7 +483,7 @@ fn emit_certificate(
     }
     if cert.short_key() {
         weak(
-            subject(dir),
+            dir.sender(),
             &[
                 ("reason", Value::Str("short_key")),
                 ("key_type", Value::Str(&cert.key_type)),
@@ -550,7 +536,7 @@ mod tests {
         let mut pending: [Vec<u8>; 2] = [Vec::new(), Vec::new()];
         let mut last = Feed::Consumed(0);
         for (dir, chunk) in chunks {
-            let buf = &mut pending[index(*dir)];
+            let buf = &mut pending[dir.index()];
             buf.extend_from_slice(chunk);
             last = d.feed(*dir, buf, sink);
             match last {

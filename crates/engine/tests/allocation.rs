@@ -1,0 +1,127 @@
+//! The per-packet path allocates nothing once a flow is known: counted with dhat's testing
+//! allocator while packets of established flows go by (a TCP stream of an unrecognised
+//! protocol, NTP and DNS exchanges parsed and reported message by message).
+
+use etherparse::PacketBuilder;
+use rampart_engine::{Engine, EngineConfig, NullSink};
+use rampart_event::Timestamp;
+
+#[global_allocator]
+static ALLOCATOR: dhat::Alloc = dhat::Alloc;
+
+fn tcp(from_client: bool, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
+    let (a, b) = ([0, 0x1b, 0x1b, 0, 0, 1], [0, 0x0e, 0x8c, 0, 0, 2]);
+    let (src, dst, sport, dport) = if from_client {
+        (a, b, 40000, 20000)
+    } else {
+        (b, a, 20000, 40000)
+    };
+    let ip = |m: [u8; 6]| [10, 0, 0, m[5]];
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2(src, dst)
+        .ipv4(ip(src), ip(dst), 64)
+        .tcp(sport, dport, seq, 8192)
+        .ack(ack)
+        .psh()
+        .write(&mut out, payload)
+        .expect("in-memory write");
+    out
+}
+
+fn udp(from_client: bool, payload: &[u8]) -> Vec<u8> {
+    udp_port(from_client, 123, payload)
+}
+
+fn udp_port(from_client: bool, port: u16, payload: &[u8]) -> Vec<u8> {
+    let (src, dst, sport, dport) = if from_client {
+        ([10, 0, 0, 1], [10, 0, 0, 3], 50000, port)
+    } else {
+        ([10, 0, 0, 3], [10, 0, 0, 1], port, 50000)
+    };
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2([0, 0x1b, 0x1b, 0, 0, src[3]], [0, 0x1b, 0x1b, 0, 0, dst[3]])
+        .ipv4(src, dst, 64)
+        .udp(sport, dport)
+        .write(&mut out, payload)
+        .expect("in-memory write");
+    out
+}
+
+/// An NTP v4 client request and server reply (RFC 5905 §7.3), 48 bytes each.
+fn ntp(mode: u8) -> [u8; 48] {
+    let mut m = [0u8; 48];
+    m[0] = (4 << 3) | mode; // version 4, mode
+    m[1] = 2; // stratum
+    m
+}
+
+/// A DNS query or answer for `plc.plant` (RFC 1035 §4.1) with id `id`.
+fn dns(id: u16, answer: bool) -> Vec<u8> {
+    let mut m = id.to_be_bytes().to_vec();
+    m.extend_from_slice(&[
+        if answer { 0x81 } else { 0x01 },
+        0x00,
+        0,
+        1,
+        0,
+        u8::from(answer),
+        0,
+        0,
+        0,
+        0,
+    ]);
+    m.extend_from_slice(&[
+        3, b'p', b'l', b'c', 5, b'p', b'l', b'a', b'n', b't', 0, 0, 1, 0, 1,
+    ]);
+    if answer {
+        m.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 9]);
+    }
+    m
+}
+
+#[test]
+fn established_flows_cost_no_allocation_per_packet() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+    let mut engine = Engine::new(EngineConfig::default(), Box::new(NullSink));
+    let payload = [0x5au8; 100];
+    let (mut c, mut s) = (1000u32, 9000u32);
+    let mut time = 1_000_000_000u64;
+    let mut step = |engine: &mut Engine, frame: &[u8]| {
+        time += 1_000_000;
+        engine.packet(Timestamp(time), 1, frame, frame.len() as u32);
+    };
+    // Warm up: the flows are created, probed and their buffers sized.
+    for _ in 0..50 {
+        step(&mut engine, &tcp(true, c, s, &payload));
+        c += 100;
+        step(&mut engine, &tcp(false, s, c, &payload));
+        s += 100;
+        step(&mut engine, &udp(true, &ntp(3)));
+        step(&mut engine, &udp(false, &ntp(4)));
+        step(&mut engine, &udp_port(true, 53, &dns(7, false)));
+        step(&mut engine, &udp_port(false, 53, &dns(7, true)));
+    }
+    let frames: Vec<Vec<u8>> = (0..1000)
+        .flat_map(|i| {
+            let out = [
+                tcp(true, c + 100 * i, s + 100 * i, &payload),
+                tcp(false, s + 100 * i, c + 100 * i + 100, &payload),
+                udp(true, &ntp(3)),
+                udp(false, &ntp(4)),
+                udp_port(true, 53, &dns(i as u16, false)),
+                udp_port(false, 53, &dns(i as u16, true)),
+            ];
+            out.into_iter()
+        })
+        .collect();
+    let before = dhat::HeapStats::get().total_blocks;
+    for frame in &frames {
+        step(&mut engine, frame);
+    }
+    let allocations = dhat::HeapStats::get().total_blocks - before;
+    assert_eq!(engine.stats().packets, 6300);
+    assert_eq!(
+        allocations, 0,
+        "{allocations} allocations for 6000 packets of established flows"
+    );
+}
