@@ -271,7 +271,9 @@ fn inventory(out: &mut String, report: &Report) {
         // One line per kind and protocol; the evidence is in the tooltip and in devices.jsonl.
         let mut kinds: BTreeMap<(&str, &str), (u64, Vec<&str>)> = BTreeMap::new();
         for f in &d.findings {
-            let entry = kinds.entry((f.kind.as_str(), f.protocol.as_str())).or_default();
+            let entry = kinds
+                .entry((f.kind.as_str(), f.protocol.as_str()))
+                .or_default();
             entry.0 += f.count;
             entry.1.push(&f.detail);
         }

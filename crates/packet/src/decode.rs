@@ -472,9 +472,18 @@ fn fill<'a>(out: &mut Decoded<'a>, sliced: &LaxSlicedPacket<'a>, frame: &'a [u8]
             note_incomplete(out, payload, "ipv6", frame);
         }
         Some(LaxNetSlice::Arp(arp)) => {
+            // The whole Ethernet payload, padding included: non-zero padding after an ARP
+            // message is a leak (Etherleak) the ARP dissector reports.
+            let padded = last_ether_payload
+                .clone()
+                .or_else(|| match &sliced.link {
+                    Some(LinkSlice::Ethernet2(eth)) => Some(eth.payload()),
+                    _ => None,
+                })
+                .map_or(arp.slice(), |p| p.payload);
             out.network = Network::EtherType {
                 ether_type: 0x0806,
-                payload: arp.slice(),
+                payload: padded,
             };
         }
         None => {
