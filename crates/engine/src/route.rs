@@ -117,10 +117,14 @@ impl Outputs {
     }
 }
 
+/// Fields that tell where a credential was used rather than what it was: kept in the finding
+/// events, left out of the device's summary so one credential is one line however often used.
+const PER_USE_FIELDS: [&str; 2] = ["uri", "host"];
+
 /// Summarise a finding's fields on one line (`user=admin mechanism=basic`).
 fn finding_detail(fields: &[(&str, Value<'_>)]) -> String {
     let mut out = String::new();
-    for (name, value) in fields {
+    for (name, value) in fields.iter().filter(|(n, _)| !PER_USE_FIELDS.contains(n)) {
         if !out.is_empty() {
             out.push(' ');
         }
