@@ -447,21 +447,8 @@ fn fill<'a>(out: &mut Decoded<'a>, sliced: &LaxSlicedPacket<'a>, frame: &'a [u8]
         Some(LaxNetSlice::Ipv6(v6)) => {
             let h = v6.header();
             let payload = v6.payload();
-            let fragment = v6
-                .extensions()
-                .clone()
-                .into_iter()
-                .find_map(|ext| match ext {
-                    etherparse::Ipv6ExtensionSlice::Fragment(f) if f.is_fragmenting_payload() => {
-                        Some(Fragment {
-                            id: f.identification(),
-                            offset: f.fragment_offset().byte_offset(),
-                            more: f.more_fragments(),
-                            payload: payload.payload,
-                        })
-                    }
-                    _ => None,
-                });
+            let fragment =
+                ipv6_fragment(h.next_header().0, v6.extensions().slice(), payload.payload);
             out.network = Network::Ip(IpHeader {
                 src: IpAddr::V6(Ipv6Addr::from(h.source())),
                 dst: IpAddr::V6(Ipv6Addr::from(h.destination())),
@@ -529,6 +516,43 @@ fn fill<'a>(out: &mut Decoded<'a>, sliced: &LaxSlicedPacket<'a>, frame: &'a [u8]
             _ => Transport::None,
         },
     };
+}
+
+/// Find the fragment header among IPv6 extension headers (RFC 8200 §4.5), walking their raw
+/// bytes with bounds checks. etherparse's extension iterator is not used here: the fuzz
+/// target found it reading past its buffer (unchecked slicing) on headers that the lax parse
+/// had accepted, so the walk is done in safe code.
+fn ipv6_fragment<'a>(first: u8, mut extensions: &[u8], payload: &'a [u8]) -> Option<Fragment<'a>> {
+    let mut next = first;
+    loop {
+        match next {
+            44 => {
+                let header = extensions.get(..8)?;
+                let offset_flags = u16::from_be_bytes([header[2], header[3]]);
+                let more = offset_flags & 1 == 1;
+                let offset = offset_flags & 0xfff8;
+                if !more && offset == 0 {
+                    return None;
+                }
+                return Some(Fragment {
+                    id: u32::from_be_bytes([header[4], header[5], header[6], header[7]]),
+                    offset,
+                    more,
+                    payload,
+                });
+            }
+            0 | 43 | 60 | 51 => {
+                let length = match (next, extensions.get(1)) {
+                    (51, Some(&l)) => (usize::from(l) + 2) * 4,
+                    (_, Some(&l)) => (usize::from(l) + 1) * 8,
+                    (_, None) => return None,
+                };
+                next = *extensions.first()?;
+                extensions = extensions.get(length..)?;
+            }
+            _ => return None,
+        }
+    }
 }
 
 fn tcp<'a>(t: &etherparse::TcpSlice<'a>) -> Transport<'a> {
@@ -752,6 +776,36 @@ mod tests {
         assert!(frag.more);
         assert_eq!(frag.offset, 0);
         assert_eq!(d.transport, Transport::None);
+    }
+
+    #[test]
+    fn survives_the_ipv6_extension_headers_that_broke_etherparse_iteration() {
+        // Found by the `packet` fuzz target: raw IPv6 (link type 228) whose hop-by-hop and
+        // following extension lengths run past the end of the frame.
+        let frame = [
+            0x69, 0x31, 0x65, 0x69, 0xff, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x42, 0x00,
+            0xff, 0x00, 0x00, 0x00, 0x35, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0x69, 0x29,
+        ];
+        let _ = decode(link::IPV6, &frame);
+        let _ = decode(link::RAW, &frame);
+    }
+
+    #[test]
+    fn finds_the_ipv6_fragment_header_behind_other_extensions() {
+        let exts = [
+            17, 0, 0, 0, 0, 0, 0, 0, // destination options (8 bytes), next header UDP
+        ];
+        assert_eq!(ipv6_fragment(60, &exts, b""), None, "no fragment header");
+        let chain = [
+            44, 0, 0, 0, 0, 0, 0, 0, // destination options (8 bytes), next: fragment
+            17, 0, 0x00, 0x11, 0, 0, 0,
+            9, // fragment: next UDP, offset 2 (16 bytes), M=1, id 9
+        ];
+        let f = ipv6_fragment(60, &chain, b"x").expect("fragment");
+        assert_eq!((f.id, f.offset, f.more), (9, 16, true));
+        assert_eq!(ipv6_fragment(60, &chain[..12], b"x"), None, "cut header");
     }
 
     #[test]
