@@ -61,7 +61,15 @@ impl Outputs {
             Event::Record(r) => {
                 self.stats.record(r.protocol);
                 if r.protocol == "arp" {
-                    self.arp_binding(r.fields.get("sender_ip"), r.fields.get("sender_mac"), time);
+                    let new = self.arp_binding(
+                        r.fields.get("sender_ip"),
+                        r.fields.get("sender_mac"),
+                        time,
+                    );
+                    // A request that binds nothing new is the network's background hum.
+                    if r.kind == "request" && !new {
+                        return;
+                    }
                 }
             }
             Event::Identity(i) => {
@@ -72,7 +80,7 @@ impl Outputs {
                 {
                     self.inventory.observe_binding(ip, mac, time);
                 }
-                self.inventory.observe_identity(
+                let new = self.inventory.observe_identity(
                     Address { ip, mac },
                     i.attribute,
                     i.value,
@@ -80,6 +88,10 @@ impl Outputs {
                     i.confidence,
                     time,
                 );
+                // Written once per device, value and source; repeats only count.
+                if !new {
+                    return;
+                }
             }
             Event::Anomaly(a) => {
                 if self.stats.anomaly(a.protocol, a.code) > ANOMALY_EVENTS_PER_KIND {
@@ -110,9 +122,17 @@ impl Outputs {
     /// Record the address binding an ARP message states. ARP is the one protocol whose purpose
     /// is to bind addresses, so the engine reads its two fields rather than every dissector
     /// growing a binding event.
-    fn arp_binding(&mut self, ip: Option<Value<'_>>, mac: Option<Value<'_>>, time: Timestamp) {
-        if let (Some(Value::Ip(ip)), Some(Value::Mac(mac))) = (ip, mac) {
-            self.inventory.observe_binding(ip, mac, time);
+    fn arp_binding(
+        &mut self,
+        ip: Option<Value<'_>>,
+        mac: Option<Value<'_>>,
+        time: Timestamp,
+    ) -> bool {
+        match (ip, mac) {
+            (Some(Value::Ip(ip)), Some(Value::Mac(mac))) => {
+                self.inventory.observe_binding(ip, mac, time)
+            }
+            _ => false,
         }
     }
 }

@@ -88,3 +88,68 @@ fn a_port_reused_after_reset_is_a_new_flow() {
     let (report, _) = engine.finish();
     assert_eq!(report.stats.flows.created, 2);
 }
+
+/// Counts the events written, by kind.
+#[derive(Default)]
+struct Kinds(std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>);
+
+impl rampart_engine::RecordSink for Kinds {
+    fn flow(&mut self, _: &rampart_engine::FlowRecord) {}
+
+    fn event(&mut self, record: &rampart_engine::EventRecord<'_>) {
+        let kind = match record.event {
+            rampart_event::Event::Record(r) => format!("{}.{}", r.protocol, r.kind),
+            rampart_event::Event::Identity(i) => format!("identity.{}", i.protocol),
+            rampart_event::Event::Anomaly(a) => format!("anomaly.{}", a.protocol),
+            rampart_event::Event::Finding(f) => format!("finding.{}", f.protocol),
+        };
+        *self.0.lock().expect("unpoisoned").entry(kind).or_default() += 1;
+    }
+}
+
+/// An LLDP frame (IEEE 802.1AB §8.5): chassis id (MAC), port id, TTL, system name "sw1".
+fn lldp() -> Vec<u8> {
+    let mut f = vec![
+        0x01, 0x80, 0xc2, 0x00, 0x00, 0x0e, 0x00, 0x1b, 0x1b, 0, 0, 7, 0x88, 0xcc,
+    ];
+    f.extend_from_slice(&[0x02, 0x07, 0x04, 0x00, 0x1b, 0x1b, 0, 0, 7]); // chassis id, MAC
+    f.extend_from_slice(&[0x04, 0x03, 0x07, b'p', b'1']); // port id, locally assigned "p1"
+    f.extend_from_slice(&[0x06, 0x02, 0x00, 0x78]); // TTL 120 s
+    f.extend_from_slice(&[0x0a, 0x03, b's', b'w', b'1']); // system name "sw1"
+    f.extend_from_slice(&[0x00, 0x00]); // end of LLDPDU
+    f
+}
+
+#[test]
+fn repeated_identity_is_written_once_and_arp_requests_only_when_they_bind_something_new() {
+    let kinds = Kinds::default();
+    let counts = kinds.0.clone();
+    let mut engine = Engine::new(EngineConfig::default(), Box::new(kinds));
+    let frame = lldp();
+    for t in 0..3 {
+        engine.packet(Timestamp(t), 1, &frame, frame.len() as u32);
+    }
+    let mut arp = vec![0xff; 6];
+    arp.extend_from_slice(&[0x00, 0x1b, 0x1b, 0, 0, 8, 0x08, 0x06]);
+    arp.extend_from_slice(&[0, 1, 0x08, 0x00, 6, 4, 0, 1]); // Ethernet/IPv4, request
+    arp.extend_from_slice(&[0x00, 0x1b, 0x1b, 0, 0, 8, 10, 0, 0, 8]); // sender
+    arp.extend_from_slice(&[0, 0, 0, 0, 0, 0, 10, 0, 0, 1]); // target
+    arp.extend_from_slice(&[0; 18]); // padding to the Ethernet minimum
+    for t in 3..6 {
+        engine.packet(Timestamp(t), 1, &arp, arp.len() as u32);
+    }
+    let (report, _) = engine.finish();
+    let counts = counts.lock().expect("unpoisoned");
+    assert_eq!(
+        counts.get("lldp.advertisement"),
+        Some(&3),
+        "every advertisement is a record"
+    );
+    let identities = counts.get("identity.lldp").copied().unwrap_or(0);
+    assert!(identities > 0 && identities < 3 * 2, "{counts:?}");
+    assert_eq!(counts.get("arp.request"), Some(&1), "{counts:?}");
+    assert_eq!(
+        report.stats.records["arp"], 3,
+        "all requests are still counted"
+    );
+}

@@ -220,24 +220,29 @@ impl Inventory {
         }
     }
 
-    /// Record that `mac` claimed `ip` as its own (an ARP sender, a DHCP lease).
-    pub fn observe_binding(&mut self, ip: IpAddr, mac: Mac, time: Timestamp) {
+    /// Record that `mac` claimed `ip` as its own (an ARP sender, a DHCP lease); return whether
+    /// the binding is new.
+    pub fn observe_binding(&mut self, ip: IpAddr, mac: Mac, time: Timestamp) -> bool {
         if !is_unicast_host(ip) || mac.is_group() || mac == Mac::default() {
-            return;
+            return false;
         }
+        let mut new = false;
         if let Some(station) = self.station(mac, time, true) {
             station.seen.extend(time, time);
             if !station.claimed.contains(&ip) && station.claimed.len() < observe::MAX_IPS_PER_MAC {
                 station.claimed.push(ip);
+                new = true;
             }
         }
         if let Some(host) = self.host(ip, time, true) {
             host.seen.extend(time, time);
             observe::remember(&mut host.claimed_by, mac, observe::MAX_MACS_PER_IP);
         }
+        new
     }
 
-    /// Record an identity observation about the device at `at`.
+    /// Record an identity observation about the device at `at`; return whether it told
+    /// something new about the device.
     pub fn observe_identity(
         &mut self,
         at: Address,
@@ -246,26 +251,16 @@ impl Inventory {
         protocol: &str,
         confidence: Confidence,
         time: Timestamp,
-    ) {
-        match (
+    ) -> bool {
+        let attributes = match (
             at.ip.filter(|ip| is_unicast_host(*ip)),
             at.mac.filter(|m| !m.is_group()),
         ) {
-            (Some(ip), _) => {
-                if let Some(host) = self.host(ip, time, true) {
-                    host.attributes
-                        .add(attribute, value, protocol, confidence, time);
-                }
-            }
-            (None, Some(mac)) => {
-                if let Some(station) = self.station(mac, time, true) {
-                    station
-                        .attributes
-                        .add(attribute, value, protocol, confidence, time);
-                }
-            }
-            (None, None) => {}
-        }
+            (Some(ip), _) => self.host(ip, time, true).map(|h| &mut h.attributes),
+            (None, Some(mac)) => self.station(mac, time, true).map(|s| &mut s.attributes),
+            (None, None) => None,
+        };
+        attributes.is_some_and(|a| a.add(attribute, value, protocol, confidence, time))
     }
 
     /// Record a security finding about the device at `at`.

@@ -70,6 +70,8 @@ pub(crate) struct Attributes {
 }
 
 impl Attributes {
+    /// Add an observation; return whether it told something new (a value, or a source for a
+    /// value, not seen before).
     pub(crate) fn add(
         &mut self,
         attribute: Attribute,
@@ -77,24 +79,25 @@ impl Attributes {
         source: &str,
         confidence: Confidence,
         time: Timestamp,
-    ) {
+    ) -> bool {
         let value = value.trim();
         if value.is_empty() {
-            return;
+            return false;
         }
         let list = self.values.entry(attribute).or_default();
         if let Some(o) = list.iter_mut().find(|o| o.value == value) {
             o.count += 1;
             o.confidence = o.confidence.max(confidence);
             o.seen.extend(time, time);
-            if !o.sources.contains(source) {
-                o.sources.insert(source.to_string());
+            if o.sources.contains(source) {
+                return false;
             }
-            return;
+            o.sources.insert(source.to_string());
+            return true;
         }
         if list.len() >= MAX_VALUES {
             self.dropped += 1;
-            return;
+            return false;
         }
         list.push(Observed {
             value: value.to_string(),
@@ -103,6 +106,7 @@ impl Attributes {
             count: 1,
             seen: Seen::at(time),
         });
+        true
     }
 
     pub(crate) fn merge(&mut self, other: &Attributes) {

@@ -187,7 +187,8 @@ impl DnsDissector {
             direction: Some(Direction::ToServer),
             fields: fields.fields(),
         }));
-        if self.flavor == Flavor::Mdns {
+        // Multicast queries are answered from other addresses, in other flows: nothing to pair.
+        if self.flavor != Flavor::Dns {
             return;
         }
         let full = self.pending.len() >= self.max_transactions;
