@@ -5,7 +5,8 @@
 //!
 //! Kept in Rust rather than shell so it runs wherever cargo does.
 
-use std::process::{Command, ExitCode};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, ExitCode, Stdio};
 
 fn cargo(args: &[&str]) -> bool {
     eprintln!("$ cargo {}", args.join(" "));
@@ -13,6 +14,50 @@ fn cargo(args: &[&str]) -> bool {
         .args(args)
         .status()
         .is_ok_and(|s| s.success())
+}
+
+/// Read one count (`3 passed`) out of a `test result:` line.
+fn count(counts: &str, label: &str) -> u64 {
+    counts
+        .split(';')
+        .find_map(|part| {
+            part.trim()
+                .strip_suffix(label)?
+                .trim()
+                .rsplit(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Run the test suite, passing its output through, and close with one line that totals every
+/// test binary's results (cargo's own last line is the last binary's, often a doc-test run
+/// with nothing in it).
+fn test_suite() -> bool {
+    eprintln!("$ cargo test --workspace");
+    let Ok(mut child) = Command::new(env!("CARGO"))
+        .args(["test", "--workspace"])
+        .stdout(Stdio::piped())
+        .spawn()
+    else {
+        return false;
+    };
+    let (mut passed, mut failed, mut ignored) = (0, 0, 0);
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            println!("{line}");
+            if let Some(counts) = line.strip_prefix("test result: ") {
+                passed += count(counts, "passed");
+                failed += count(counts, "failed");
+                ignored += count(counts, "ignored");
+            }
+        }
+    }
+    let ok = child.wait().is_ok_and(|s| s.success());
+    println!("{passed} passed, {failed} failed, {ignored} skipped");
+    ok && failed == 0
 }
 
 fn test() -> bool {
@@ -25,7 +70,7 @@ fn test() -> bool {
             "-D",
             "warnings",
         ])
-        && cargo(&["test", "--workspace"])
+        && test_suite()
 }
 
 fn bless_schema() -> bool {
@@ -51,5 +96,24 @@ fn main() -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count;
+
+    #[test]
+    fn reads_counts_from_a_test_result_line() {
+        let line =
+            "ok. 232 passed; 1 failed; 3 ignored; 0 measured; 0 filtered out; finished in 0.05s";
+        assert_eq!(
+            (
+                count(line, "passed"),
+                count(line, "failed"),
+                count(line, "ignored")
+            ),
+            (232, 1, 3)
+        );
     }
 }
