@@ -147,7 +147,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         for d in &report.devices {
             let json = self.json_text(&DeviceJson(d)).to_string();
-            let result = self.conn.execute(
+            self.insert(
                 "INSERT INTO devices (device_id, vendor, hostname, os, device_type, first_seen, last_seen, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     d.id(),
@@ -160,21 +160,16 @@ impl Store {
                     json
                 ],
             );
-            self.counted(result);
         }
         for c in &report.conversations {
             let json = self.json_text(&ConversationJson(c)).to_string();
-            let result = self.conn.execute(
+            self.insert(
                 "INSERT INTO conversations (client, server, flows, bytes, json) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![c.client, c.server, c.flows as i64, (c.bytes[0] + c.bytes[1]) as i64, json],
             );
-            self.counted(result);
         }
         let json = self.json_text(&SummaryJson { report, inputs }).to_string();
-        let result = self
-            .conn
-            .execute("INSERT INTO summary (json) VALUES (?1)", params![json]);
-        self.counted(result);
+        self.insert("INSERT INTO summary (json) VALUES (?1)", params![json]);
         self.commit()
     }
 
@@ -194,37 +189,40 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Insert one row with a cached statement; a failure is kept for [`Store::commit`].
+    fn insert(&mut self, sql: &str, values: impl rusqlite::Params) {
+        let result = self
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut statement| statement.execute(values));
+        self.counted(result);
+    }
+}
+
 impl RecordSink for Store {
     fn flow(&mut self, record: &FlowRecord) {
         let c = &record.context;
         let json = self.json_text(record).to_string();
-        let mut statement = match self.conn.prepare_cached(
+        self.insert(
             "INSERT INTO flows (flow_id, start, end, transport, protocol, src_ip, src_port, dst_ip, dst_port, vlan, packets, bytes, close_reason, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        ) {
-            Ok(s) => s,
-            Err(e) => {
-                self.error.get_or_insert(e);
-                return;
-            }
-        };
-        let result = statement.execute(params![
-            c.id as i64,
-            record.start.to_string(),
-            record.end.to_string(),
-            c.transport,
-            c.app,
-            c.client.0.to_string(),
-            c.client.1,
-            c.server.0.to_string(),
-            c.server.1,
-            c.vlan,
-            (record.packets[0] + record.packets[1]) as i64,
-            (record.bytes[0] + record.bytes[1]) as i64,
-            record.close_reason,
-            json
-        ]);
-        drop(statement);
-        self.counted(result);
+            params![
+                c.id as i64,
+                record.start.to_string(),
+                record.end.to_string(),
+                c.transport,
+                c.app,
+                c.client.0.to_string(),
+                c.client.1,
+                c.server.0.to_string(),
+                c.server.1,
+                c.vlan,
+                (record.packets[0] + record.packets[1]) as i64,
+                (record.bytes[0] + record.bytes[1]) as i64,
+                record.close_reason,
+                json
+            ],
+        );
     }
 
     fn event(&mut self, record: &EventRecord<'_>) {
@@ -243,25 +241,10 @@ impl RecordSink for Store {
             Origin::Frame(_) | Origin::Capture => None,
         };
         let json = self.json_text(record).to_string();
-        let mut statement = match self.conn.prepare_cached(
+        self.insert(
             "INSERT INTO events (time, kind, protocol, dataset, flow_id, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        ) {
-            Ok(s) => s,
-            Err(e) => {
-                self.error.get_or_insert(e);
-                return;
-            }
-        };
-        let result = statement.execute(params![
-            record.time.to_string(),
-            kind,
-            protocol,
-            dataset,
-            flow_id,
-            json
-        ]);
-        drop(statement);
-        self.counted(result);
+            params![record.time.to_string(), kind, protocol, dataset, flow_id, json],
+        );
     }
 
     fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
