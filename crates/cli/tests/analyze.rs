@@ -247,3 +247,24 @@ fn the_html_report_is_self_contained() {
         );
     }
 }
+
+#[test]
+fn reads_gzip_compressed_captures_and_directories_of_them() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let nested = dir.path().join("site-a/line-1");
+    std::fs::create_dir_all(&nested).expect("mkdir");
+    let bytes = std::fs::read(sample()).expect("sample");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(&bytes).expect("compress");
+    std::fs::write(nested.join("plant.pcap.gz"), gz.finish().expect("finish")).expect("write");
+    std::fs::write(dir.path().join("plant.pcap"), &bytes).expect("write");
+    let out = rampart(&["analyze", dir.path().to_str().expect("utf-8")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Read 2 input(s): 558 packets"), "{stdout}");
+}
