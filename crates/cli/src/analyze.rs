@@ -244,9 +244,9 @@ fn read_one(
                         .as_secs_f64();
                     bar.set_position(done_bytes + file.bytes_read());
                     bar.set_message(format!(
-                        "{} packets, {:.0} packets/s",
+                        "{} packets, {} packets/s",
                         summary::thousands(packets),
-                        packets as f64 / secs
+                        summary::thousands((packets as f64 / secs) as u64)
                     ));
                 }
             }
