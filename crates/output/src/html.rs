@@ -18,6 +18,8 @@ use crate::summary::{bytes, label, thousands};
 const MAP_DEVICES: usize = 48;
 /// Devices in the conversation matrix.
 const MATRIX_DEVICES: usize = 30;
+/// Devices in the inventory table.
+const TABLE_DEVICES: usize = 2000;
 
 /// Escape text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -249,7 +251,21 @@ fn inventory(out: &mut String, report: &Report) {
         out,
         "<h2>Inventory</h2>\n<table><tr><th>device</th><th>IP</th><th>MAC</th><th>vendor</th><th>host name</th><th>OS</th><th>type</th><th>client of</th><th>serves</th><th>first seen</th><th>last seen</th><th class=\"num\">packets</th><th class=\"num\">bytes</th><th>findings</th></tr>"
     );
-    for d in &report.devices {
+    // Devices with findings first, then the busiest: what a reader looks for in a page that
+    // must stay small enough for a browser; devices.jsonl has them all.
+    let mut devices: Vec<&Device> = report.devices.iter().collect();
+    devices.sort_by(|a, b| {
+        let ta = a.traffic.bytes_sent + a.traffic.bytes_received;
+        let tb = b.traffic.bytes_sent + b.traffic.bytes_received;
+        b.findings
+            .len()
+            .min(1)
+            .cmp(&a.findings.len().min(1))
+            .then(tb.cmp(&ta))
+            .then(a.key.cmp(&b.key))
+    });
+    let shown = devices.len().min(TABLE_DEVICES);
+    for d in &devices[..shown] {
         let ips: Vec<String> = d.ips.iter().map(|(ip, _)| ip.to_string()).collect();
         let macs: Vec<String> = d.macs.iter().map(|(m, _)| m.to_string()).collect();
         let hostnames: Vec<String> = d
@@ -311,6 +327,13 @@ fn inventory(out: &mut String, report: &Report) {
         );
     }
     out.push_str("</table>\n");
+    if devices.len() > shown {
+        let _ = writeln!(
+            out,
+            "<p class=\"muted\">{shown} of {} devices shown (those with findings, then the busiest); devices.jsonl and rampart.sqlite have them all.</p>",
+            devices.len()
+        );
+    }
 }
 
 #[cfg(test)]
