@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rampart_capture::{CaptureFile, expand_inputs};
 use rampart_engine::{Engine, EngineConfig, NullSink, RecordSink, Report};
-use rampart_output::{InputSummary, JsonLines, Tee, html, summary, write_report};
+use rampart_output::{Fanout, InputSummary, JsonLines, JsonSink, html, summary, write_report};
 use rampart_store::Store;
 use tracing::{info, warn};
 
@@ -89,7 +89,7 @@ fn open_outputs(args: &AnalyzeArgs) -> Result<Outputs, String> {
         });
     };
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut sinks: Vec<Box<dyn RecordSink>> =
+    let mut sinks: Vec<Box<dyn JsonSink>> =
         vec![Box::new(JsonLines::create(dir).map_err(|e| e.to_string())?)];
     let mut database = None;
     if !args.no_sqlite {
@@ -98,7 +98,7 @@ fn open_outputs(args: &AnalyzeArgs) -> Result<Outputs, String> {
         database = Some(path);
     }
     Ok(Outputs {
-        sink: Box::new(Tee(sinks)),
+        sink: Box::new(Fanout::new(sinks)),
         database,
     })
 }

@@ -4,10 +4,11 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use rampart_engine::{EventRecord, FlowRecord, RecordSink, Report};
+use rampart_engine::{EventRecord, FlowRecord, Report};
 use serde::Serialize;
 
 use crate::schema::{ConversationJson, DeviceJson, InputSummary, SummaryJson};
+use crate::{JsonSink, SinkError};
 
 /// A problem writing an output file.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,20 @@ impl LinesFile {
         }
     }
 
+    fn write_text(&mut self, json: &str) {
+        if self.error.is_some() {
+            return;
+        }
+        let result = self
+            .writer
+            .write_all(json.as_bytes())
+            .and_then(|()| self.writer.write_all(b"\n"));
+        match result {
+            Ok(()) => self.lines += 1,
+            Err(e) => self.error = Some(e),
+        }
+    }
+
     fn flush(&mut self) -> Result<u64, OutputError> {
         let path = self.path.clone();
         if let Some(source) = self.error.take() {
@@ -88,16 +103,16 @@ impl JsonLines {
     }
 }
 
-impl RecordSink for JsonLines {
-    fn flow(&mut self, record: &FlowRecord) {
-        self.flows.write(record);
+impl JsonSink for JsonLines {
+    fn flow(&mut self, _: &FlowRecord, json: &str) {
+        self.flows.write_text(json);
     }
 
-    fn event(&mut self, record: &EventRecord<'_>) {
-        self.events.write(record);
+    fn event(&mut self, _: &EventRecord<'_>, json: &str) {
+        self.events.write_text(json);
     }
 
-    fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn finish(&mut self) -> Result<(), SinkError> {
         self.flush().map(|_| ()).map_err(Into::into)
     }
 }

@@ -16,25 +16,61 @@ pub use schema::InputSummary;
 
 use rampart_engine::{EventRecord, FlowRecord, RecordSink};
 
-/// Sends every record to each of several sinks.
-pub struct Tee(pub Vec<Box<dyn RecordSink>>);
+/// What a failed sink reports.
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
 
-impl RecordSink for Tee {
+/// A consumer of records that also takes their JSON text, serialised once for all consumers.
+pub trait JsonSink {
+    /// Take an ended (or reported) flow and its JSON.
+    fn flow(&mut self, record: &FlowRecord, json: &str);
+    /// Take an event and its JSON.
+    fn event(&mut self, record: &EventRecord<'_>, json: &str);
+    /// Flush what is buffered and report the first error met while writing.
+    fn finish(&mut self) -> Result<(), SinkError>;
+}
+
+/// Serialises each record once and hands it to every [`JsonSink`]: the JSON Lines files and
+/// the database store the very same text.
+pub struct Fanout {
+    sinks: Vec<Box<dyn JsonSink>>,
+    json: Vec<u8>,
+}
+
+impl Fanout {
+    /// Send records to `sinks`.
+    pub fn new(sinks: Vec<Box<dyn JsonSink>>) -> Fanout {
+        Fanout {
+            sinks,
+            json: Vec::with_capacity(4096),
+        }
+    }
+}
+
+/// Serialise `record` into `buffer` and return the text.
+fn serialise<'b, T: serde::Serialize>(buffer: &'b mut Vec<u8>, record: &T) -> Option<&'b str> {
+    buffer.clear();
+    serde_json::to_writer(&mut *buffer, record).ok()?;
+    std::str::from_utf8(buffer).ok()
+}
+
+impl RecordSink for Fanout {
     fn flow(&mut self, record: &FlowRecord) {
-        for sink in &mut self.0 {
-            sink.flow(record);
+        let Fanout { sinks, json } = self;
+        if let Some(text) = serialise(json, record) {
+            sinks.iter_mut().for_each(|sink| sink.flow(record, text));
         }
     }
 
     fn event(&mut self, record: &EventRecord<'_>) {
-        for sink in &mut self.0 {
-            sink.event(record);
+        let Fanout { sinks, json } = self;
+        if let Some(text) = serialise(json, record) {
+            sinks.iter_mut().for_each(|sink| sink.event(record, text));
         }
     }
 
-    fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn finish(&mut self) -> Result<(), SinkError> {
         let mut first = Ok(());
-        for sink in &mut self.0 {
+        for sink in &mut self.sinks {
             let result = sink.finish();
             if first.is_ok() {
                 first = result;

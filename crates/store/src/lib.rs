@@ -9,9 +9,10 @@
 
 use std::path::{Path, PathBuf};
 
-use rampart_engine::{EventRecord, FlowRecord, Origin, RecordSink, Report};
+use rampart_engine::{EventRecord, FlowRecord, Origin, Report};
 use rampart_event::{Event, SCHEMA_VERSION};
 use rampart_output::schema::{ConversationJson, DeviceJson, InputSummary, SummaryJson};
+use rampart_output::{JsonSink, SinkError};
 use rusqlite::{Connection, params};
 
 /// Rows per transaction.
@@ -200,10 +201,9 @@ impl Store {
     }
 }
 
-impl RecordSink for Store {
-    fn flow(&mut self, record: &FlowRecord) {
+impl JsonSink for Store {
+    fn flow(&mut self, record: &FlowRecord, json: &str) {
         let c = &record.context;
-        let json = self.json_text(record).to_string();
         self.insert(
             "INSERT INTO flows (flow_id, start, end, transport, protocol, src_ip, src_port, dst_ip, dst_port, vlan, packets, bytes, close_reason, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
@@ -225,7 +225,7 @@ impl RecordSink for Store {
         );
     }
 
-    fn event(&mut self, record: &EventRecord<'_>) {
+    fn event(&mut self, record: &EventRecord<'_>, json: &str) {
         let (kind, protocol, dataset) = match record.event {
             Event::Record(r) => (
                 "protocol",
@@ -240,14 +240,13 @@ impl RecordSink for Store {
             Origin::Flow(c) => Some(c.id as i64),
             Origin::Frame(_) | Origin::Capture => None,
         };
-        let json = self.json_text(record).to_string();
         self.insert(
             "INSERT INTO events (time, kind, protocol, dataset, flow_id, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![record.time.to_string(), kind, protocol, dataset, flow_id, json],
         );
     }
 
-    fn finish(&mut self) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn finish(&mut self) -> Result<(), SinkError> {
         self.commit().map_err(Into::into)
     }
 }
