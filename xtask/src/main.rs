@@ -1,7 +1,9 @@
 //! Project chores, run as `cargo xtask <task>`:
 //!
 //! - `test`: what CI runs: formatting check, clippy with warnings denied, the whole test suite.
-//! - `bless-schema`: regenerate the record-schema golden file after a deliberate change.
+//! - `bless`: regenerate the golden files (per-protocol events, the record schema) after a
+//!   deliberate change; review the diff before committing.
+//! - `bless-schema`: regenerate only the record-schema golden file.
 //!
 //! Kept in Rust rather than shell so it runs wherever cargo does.
 
@@ -73,6 +75,16 @@ fn test() -> bool {
         && test_suite()
 }
 
+fn bless() -> bool {
+    eprintln!("$ RAMPART_BLESS=1 cargo test -p rampart-engine --test golden");
+    Command::new(env!("CARGO"))
+        .args(["test", "-p", "rampart-engine", "--test", "golden"])
+        .env("RAMPART_BLESS", "1")
+        .status()
+        .is_ok_and(|s| s.success())
+        && bless_schema()
+}
+
 fn bless_schema() -> bool {
     eprintln!("$ RAMPART_BLESS=1 cargo test -p rampart-cli --test schema");
     Command::new(env!("CARGO"))
@@ -86,9 +98,10 @@ fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let ok = match task.as_str() {
         "test" => test(),
+        "bless" => bless(),
         "bless-schema" => bless_schema(),
         _ => {
-            eprintln!("usage: cargo xtask test | bless-schema");
+            eprintln!("usage: cargo xtask test | bless | bless-schema");
             false
         }
     };

@@ -36,6 +36,11 @@ pub enum Transport {
 pub enum Probe {
     /// These bytes are not this protocol.
     NotForUs,
+    /// Nothing against it yet, but the signature comes later in the stream: the bytes so far
+    /// are a handshake several protocols share (a COTP connection request on port 102 opens
+    /// S7comm, S7comm-plus and MMS alike). The engine waits for more bytes before it decides,
+    /// and falls back to the port's owner if the signature never comes.
+    NeedMore,
     /// Plausible but not proven (too few bytes, or a weak signature): a port hint decides.
     Unsure,
     /// A signature matched: this is the protocol, whatever the port.

@@ -199,6 +199,7 @@ mod tests {
                     protocol: "toy",
                     kind: "message",
                     direction: Some(dir),
+                    activity: None,
                     fields: Fields(&[("body", Value::Bytes(body))]),
                 }));
                 at = end;

@@ -150,25 +150,38 @@ impl FlowState {
         let claims = |r: &Registration| r.claims_port(server_port) || r.claims_port(client_port);
         let mut owner: Option<(&'static Registration, Probe)> = None;
         let mut certain: Option<&'static Registration> = None;
+        let mut waiting = false;
+        let mut claimant_hopes = false;
         for &r in registry.for_transport(transport) {
             let verdict = (r.probe)(dir, view);
-            if owner.is_none() && claims(r) {
-                owner = Some((r, verdict));
+            if claims(r) {
+                claimant_hopes |= verdict != Probe::NotForUs;
+                if owner.is_none() {
+                    owner = Some((r, verdict));
+                }
             }
+            waiting |= verdict == Probe::NeedMore;
             let better = certain.is_none_or(|c| !claims(c) && claims(r));
             if verdict == Probe::Certain && better {
                 certain = Some(r);
             }
         }
+        let exhausted = self.probes >= MAX_PROBES || self.held[i].len() >= PROBE_BUFFER;
         let chosen = certain.or(match owner {
             Some((r, Probe::Unsure)) => Some(r),
+            Some((r, Probe::NeedMore)) if exhausted => Some(r),
             _ => None,
         });
-        if let Some((owner, verdict)) = owner {
-            let other = chosen.filter(|c| c.name != owner.name);
-            if (verdict == Probe::NotForUs || other.is_some()) && !self.port_mismatch_reported {
+        if let Some((owner, _)) = owner {
+            // Several protocols may share a port (S7comm, S7comm-plus and MMS on 102): only a
+            // payload that none of them can own is unexpected.
+            let stranger = chosen.filter(|c| !claims(c));
+            let undecided = chosen.is_none() && waiting && !exhausted;
+            if (stranger.is_some() || (!claimant_hopes && !undecided))
+                && !self.port_mismatch_reported
+            {
                 self.port_mismatch_reported = true;
-                let carried = other.map_or("something else", |c| c.name);
+                let carried = stranger.map_or("something else", |c| c.name);
                 report(
                     sink,
                     "detect",
@@ -186,7 +199,7 @@ impl FlowState {
                 let rest = if tcp { &bytes[taken..] } else { bytes };
                 self.start(registration, transport, dir, rest, sink);
             }
-            None if self.probes >= MAX_PROBES || self.held[i].len() >= PROBE_BUFFER => {
+            None if exhausted => {
                 self.held = [Vec::new(), Vec::new()];
                 self.app = App::Unknown;
             }

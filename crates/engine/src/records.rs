@@ -291,6 +291,38 @@ impl Serialize for IdentityBody<'_> {
     }
 }
 
+struct ModuleBody<'a> {
+    module: &'a rampart_event::Module<'a>,
+    subject: SubjectAddress,
+}
+
+impl Serialize for ModuleBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let module = self.module;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("protocol", module.protocol)?;
+        m.serialize_entry("subject", &self.subject)?;
+        if let Some(rack) = module.rack {
+            m.serialize_entry("rack", &rack)?;
+        }
+        if let Some(slot) = module.slot {
+            m.serialize_entry("slot", &slot)?;
+        }
+        let texts = [
+            ("kind", module.kind),
+            ("model", module.model),
+            ("order_number", module.order_number),
+            ("firmware", module.firmware),
+            ("hardware", module.hardware),
+            ("serial", module.serial),
+        ];
+        for (name, value) in texts.into_iter().filter(|(_, v)| !v.is_empty()) {
+            m.serialize_entry(name, value)?;
+        }
+        m.end()
+    }
+}
+
 /// The kind and dataset (`dns.query`) of an event, as the records name them.
 pub fn kind_of(event: &Event<'_>) -> (&'static str, &'static str) {
     match event {
@@ -298,6 +330,7 @@ pub fn kind_of(event: &Event<'_>) -> (&'static str, &'static str) {
         Event::Identity(_) => ("identity", "identity"),
         Event::Anomaly(_) => ("anomaly", "anomaly"),
         Event::Finding(_) => ("finding", "finding"),
+        Event::Module(_) => ("module", "module"),
     }
 }
 
@@ -308,12 +341,7 @@ impl Serialize for EventRecord<'_> {
         m.serialize_entry("record", "event")?;
         m.serialize_entry("@timestamp", &self.time)?;
         let (kind, _) = kind_of(self.event);
-        let protocol = match self.event {
-            Event::Record(r) => r.protocol,
-            Event::Identity(i) => i.protocol,
-            Event::Anomaly(a) => a.protocol,
-            Event::Finding(f) => f.protocol,
-        };
+        let protocol = self.event.protocol();
         let direction = match self.event {
             Event::Record(r) => r.direction,
             _ => None,
@@ -321,6 +349,9 @@ impl Serialize for EventRecord<'_> {
         m.serialize_entry("kind", kind)?;
         if let Event::Record(r) = self.event {
             m.serialize_entry("dataset", &format_args!("{}.{}", r.protocol, r.kind))?;
+            if let Some(action) = r.activity {
+                m.serialize_entry("action", &action)?;
+            }
         }
         match self.origin {
             Origin::Flow(c) => {
@@ -397,6 +428,16 @@ impl Serialize for EventRecord<'_> {
                         code: a.code,
                         offset: a.offset,
                         detail: a.detail,
+                    },
+                )?;
+            }
+            Event::Module(module) => {
+                let (ip, mac) = subject_address(self.origin, module.subject);
+                m.serialize_entry(
+                    "module",
+                    &ModuleBody {
+                        module,
+                        subject: SubjectAddress { ip, mac },
                     },
                 )?;
             }

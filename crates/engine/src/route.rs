@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
-use rampart_event::{Event, EventSink, Mac, Timestamp, Value};
+use rampart_event::{Event, EventSink, Mac, Subject, Timestamp, Value};
 use rampart_inventory::{Address, Inventory};
 
 use crate::records::{EventRecord, Origin, RecordSink, subject_address};
@@ -60,6 +60,12 @@ impl Outputs {
         match event {
             Event::Record(r) => {
                 self.stats.record(r.protocol);
+                if let Some(activity) = r.activity {
+                    *self.stats.actions.entry(activity.as_str()).or_default() += 1;
+                    let (client, server) = parties(origin);
+                    self.inventory
+                        .observe_activity(client, server, activity, r.protocol, time);
+                }
                 if r.protocol == "arp" {
                     let new = self.arp_binding(
                         r.fields.get("sender_ip"),
@@ -99,6 +105,23 @@ impl Outputs {
                     return;
                 }
             }
+            Event::Module(module) => {
+                self.stats.modules += 1;
+                let (ip, mac) = subject_address(origin, module.subject);
+                let info = rampart_inventory::ModuleInfo {
+                    rack: module.rack,
+                    slot: module.slot,
+                    kind: module.kind.to_string(),
+                    model: module.model.to_string(),
+                    order_number: module.order_number.to_string(),
+                    firmware: module.firmware.to_string(),
+                    hardware: module.hardware.to_string(),
+                    serial: module.serial.to_string(),
+                    protocol: module.protocol.to_string(),
+                };
+                self.inventory
+                    .observe_module(Address { ip, mac }, &info, time);
+            }
             Event::Finding(f) => {
                 self.stats.findings += 1;
                 let (ip, mac) = subject_address(origin, f.subject);
@@ -135,6 +158,16 @@ impl Outputs {
             _ => false,
         }
     }
+}
+
+/// The requesting and the responding side of where an event came from: a flow's client and
+/// server, a frame's sender and receiver.
+fn parties(origin: &Origin) -> (Address, Address) {
+    let side = |subject| {
+        let (ip, mac) = subject_address(origin, subject);
+        Address { ip, mac }
+    };
+    (side(Subject::Client), side(Subject::Server))
 }
 
 /// Fields that tell where a credential was used rather than what it was: kept in the finding

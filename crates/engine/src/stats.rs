@@ -82,6 +82,10 @@ pub struct Stats {
     pub identities: u64,
     /// Findings emitted.
     pub findings: u64,
+    /// Module descriptions emitted.
+    pub modules: u64,
+    /// Protocol records by the activity they perform (`read`, `program_download`, …).
+    pub actions: BTreeMap<&'static str, u64>,
     /// Anomaly events counted but not written because their kind was over the write limit.
     pub anomaly_events_suppressed: u64,
     /// Flow table counters.

@@ -102,6 +102,7 @@ impl rampart_engine::RecordSink for Kinds {
             rampart_event::Event::Identity(i) => format!("identity.{}", i.protocol),
             rampart_event::Event::Anomaly(a) => format!("anomaly.{}", a.protocol),
             rampart_event::Event::Finding(f) => format!("finding.{}", f.protocol),
+            rampart_event::Event::Module(m) => format!("module.{}", m.protocol),
         };
         *self.0.lock().expect("unpoisoned").entry(kind).or_default() += 1;
     }

@@ -21,7 +21,7 @@ use serde::{Serialize, Serializer};
 
 /// Version of the on-disk record schema (JSON Lines, SQLite). Bump it with every change to
 /// a record's shape; `docs/schema.md` documents each version.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// A point in time: nanoseconds since the Unix epoch, as captures record it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -345,8 +345,141 @@ pub struct Record<'a> {
     pub kind: &'a str,
     /// The direction of the message, or `None` for a paired request/response transaction.
     pub direction: Option<Direction>,
+    /// What the message does to an industrial process or device, when it does something a
+    /// detection rule or the inventory cares about; `None` for everything else.
+    pub activity: Option<Activity>,
     /// The protocol's fields, named in Zeek ICSNPP / Suricata EVE vocabulary where they have one.
     pub fields: Fields<'a>,
+}
+
+/// What an industrial protocol message does, in one vocabulary across protocols, so that
+/// detection ("first program download to this PLC") and classification ("this host downloads
+/// programs: an engineering workstation") need not know every function code of every protocol.
+/// Written as `action` in records (ECS `event.action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Activity {
+    /// Read process data (registers, points, tags, properties).
+    Read,
+    /// Write process data (registers, coils, tags, properties, set-points).
+    Write,
+    /// Operate an output or send a control command (DNP3 operate, IEC 104 commands).
+    Command,
+    /// Ask a device who it is (Modbus FC 43/14, ListIdentity, SZL, Who-Is, DCP Identify).
+    Identify,
+    /// Diagnostics and counters (Modbus FC 8, status reads).
+    Diagnostics,
+    /// Monitor variables or a program as it runs (UMAS monitor, S7 cyclic data).
+    Monitor,
+    /// Open, reserve or close an application session (S7 setup, UMAS reservation, OPC UA
+    /// CreateSession, IEC 104 STARTDT).
+    Session,
+    /// Authenticate (DNP3 Secure Authentication, OPC UA ActivateSession, MQTT CONNECT).
+    Authentication,
+    /// Set or measure a device's clock.
+    TimeSync,
+    /// Transfer files to or from a device.
+    FileTransfer,
+    /// Send a program, a block or logic to a controller.
+    ProgramDownload,
+    /// Read a program, a block or logic out of a controller.
+    ProgramUpload,
+    /// Delete a program or block on a controller.
+    ProgramDelete,
+    /// Stop a controller or its application.
+    PlcStop,
+    /// Start (run) a controller or its application.
+    PlcStart,
+    /// Change a controller's operating mode otherwise (program/remote/test).
+    ModeChange,
+    /// Restart or reset a device (DNP3 cold/warm restart, BACnet ReinitializeDevice, CIP Reset).
+    Restart,
+    /// Send firmware to a device.
+    FirmwareUpdate,
+    /// Change a device's configuration: its name, address, communication settings.
+    ConfigChange,
+}
+
+impl Activity {
+    /// Every activity, in declaration order.
+    pub const ALL: [Activity; 19] = [
+        Activity::Read,
+        Activity::Write,
+        Activity::Command,
+        Activity::Identify,
+        Activity::Diagnostics,
+        Activity::Monitor,
+        Activity::Session,
+        Activity::Authentication,
+        Activity::TimeSync,
+        Activity::FileTransfer,
+        Activity::ProgramDownload,
+        Activity::ProgramUpload,
+        Activity::ProgramDelete,
+        Activity::PlcStop,
+        Activity::PlcStart,
+        Activity::ModeChange,
+        Activity::Restart,
+        Activity::FirmwareUpdate,
+        Activity::ConfigChange,
+    ];
+
+    /// Name the activity the way records spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Activity::Read => "read",
+            Activity::Write => "write",
+            Activity::Command => "command",
+            Activity::Identify => "identify",
+            Activity::Diagnostics => "diagnostics",
+            Activity::Monitor => "monitor",
+            Activity::Session => "session",
+            Activity::Authentication => "authentication",
+            Activity::TimeSync => "time_sync",
+            Activity::FileTransfer => "file_transfer",
+            Activity::ProgramDownload => "program_download",
+            Activity::ProgramUpload => "program_upload",
+            Activity::ProgramDelete => "program_delete",
+            Activity::PlcStop => "plc_stop",
+            Activity::PlcStart => "plc_start",
+            Activity::ModeChange => "mode_change",
+            Activity::Restart => "restart",
+            Activity::FirmwareUpdate => "firmware_update",
+            Activity::ConfigChange => "config_change",
+        }
+    }
+
+    /// Read an activity back from its record spelling.
+    pub fn from_name(name: &str) -> Option<Activity> {
+        Activity::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
+    /// Tell whether this is engineering: it changes what a controller runs or how it is
+    /// configured, the work of an engineering workstation rather than an operator's HMI.
+    pub fn is_engineering(self) -> bool {
+        matches!(
+            self,
+            Activity::ProgramDownload
+                | Activity::ProgramUpload
+                | Activity::ProgramDelete
+                | Activity::PlcStop
+                | Activity::PlcStart
+                | Activity::ModeChange
+                | Activity::FirmwareUpdate
+                | Activity::ConfigChange
+        )
+    }
+}
+
+impl fmt::Display for Activity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Activity {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 /// Who an observation is about.
@@ -398,6 +531,19 @@ pub enum Attribute {
     Capabilities,
     /// A TLS client fingerprint (JA4).
     TlsFingerprint,
+    /// A vendor's product code or catalogue id (CIP product code, Modbus ProductCode).
+    ProductCode,
+    /// A hardware version or revision.
+    HardwareVersion,
+    /// An order number (Siemens MLFB `6ES7 315-2EH14-0AB0`, Rockwell catalogue number).
+    OrderNumber,
+    /// The operating mode of a controller (`run`, `stop`, `program`, `remote_run`, …), as last
+    /// observed.
+    PlcMode,
+    /// A protocol role (`modbus server`, `dnp3 outstation`, `mqtt broker`, `goose publisher`).
+    Role,
+    /// Where the device says it is (BACnet location, SNMP sysLocation).
+    Location,
 }
 
 impl Attribute {
@@ -419,6 +565,12 @@ impl Attribute {
             Attribute::Port => "port",
             Attribute::Capabilities => "capabilities",
             Attribute::TlsFingerprint => "tls_fingerprint",
+            Attribute::ProductCode => "product_code",
+            Attribute::HardwareVersion => "hardware_version",
+            Attribute::OrderNumber => "order_number",
+            Attribute::PlcMode => "plc_mode",
+            Attribute::Role => "role",
+            Attribute::Location => "location",
         }
     }
 }
@@ -455,6 +607,33 @@ pub struct Identity<'a> {
     pub value: &'a str,
     /// How sure the dissector is.
     pub confidence: Confidence,
+}
+
+/// One module of a modular device (a CPU, a communication or I/O card in a rack), as a
+/// protocol describes it: S7 SZL module identification, a CIP identity reached through a
+/// backplane route. Empty strings are fields the protocol did not give.
+#[derive(Debug, Clone, Copy)]
+pub struct Module<'a> {
+    /// The protocol that revealed it.
+    pub protocol: &'a str,
+    /// Which device holds the module.
+    pub subject: Subject,
+    /// The rack, when the protocol says.
+    pub rack: Option<u16>,
+    /// The slot in the rack, when the protocol says.
+    pub slot: Option<u16>,
+    /// What kind of module (`cpu`, `communication`, `io`, …), or empty.
+    pub kind: &'a str,
+    /// Model or product name.
+    pub model: &'a str,
+    /// Order number.
+    pub order_number: &'a str,
+    /// Firmware version.
+    pub firmware: &'a str,
+    /// Hardware version.
+    pub hardware: &'a str,
+    /// Serial number.
+    pub serial: &'a str,
 }
 
 /// Something parsable but wrong, or not parsable at all: a counted, reportable protocol anomaly.
@@ -530,6 +709,21 @@ pub enum Event<'a> {
     Anomaly(Anomaly<'a>),
     /// A security finding.
     Finding(Finding<'a>),
+    /// A module of a modular device.
+    Module(Module<'a>),
+}
+
+impl Event<'_> {
+    /// Return the protocol that said it.
+    pub fn protocol(&self) -> &str {
+        match self {
+            Event::Record(r) => r.protocol,
+            Event::Identity(i) => i.protocol,
+            Event::Anomaly(a) => a.protocol,
+            Event::Finding(f) => f.protocol,
+            Event::Module(m) => m.protocol,
+        }
+    }
 }
 
 /// Where events go. The engine implements it and adds the flow context (addresses, time).
@@ -573,17 +767,21 @@ impl EventSink for CollectingSink {
 
 /// Render an event on one line: `record <proto> <kind> <dir> <json fields>`,
 /// `identity <proto> <subject> <attribute> <value>`, `anomaly <proto> <code> @<offset> <detail>`,
-/// `finding <proto> <kind> <subject> <json fields>`.
+/// `finding <proto> <kind> <subject> <json fields>`,
+/// `module <proto> <subject> rack=<r> slot=<s> kind=… model=… order=… fw=… hw=… serial=…`.
+/// A record with an activity names it after the direction: `record modbus write_single_register
+/// request [write] {…}`.
 pub fn describe(event: &Event<'_>) -> String {
     fn json<T: Serialize>(v: &T) -> String {
         serde_json::to_string(v).unwrap_or_else(|e| format!("<unserialisable: {e}>"))
     }
     match event {
         Event::Record(r) => format!(
-            "record {} {} {} {}",
+            "record {} {} {} {}{}",
             r.protocol,
             r.kind,
             r.direction.map_or("transaction", Direction::as_str),
+            r.activity.map_or(String::new(), |a| format!("[{a}] ")),
             json(&r.fields)
         ),
         Event::Identity(i) => format!(
@@ -606,6 +804,19 @@ pub fn describe(event: &Event<'_>) -> String {
             f.kind.as_str(),
             f.subject,
             json(&f.fields)
+        ),
+        Event::Module(m) => format!(
+            "module {} {:?} rack={} slot={} kind={} model={} order={} fw={} hw={} serial={}",
+            m.protocol,
+            m.subject,
+            m.rack.map_or("-".to_string(), |r| r.to_string()),
+            m.slot.map_or("-".to_string(), |s| s.to_string()),
+            m.kind,
+            m.model,
+            m.order_number,
+            m.firmware,
+            m.hardware,
+            m.serial
         ),
     }
 }

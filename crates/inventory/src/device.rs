@@ -10,7 +10,8 @@ use crate::Inventory;
 use crate::Service;
 use crate::address::{is_internet, is_unicast_host};
 use crate::observe::{
-    Attributes, FindingSummary, HostObs, Observed, Seen, StationObs, Traffic, TtlSeen,
+    ActivitySummary, Attributes, FindingSummary, HostObs, ModuleInfo, Observed, Seen, StationObs,
+    Traffic, TtlSeen, add_module, merge_activities,
 };
 
 /// How a device is identified.
@@ -75,6 +76,10 @@ pub struct Device {
     pub peers: usize,
     /// Security findings.
     pub findings: Vec<FindingSummary>,
+    /// Modules of a modular device (CPU, communication and I/O cards).
+    pub modules: Vec<ModuleInfo>,
+    /// What it did to other devices and what was done to it, per protocol.
+    pub activities: Vec<ActivitySummary>,
     /// True when the device forwards traffic of other hosts (its MAC carries their IPs).
     pub forwards: bool,
 }
@@ -234,6 +239,8 @@ impl Builder {
                 traffic: Traffic::default(),
                 peers: 0,
                 findings: Vec::new(),
+                modules: Vec::new(),
+                activities: Vec::new(),
                 forwards: false,
             },
             attributes: Attributes::default(),
@@ -250,6 +257,8 @@ impl Builder {
         self.carried.add(&s.carried);
         d.l2_protocols.extend(s.l2_protocols.iter().cloned());
         d.findings.extend(s.findings.iter().cloned());
+        s.modules.iter().for_each(|m| add_module(&mut d.modules, m));
+        merge_activities(&mut d.activities, &s.activities);
         d.forwards = forwards;
         self.attributes.merge(&s.attributes);
     }
@@ -264,6 +273,8 @@ impl Builder {
         d.server_of
             .extend(h.server_of.iter().map(Service::to_string));
         d.findings.extend(h.findings.iter().cloned());
+        h.modules.iter().for_each(|m| add_module(&mut d.modules, m));
+        merge_activities(&mut d.activities, &h.activities);
         self.attributes.merge(&h.attributes);
         self.ttl.merge(h.ttl);
     }
@@ -285,6 +296,13 @@ impl Builder {
         });
         d.findings
             .dedup_by(|a, b| a.kind == b.kind && a.protocol == b.protocol && a.detail == b.detail);
+        d.modules.sort();
+        d.activities.sort_by(|a, b| {
+            (a.performed, a.activity, &a.protocol).cmp(&(b.performed, b.activity, &b.protocol))
+        });
+        for a in &mut d.activities {
+            a.peers.sort();
+        }
         self.device
     }
 }

@@ -22,13 +22,13 @@ mod observe;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use rampart_event::{Attribute, Confidence, FindingKind, Mac, Timestamp};
+use rampart_event::{Activity, Attribute, Confidence, FindingKind, Mac, Timestamp};
 
 pub use address::{is_internet, is_unicast_host};
 pub use device::{Conversation, Device, DeviceKey, Guess, InternetPeer, InternetSummary};
-pub use observe::{FindingSummary, Observed, Seen, Traffic};
+pub use observe::{ActivitySummary, FindingSummary, ModuleInfo, Observed, Seen, Traffic};
 
-use observe::{HostObs, StationObs, add_finding, add_service};
+use observe::{HostObs, StationObs, add_activity, add_finding, add_module, add_service};
 
 /// Addresses tracked at most; past it new addresses are counted, not stored.
 const MAX_ADDRESSES: usize = 131_072;
@@ -287,6 +287,52 @@ impl Inventory {
                 }
             }
             (None, None) => {}
+        }
+    }
+
+    /// Record a module of the device at `at` (a CPU, a card in its rack).
+    pub fn observe_module(&mut self, at: Address, module: &ModuleInfo, time: Timestamp) {
+        match (
+            at.ip.filter(|ip| is_unicast_host(*ip)),
+            at.mac.filter(|m| !m.is_group()),
+        ) {
+            (Some(ip), _) => {
+                if let Some(host) = self.host(ip, time, true) {
+                    add_module(&mut host.modules, module);
+                }
+            }
+            (None, Some(mac)) => {
+                if let Some(station) = self.station(mac, time, true) {
+                    add_module(&mut station.modules, module);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Record that `client` performed `activity` on `server` (a program download, a write, a
+    /// stop): on both sides, which is what classification reads. Runs per message, so it
+    /// allocates only for a combination not seen before.
+    pub fn observe_activity(
+        &mut self,
+        client: Address,
+        server: Address,
+        activity: Activity,
+        protocol: &str,
+        time: Timestamp,
+    ) {
+        for (me, other, performed) in [(client, server, true), (server, client, false)] {
+            let list = match (
+                me.ip.filter(|ip| is_unicast_host(*ip)),
+                me.mac.filter(|m| !m.is_group()),
+            ) {
+                (Some(ip), _) => self.host(ip, time, true).map(|h| &mut h.activities),
+                (None, Some(mac)) => self.station(mac, time, true).map(|s| &mut s.activities),
+                (None, None) => None,
+            };
+            if let Some(list) = list {
+                add_activity(list, activity, protocol, performed, other.ip, time);
+            }
         }
     }
 

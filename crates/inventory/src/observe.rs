@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
-use rampart_event::{Attribute, Confidence, FindingKind, Mac, Timestamp};
+use rampart_event::{Activity, Attribute, Confidence, FindingKind, Mac, Timestamp};
 
 use crate::Service;
 
@@ -144,6 +144,152 @@ pub struct FindingSummary {
     pub seen: Seen,
 }
 
+/// One module of a modular device, as a protocol described it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ModuleInfo {
+    /// The rack, when known.
+    pub rack: Option<u16>,
+    /// The slot, when known.
+    pub slot: Option<u16>,
+    /// What kind of module (`cpu`, `communication`, …), or empty.
+    pub kind: String,
+    /// Model or product name.
+    pub model: String,
+    /// Order number.
+    pub order_number: String,
+    /// Firmware version.
+    pub firmware: String,
+    /// Hardware version.
+    pub hardware: String,
+    /// Serial number.
+    pub serial: String,
+    /// The protocol that described it.
+    pub protocol: String,
+}
+
+impl ModuleInfo {
+    /// Tell whether `other` describes the same physical module (same place, same part).
+    fn same_module(&self, other: &ModuleInfo) -> bool {
+        (self.rack, self.slot) == (other.rack, other.slot)
+            && (self.order_number == other.order_number || other.order_number.is_empty())
+            && (self.model == other.model || other.model.is_empty())
+    }
+
+    /// Fill what this description lacks from `other`.
+    fn absorb(&mut self, other: &ModuleInfo) {
+        for (mine, theirs) in [
+            (&mut self.kind, &other.kind),
+            (&mut self.model, &other.model),
+            (&mut self.order_number, &other.order_number),
+            (&mut self.firmware, &other.firmware),
+            (&mut self.hardware, &other.hardware),
+            (&mut self.serial, &other.serial),
+        ] {
+            if mine.is_empty() && !theirs.is_empty() {
+                mine.clone_from(theirs);
+            }
+        }
+    }
+}
+
+/// Add a module description to a bounded list, merging descriptions of the same module.
+pub(crate) fn add_module(list: &mut Vec<ModuleInfo>, module: &ModuleInfo) {
+    if let Some(known) = list
+        .iter_mut()
+        .find(|m| m.same_module(module) || module.same_module(m))
+    {
+        known.absorb(module);
+        return;
+    }
+    if list.len() < MAX_VALUES * 4 {
+        list.push(module.clone());
+    }
+}
+
+/// Peers remembered per activity; more are counted.
+pub(crate) const MAX_ACTIVITY_PEERS: usize = 64;
+
+/// What an address did (as a client) or had done to it (as a server), per protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivitySummary {
+    /// The activity.
+    pub activity: Activity,
+    /// The protocol it was seen in.
+    pub protocol: String,
+    /// True when the address performed it (sent the request); false when it was the target.
+    pub performed: bool,
+    /// The addresses on the other side.
+    pub peers: Vec<IpAddr>,
+    /// Peers beyond [`MAX_ACTIVITY_PEERS`], counted.
+    pub peers_dropped: u64,
+    /// How many messages.
+    pub count: u64,
+    /// When.
+    pub seen: Seen,
+}
+
+/// Note one activity in a bounded list; allocation-free once the (activity, protocol, side)
+/// is known and the peer remembered.
+pub(crate) fn add_activity(
+    list: &mut Vec<ActivitySummary>,
+    activity: Activity,
+    protocol: &str,
+    performed: bool,
+    peer: Option<IpAddr>,
+    time: Timestamp,
+) {
+    let summary = match list
+        .iter_mut()
+        .position(|a| a.activity == activity && a.performed == performed && a.protocol == protocol)
+    {
+        Some(i) => &mut list[i],
+        None if list.len() >= MAX_VALUES * 4 => return,
+        None => {
+            list.push(ActivitySummary {
+                activity,
+                protocol: protocol.to_string(),
+                performed,
+                peers: Vec::new(),
+                peers_dropped: 0,
+                count: 0,
+                seen: Seen::at(time),
+            });
+            let last = list.len() - 1;
+            &mut list[last]
+        }
+    };
+    summary.count += 1;
+    summary.seen.extend(time, time);
+    if let Some(peer) = peer.filter(|p| !summary.peers.contains(p)) {
+        if summary.peers.len() < MAX_ACTIVITY_PEERS {
+            summary.peers.push(peer);
+        } else {
+            summary.peers_dropped += 1;
+        }
+    }
+}
+
+/// Merge activity lists of addresses that make one device.
+pub(crate) fn merge_activities(into: &mut Vec<ActivitySummary>, from: &[ActivitySummary]) {
+    for a in from {
+        match into.iter_mut().find(|b| {
+            b.activity == a.activity && b.performed == a.performed && b.protocol == a.protocol
+        }) {
+            Some(b) => {
+                b.count += a.count;
+                b.seen.merge(a.seen);
+                b.peers_dropped += a.peers_dropped;
+                for p in &a.peers {
+                    if !b.peers.contains(p) {
+                        b.peers.push(*p);
+                    }
+                }
+            }
+            None => into.push(a.clone()),
+        }
+    }
+}
+
 /// Traffic counters of one address.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Traffic {
@@ -179,6 +325,8 @@ pub(crate) struct HostObs {
     pub(crate) server_of: Vec<Service>,
     pub(crate) attributes: Attributes,
     pub(crate) findings: Vec<FindingSummary>,
+    pub(crate) modules: Vec<ModuleInfo>,
+    pub(crate) activities: Vec<ActivitySummary>,
     /// The IP TTLs of packets it sent (initial-TTL guess input).
     pub(crate) ttl: TtlSeen,
 }
@@ -222,6 +370,8 @@ impl HostObs {
             server_of: Vec::new(),
             attributes: Attributes::default(),
             findings: Vec::new(),
+            modules: Vec::new(),
+            activities: Vec::new(),
             ttl: TtlSeen::default(),
         }
     }
@@ -257,6 +407,8 @@ pub(crate) struct StationObs {
     pub(crate) l2_protocols: BTreeSet<String>,
     pub(crate) attributes: Attributes,
     pub(crate) findings: Vec<FindingSummary>,
+    pub(crate) modules: Vec<ModuleInfo>,
+    pub(crate) activities: Vec<ActivitySummary>,
 }
 
 impl StationObs {
@@ -272,6 +424,8 @@ impl StationObs {
             l2_protocols: BTreeSet::new(),
             attributes: Attributes::default(),
             findings: Vec::new(),
+            modules: Vec::new(),
+            activities: Vec::new(),
         }
     }
 

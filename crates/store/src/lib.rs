@@ -235,6 +235,7 @@ impl JsonSink for Store {
             Event::Identity(i) => ("identity", i.protocol, None),
             Event::Anomaly(a) => ("anomaly", a.protocol, None),
             Event::Finding(f) => ("finding", f.protocol, None),
+            Event::Module(m) => ("module", m.protocol, None),
         };
         let flow_id = match record.origin {
             Origin::Flow(c) => Some(c.id as i64),

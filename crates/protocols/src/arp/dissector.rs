@@ -107,6 +107,7 @@ fn emit(p: &ArpPacket<'_>, sink: &mut dyn EventSink) {
         protocol: PROTOCOL,
         kind,
         direction,
+        activity: None,
         fields: Fields(&fields),
     }));
 }

@@ -107,6 +107,7 @@ fn emit_record(ad: &Advertisement<'_>, sink: &mut dyn EventSink) {
         protocol: PROTOCOL,
         kind: "advertisement",
         direction: None,
+        activity: None,
         fields: Fields(&fields),
     }));
 }

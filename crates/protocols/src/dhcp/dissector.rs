@@ -117,6 +117,7 @@ impl DhcpDissector {
             protocol: PROTOCOL,
             kind: "message",
             direction: Some(direction),
+            activity: None,
             fields: Fields(&fields),
         }));
     }

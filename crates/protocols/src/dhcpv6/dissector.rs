@@ -222,6 +222,7 @@ impl Dhcpv6Dissector {
             protocol: PROTOCOL,
             kind: "message",
             direction: Some(direction),
+            activity: None,
             fields: Fields(&fields),
         }));
     }

@@ -185,6 +185,7 @@ impl DnsDissector {
             protocol,
             kind: "query",
             direction: Some(Direction::ToServer),
+            activity: None,
             fields: fields.fields(),
         }));
         // Multicast queries are answered from other addresses, in other flows: nothing to pair.
@@ -245,6 +246,7 @@ impl DnsDissector {
             protocol: self.flavor.protocol(),
             kind: "answer",
             direction: (!paired).then_some(Direction::ToClient),
+            activity: None,
             fields: fields.fields(),
         }));
     }
@@ -435,6 +437,7 @@ impl Dissector for DnsDissector {
                 protocol: self.flavor.protocol(),
                 kind: "unanswered",
                 direction: None,
+                activity: None,
                 fields: Fields(&fields),
             }));
         }

@@ -377,6 +377,7 @@ impl FtpDissector {
             protocol: PROTOCOL,
             kind: "command",
             direction: None,
+            activity: None,
             fields: Fields(&f),
         }));
     }
@@ -392,6 +393,7 @@ fn emit_reply(code: u16, text: &str, sink: &mut dyn EventSink) {
         protocol: PROTOCOL,
         kind: "reply",
         direction: Some(Direction::ToClient),
+        activity: None,
         fields: Fields(&fields),
     }));
 }

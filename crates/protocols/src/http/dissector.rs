@@ -561,6 +561,7 @@ fn emit_transaction(tx: &Transaction, sink: &mut dyn EventSink) {
         protocol: PROTOCOL,
         kind: "transaction",
         direction: None,
+        activity: None,
         fields: Fields(&fields),
     }));
 }

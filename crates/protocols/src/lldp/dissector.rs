@@ -141,6 +141,7 @@ fn emit_record(du: &Lldpdu<'_>, sink: &mut dyn EventSink) {
         protocol: PROTOCOL,
         kind: "advertisement",
         direction: None,
+        activity: None,
         fields: Fields(&fields),
     }));
 }

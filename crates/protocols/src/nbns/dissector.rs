@@ -144,6 +144,7 @@ impl NbnsDissector {
             protocol: PROTOCOL,
             kind: kind(opcode),
             direction: Some(direction),
+            activity: None,
             fields: Fields(&fields),
         }));
     }

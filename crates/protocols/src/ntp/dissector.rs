@@ -155,6 +155,7 @@ fn emit(sink: &mut dyn EventSink, kind: &str, direction: Direction, fields: &[(&
         protocol: PROTOCOL,
         kind,
         direction: Some(direction),
+        activity: None,
         fields: Fields(fields),
     }));
 }

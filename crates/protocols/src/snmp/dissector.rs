@@ -246,6 +246,7 @@ impl SnmpDissector {
             protocol: PROTOCOL,
             kind: "pdu",
             direction: Some(dir),
+            activity: None,
             fields: Fields(&f),
         }));
     }

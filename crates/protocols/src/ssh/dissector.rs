@@ -171,6 +171,7 @@ fn emit_banner(dir: Direction, banner: &Banner<'_>, sink: &mut dyn EventSink) {
         protocol: PROTOCOL,
         kind: "banner",
         direction: Some(dir),
+        activity: None,
         fields: Fields(&fields),
     }));
     let identity = |attribute, value| {
@@ -227,6 +228,7 @@ fn emit_kexinit(dir: Direction, kexinit: &KexInit<'_>, sink: &mut dyn EventSink)
         protocol: PROTOCOL,
         kind: "kexinit",
         direction: Some(dir),
+        activity: None,
         fields: Fields(&fields),
     }));
 }

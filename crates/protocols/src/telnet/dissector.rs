@@ -330,6 +330,7 @@ impl TelnetDissector {
             protocol: PROTOCOL,
             kind: "login",
             direction: None,
+            activity: None,
             fields: Fields(&fields),
         }));
     }

@@ -275,6 +275,7 @@ fn emit_alert(dir: Direction, fragment: &[u8], sink: &mut dyn EventSink) {
         protocol: PROTOCOL,
         kind: "alert",
         direction: Some(dir),
+        activity: None,
         fields: Fields(&[
             ("level", Value::U64(u64::from(*level))),
             ("description", Value::U64(u64::from(*description))),
@@ -326,6 +327,7 @@ fn emit_client_hello(hello: &ClientHello<'_>, sink: &mut dyn EventSink) {
         protocol: PROTOCOL,
         kind: "client_hello",
         direction: Some(Direction::ToServer),
+        activity: None,
         fields: Fields(&fields),
     }));
     sink.emit(Event::Identity(Identity {
@@ -389,6 +391,7 @@ fn emit_server_hello(hello: &ServerHello<'_>, sink: &mut dyn EventSink) {
         protocol: PROTOCOL,
         kind: "server_hello",
         direction: Some(Direction::ToClient),
+        activity: None,
         fields: Fields(&fields),
     }));
     if matches!(version, 0x0002 | 0x0300 | 0x0301 | 0x0302) {
@@ -465,6 +468,7 @@ fn emit_certificate(
         protocol: PROTOCOL,
         kind: "certificate",
         direction: Some(dir),
+        activity: None,
         fields: Fields(&fields),
     }));
     // Nobody checks the signature on a trust anchor, so a self-signed root sent along the

@@ -1,0 +1,83 @@
+//! Rampart's protocol fields against tshark's, capture by capture.
+//!
+//! Each `*.expected.json` of the shared corpus has `protocol_fields`: per protocol, what
+//! tshark 4.0 decoded (function-code counts, addresses, identity strings, object ids). For
+//! every protocol key listed in [`CHECKS`], the module of the same name in
+//! `tests/oracle_fields/` compares them with what Rampart's dissector reported and lists the
+//! disagreements. A disagreement with a good reason is named in that module's `EXCEPTIONS`
+//! with the reason; an exception that no longer applies fails the test, so the lists cannot
+//! rot. In CI the corpus must be present; elsewhere the test skips, saying so.
+
+mod support;
+
+#[path = "oracle_fields/common.rs"]
+mod common;
+#[path = "oracle_fields/dns.rs"]
+mod dns;
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+use support::Analysis;
+
+/// A protocol's comparison: tshark's `protocol_fields.<key>` and Rampart's run → disagreements.
+type Check = fn(&Value, &Analysis) -> Vec<String>;
+
+/// Disagreements that are right, as (capture, reason).
+type Exceptions = &'static [(&'static str, &'static str)];
+
+/// (tshark's key in `protocol_fields`, the comparison, its exceptions).
+const CHECKS: &[(&str, Check, Exceptions)] = &[("dns", dns::check, dns::EXCEPTIONS)];
+
+#[test]
+fn protocol_fields_agree_with_tshark() {
+    let Some(dir) = support::corpus() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    let mut excused = BTreeSet::new();
+    let mut compared = 0;
+    for path in support::captures(&dir) {
+        let text = std::fs::read_to_string(path.with_extension("expected.json"))
+            .expect("oracle file next to capture");
+        let oracle: Value = serde_json::from_str(&text).expect("oracle is JSON");
+        let name = oracle["file"].as_str().expect("file").to_string();
+        let present: Vec<_> = CHECKS
+            .iter()
+            .filter(|(key, _, _)| oracle["protocol_fields"].get(*key).is_some())
+            .collect();
+        if present.is_empty() {
+            continue;
+        }
+        let run = support::analyse(&path);
+        for (key, check, exceptions) in present {
+            compared += 1;
+            let found = check(&oracle["protocol_fields"][*key], &run);
+            if found.is_empty() {
+                continue;
+            }
+            match exceptions.iter().find(|(file, _)| *file == name) {
+                Some(_) => {
+                    excused.insert((*key, name.clone()));
+                }
+                None => failures.extend(found.into_iter().map(|d| format!("{name} [{key}] {d}"))),
+            }
+        }
+    }
+    for (key, _, exceptions) in CHECKS {
+        for (file, reason) in *exceptions {
+            if !excused.contains(&(*key, file.to_string())) {
+                failures.push(format!(
+                    "{file} [{key}] exception no longer needed: {reason}"
+                ));
+            }
+        }
+    }
+    eprintln!("{compared} (capture, protocol) pairs compared");
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
