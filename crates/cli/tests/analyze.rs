@@ -94,7 +94,7 @@ fn inventories_the_sample_plant() {
         "{used:?}"
     );
     for d in &devices {
-        assert_eq!(d["schema_version"], 1);
+        assert_eq!(d["schema_version"], rampart_event::SCHEMA_VERSION);
         assert_eq!(d["record"], "device");
     }
     let flows = lines(&dir.path().join("flows.jsonl"));
@@ -181,7 +181,7 @@ fn the_database_holds_the_same_records_as_the_files() {
             |r| r.get(0),
         )
         .expect("schema version stored");
-    assert_eq!(version, "1");
+    assert_eq!(version, rampart_event::SCHEMA_VERSION.to_string());
 }
 
 #[test]

@@ -9,6 +9,7 @@ use rampart_event::{Attribute, Confidence, Mac};
 use crate::Inventory;
 use crate::Service;
 use crate::address::{is_internet, is_unicast_host};
+use crate::classify;
 use crate::observe::{
     ActivitySummary, Attributes, FindingSummary, HostObs, ModuleInfo, Observed, Seen, StationObs,
     Traffic, TtlSeen, add_module, merge_activities,
@@ -58,8 +59,14 @@ pub struct Device {
     pub hostnames: Vec<Observed>,
     /// Operating system.
     pub os: Option<Guess>,
-    /// Device type.
+    /// Device type (`plc`, `hmi`, `engineering_workstation`, …), from classification.
     pub device_type: Option<Guess>,
+    /// The category of the type (`industrial`, `supervisory`, `it`, …).
+    pub category: Option<&'static str>,
+    /// The default Purdue level of the type.
+    pub purdue_level: Option<u8>,
+    /// Protocol roles (`modbus server`, `dnp3 master`, `goose publisher`).
+    pub roles: BTreeSet<String>,
     /// Every other attribute observed.
     pub attributes: BTreeMap<Attribute, Vec<Observed>>,
     /// Services it used as a client.
@@ -88,6 +95,18 @@ impl Device {
     /// Return the stable id.
     pub fn id(&self) -> String {
         self.key.to_string()
+    }
+
+    /// Return the value of an identity attribute an inventory shows: the strongest
+    /// observation, except the PLC mode, which is the one observed last.
+    pub fn identity(&self, attribute: Attribute) -> Option<&str> {
+        let list = self.attributes.get(&attribute)?;
+        let chosen = if attribute == Attribute::PlcMode {
+            list.iter().max_by_key(|o| o.seen.last)
+        } else {
+            strongest(list)
+        };
+        chosen.map(|o| o.value.as_str())
     }
 }
 
@@ -231,6 +250,9 @@ impl Builder {
                 hostnames: Vec::new(),
                 os: None,
                 device_type: None,
+                category: None,
+                purdue_level: None,
+                roles: BTreeSet::new(),
                 attributes: BTreeMap::new(),
                 client_of: BTreeSet::new(),
                 server_of: BTreeSet::new(),
@@ -289,7 +311,16 @@ impl Builder {
         d.hostnames = values.remove(&Attribute::Hostname).unwrap_or_default();
         d.vendor = vendor(d, values.remove(&Attribute::Vendor), vendor_of);
         d.os = os(values.remove(&Attribute::Os), self.ttl);
-        d.device_type = device_type(values.remove(&Attribute::DeviceType), d.forwards);
+        let hints = values.remove(&Attribute::DeviceType).unwrap_or_default();
+        let stated_roles = values.remove(&Attribute::Role).unwrap_or_default();
+        d.roles = classify::roles(d, &stated_roles);
+        if let Some(c) = classify::classify(d, &hints) {
+            d.device_type = Some(c.device_type);
+            d.category = Some(c.category);
+            d.purdue_level = c.purdue_level;
+        }
+        values.insert(Attribute::DeviceType, hints);
+        values.retain(|_, list| !list.is_empty());
         d.attributes = values;
         d.findings.sort_by(|a, b| {
             (a.kind, &a.protocol, &a.detail).cmp(&(b.kind, &b.protocol, &b.detail))
@@ -371,19 +402,6 @@ fn os(hints: Option<Vec<Observed>>, ttl: TtlSeen) -> Option<Guess> {
         confidence: Confidence(25),
         evidence: vec![format!("ip ttl {ttl} (initial {initial})")],
     })
-}
-
-fn device_type(hints: Option<Vec<Observed>>, forwards: bool) -> Option<Guess> {
-    let hinted = hints.as_deref().and_then(guess_from);
-    match (hinted, forwards) {
-        (Some(g), _) => Some(g),
-        (None, true) => Some(Guess {
-            value: "router".to_string(),
-            confidence: Confidence::STRONG,
-            evidence: vec!["its MAC carries traffic of several other hosts".to_string()],
-        }),
-        (None, false) => None,
-    }
 }
 
 pub(crate) fn build(inv: &Inventory) -> Vec<Device> {

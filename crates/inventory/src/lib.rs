@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 
 mod address;
+mod classify;
 mod device;
 mod observe;
 
@@ -25,6 +26,7 @@ use std::net::IpAddr;
 use rampart_event::{Activity, Attribute, Confidence, FindingKind, Mac, Timestamp};
 
 pub use address::{is_internet, is_unicast_host};
+pub use classify::is_industrial;
 pub use device::{Conversation, Device, DeviceKey, Guess, InternetPeer, InternetSummary};
 pub use observe::{ActivitySummary, FindingSummary, ModuleInfo, Observed, Seen, Traffic};
 

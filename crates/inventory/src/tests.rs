@@ -1,4 +1,5 @@
 use super::*;
+use rampart_event::Activity;
 
 const A: Mac = Mac([0x00, 0x1b, 0x1b, 0, 0, 1]);
 const B: Mac = Mac([0x00, 0x0e, 0x8c, 0, 0, 2]);
@@ -252,4 +253,202 @@ fn an_unanswered_flood_cannot_fill_the_inventory() {
         inv.hosts.contains_key(&ip("10.9.9.9")),
         "a device that talks still gets in"
     );
+}
+
+fn at(addr: &str) -> Address {
+    Address {
+        ip: Some(ip(addr)),
+        mac: None,
+    }
+}
+
+fn device_at<'a>(devices: &'a [Device], addr: &str) -> &'a Device {
+    devices
+        .iter()
+        .find(|d| d.ips.iter().any(|(i, _)| *i == ip(addr)))
+        .unwrap_or_else(|| panic!("a device at {addr}"))
+}
+
+fn type_of(d: &Device) -> Option<&str> {
+    d.device_type.as_ref().map(|g| g.value.as_str())
+}
+
+const PLC2: Mac = Mac([0x00, 0x1b, 0x1b, 0, 0, 3]);
+
+#[test]
+fn a_modbus_server_is_a_level_one_controller_and_its_poller_an_hmi() {
+    let mut inv = Inventory::new(no_vendor);
+    inv.observe_flow(&flow("10.0.0.1", A, "10.0.0.2", B, 502, Some("modbus")));
+    inv.observe_activity(
+        at("10.0.0.1"),
+        at("10.0.0.2"),
+        Activity::Read,
+        "modbus",
+        Timestamp(11),
+    );
+    let devices = inv.devices();
+    let plc = device_at(&devices, "10.0.0.2");
+    assert_eq!(type_of(plc), Some("plc"));
+    assert_eq!(plc.category, Some("industrial"));
+    assert_eq!(plc.purdue_level, Some(1));
+    assert!(plc.roles.contains("modbus server"));
+    let hmi = device_at(&devices, "10.0.0.1");
+    assert_eq!(type_of(hmi), Some("hmi"));
+    assert_eq!(hmi.purdue_level, Some(2));
+    assert!(hmi.roles.contains("modbus client"));
+    let evidence = &hmi.device_type.as_ref().expect("type").evidence;
+    assert_eq!(evidence, &vec!["polls 1 industrial server(s) over modbus"]);
+}
+
+#[test]
+fn a_host_that_downloads_programs_is_an_engineering_workstation() {
+    let mut inv = Inventory::new(no_vendor);
+    inv.observe_flow(&flow("10.0.0.1", A, "10.0.0.2", B, 102, Some("s7comm")));
+    for activity in [Activity::Read, Activity::ProgramDownload, Activity::PlcStop] {
+        inv.observe_activity(
+            at("10.0.0.1"),
+            at("10.0.0.2"),
+            activity,
+            "s7comm",
+            Timestamp(12),
+        );
+    }
+    let devices = inv.devices();
+    let ews = device_at(&devices, "10.0.0.1");
+    let guess = ews.device_type.as_ref().expect("type");
+    assert_eq!(guess.value, "engineering_workstation");
+    assert!(
+        guess.evidence[0].starts_with("performs engineering on 1 device(s): program_download"),
+        "{:?}",
+        guess.evidence
+    );
+    assert!(
+        guess.evidence.iter().any(|e| e.starts_with("also: hmi")),
+        "the weaker reading is kept as evidence: {:?}",
+        guess.evidence
+    );
+    let plc = device_at(&devices, "10.0.0.2");
+    let done_to_it: Vec<Activity> = plc
+        .activities
+        .iter()
+        .filter(|a| !a.performed)
+        .map(|a| a.activity)
+        .collect();
+    assert_eq!(
+        done_to_it,
+        vec![Activity::Read, Activity::ProgramDownload, Activity::PlcStop]
+    );
+}
+
+#[test]
+fn polling_many_industrial_servers_makes_a_scada_server() {
+    let mut inv = Inventory::new(no_vendor);
+    for i in 2..8u8 {
+        let server = format!("10.0.1.{i}");
+        let mac = Mac([0x00, 0x1b, 0x1b, 0, 1, i]);
+        inv.observe_flow(&flow("10.0.0.1", A, &server, mac, 20000, Some("dnp3")));
+        inv.observe_activity(
+            at("10.0.0.1"),
+            at(&server),
+            Activity::Read,
+            "dnp3",
+            Timestamp(13),
+        );
+    }
+    let devices = inv.devices();
+    let scada = device_at(&devices, "10.0.0.1");
+    assert_eq!(type_of(scada), Some("scada_server"));
+    assert!(scada.roles.contains("dnp3 master"));
+    let rtu = device_at(&devices, "10.0.1.2");
+    assert_eq!(type_of(rtu), Some("rtu"));
+    assert!(rtu.roles.contains("dnp3 outstation"));
+}
+
+#[test]
+fn a_stated_type_beats_behaviour_and_a_plc_with_a_web_server_stays_a_plc() {
+    let mut inv = Inventory::new(no_vendor);
+    inv.observe_flow(&flow("10.0.0.1", A, "10.0.0.2", B, 80, Some("http")));
+    inv.observe_flow(&flow("10.0.0.1", A, "10.0.0.2", B, 44818, Some("enip")));
+    inv.observe_flow(&flow("10.0.0.1", A, "10.0.0.3", PLC2, 80, Some("http")));
+    inv.observe_identity(
+        at("10.0.0.3"),
+        Attribute::DeviceType,
+        "communication adapter",
+        "enip",
+        Confidence::STATED,
+        Timestamp(14),
+    );
+    let devices = inv.devices();
+    let plc = device_at(&devices, "10.0.0.2");
+    assert_eq!(type_of(plc), Some("plc"));
+    let adapter = device_at(&devices, "10.0.0.3");
+    let guess = adapter.device_type.as_ref().expect("type");
+    assert_eq!(guess.value, "communication_adapter");
+    assert_eq!(guess.confidence, Confidence::STATED);
+    assert_eq!(guess.evidence, vec!["enip says communication adapter"]);
+}
+
+#[test]
+fn a_host_with_only_it_services_is_an_it_host_at_level_four() {
+    let mut inv = Inventory::new(no_vendor);
+    inv.observe_flow(&flow("10.0.0.1", A, "10.0.0.2", B, 22, Some("ssh")));
+    let devices = inv.devices();
+    let host = device_at(&devices, "10.0.0.2");
+    assert_eq!(type_of(host), Some("it_host"));
+    assert_eq!(host.category, Some("it"));
+    assert_eq!(host.purdue_level, Some(4));
+}
+
+#[test]
+fn descriptions_of_one_module_merge_and_different_slots_stay_apart() {
+    let mut inv = Inventory::new(no_vendor);
+    inv.observe_flow(&flow("10.0.0.1", A, "10.0.0.2", B, 44818, Some("enip")));
+    let module = |slot: u16, firmware: &str, serial: &str| ModuleInfo {
+        rack: None,
+        slot: Some(slot),
+        kind: String::new(),
+        model: "1756-L61/B LOGIX5561".to_string(),
+        order_number: String::new(),
+        firmware: firmware.to_string(),
+        hardware: String::new(),
+        serial: serial.to_string(),
+        protocol: "enip".to_string(),
+    };
+    inv.observe_module(at("10.0.0.2"), &module(0, "20.11", ""), Timestamp(15));
+    inv.observe_module(at("10.0.0.2"), &module(0, "", "0x00c0ffee"), Timestamp(16));
+    inv.observe_module(at("10.0.0.2"), &module(3, "3.1", ""), Timestamp(17));
+    let devices = inv.devices();
+    let modules = &device_at(&devices, "10.0.0.2").modules;
+    assert_eq!(modules.len(), 2);
+    assert_eq!(
+        (modules[0].firmware.as_str(), modules[0].serial.as_str()),
+        ("20.11", "0x00c0ffee")
+    );
+    assert_eq!(modules[1].slot, Some(3));
+}
+
+#[test]
+fn activity_peers_are_bounded_and_counted() {
+    let mut inv = Inventory::new(no_vendor);
+    for i in 0..100u32 {
+        let server = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0100 + i));
+        inv.observe_activity(
+            at("10.0.0.1"),
+            Address {
+                ip: Some(server),
+                mac: None,
+            },
+            Activity::Identify,
+            "enip",
+            Timestamp(18),
+        );
+    }
+    let d = inv
+        .hosts
+        .get(&ip("10.0.0.1"))
+        .expect("the scanner is tracked");
+    let a = &d.activities[0];
+    assert_eq!(a.count, 100);
+    assert_eq!(a.peers.len() as u64 + a.peers_dropped, 100);
+    assert_eq!(a.peers.len(), observe::MAX_ACTIVITY_PEERS);
 }

@@ -9,6 +9,7 @@ use std::f64::consts::PI;
 use std::fmt::Write;
 
 use rampart_engine::Report;
+use rampart_event::Attribute;
 use rampart_inventory::Device;
 
 use crate::schema::InputSummary;
@@ -249,7 +250,7 @@ fn matrix(out: &mut String, report: &Report) {
 fn inventory(out: &mut String, report: &Report) {
     let _ = writeln!(
         out,
-        "<h2>Inventory</h2>\n<table><tr><th>device</th><th>IP</th><th>MAC</th><th>vendor</th><th>host name</th><th>OS</th><th>type</th><th>client of</th><th>serves</th><th>first seen</th><th>last seen</th><th class=\"num\">packets</th><th class=\"num\">bytes</th><th>findings</th></tr>"
+        "<h2>Inventory</h2>\n<table><tr><th>device</th><th>IP</th><th>MAC</th><th>vendor</th><th>host name</th><th>OS</th><th>type</th><th title=\"default Purdue level\">level</th><th>model · firmware · serial</th><th>client of</th><th>serves</th><th>first seen</th><th>last seen</th><th class=\"num\">packets</th><th class=\"num\">bytes</th><th>findings</th></tr>"
     );
     // Devices with findings first, then the busiest: what a reader looks for in a page that
     // must stay small enough for a browser; devices.jsonl has them all.
@@ -307,16 +308,41 @@ fn inventory(out: &mut String, report: &Report) {
         let join = |v: &std::collections::BTreeSet<String>| {
             v.iter().cloned().collect::<Vec<_>>().join(", ")
         };
+        let identity: Vec<&str> = [Attribute::Model, Attribute::Firmware, Attribute::Serial]
+            .into_iter()
+            .filter_map(|a| d.identity(a))
+            .collect();
+        let modules: Vec<String> = d
+            .modules
+            .iter()
+            .map(|m| {
+                let place = m.slot.map_or(String::new(), |s| format!("slot {s}: "));
+                let part = if m.order_number.is_empty() {
+                    &m.model
+                } else {
+                    &m.order_number
+                };
+                format!("{place}{part} {}", m.firmware).trim().to_string()
+            })
+            .collect();
         let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"finding\">{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"finding\">{}</td></tr>",
             escape(&d.id()),
             escape(&ips.join(" ")),
             escape(&macs.join(" ")),
             escape(&d.vendor.as_ref().map_or(String::new(), |v| v.value.clone())),
             escape(&hostnames.join("; ")),
             escape(&guess(&d.os)),
+            escape(
+                &d.device_type
+                    .as_ref()
+                    .map_or(String::new(), |g| g.evidence.join("\n"))
+            ),
             escape(&guess(&d.device_type)),
+            d.purdue_level.map_or(String::new(), |l| l.to_string()),
+            escape(&modules.join("\n")),
+            escape(&identity.join(" · ")),
             escape(&join(&d.client_of)),
             escape(&join(&d.server_of)),
             d.seen.first,

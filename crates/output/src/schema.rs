@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use rampart_engine::{Report, Stats};
 use rampart_event::{Attribute, SCHEMA_VERSION};
 use rampart_inventory::{
-    Conversation, Device, FindingSummary, Guess, InternetSummary, Observed, Seen,
+    ActivitySummary, Conversation, Device, FindingSummary, Guess, InternetSummary, ModuleInfo,
+    Observed, Seen,
 };
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
@@ -152,6 +153,15 @@ impl Serialize for DeviceJson<'_> {
         if let Some(t) = &d.device_type {
             m.serialize_entry("device_type", &GuessJson(t))?;
         }
+        if let Some(category) = d.category {
+            m.serialize_entry("category", category)?;
+        }
+        if let Some(level) = d.purdue_level {
+            m.serialize_entry("purdue_level", &level)?;
+        }
+        m.serialize_entry("identity", &IdentityJson(d))?;
+        m.serialize_entry("roles", &d.roles)?;
+        m.serialize_entry("modules", &Modules(&d.modules))?;
         m.serialize_entry("attributes", &AttributeMap(&d.attributes))?;
         m.serialize_entry(
             "protocols",
@@ -170,6 +180,105 @@ impl Serialize for DeviceJson<'_> {
         m.serialize_entry("bytes_received", &d.traffic.bytes_received)?;
         m.serialize_entry("peers", &d.peers)?;
         m.serialize_entry("findings", &Findings(&d.findings))?;
+        m.serialize_entry("activities", &Activities(&d.activities))?;
+        m.end()
+    }
+}
+
+/// The identity attributes an inventory shows in columns, each the strongest value seen
+/// (the PLC mode: the latest), beside the full lists in `attributes`.
+const IDENTITY_COLUMNS: [Attribute; 7] = [
+    Attribute::Model,
+    Attribute::ProductCode,
+    Attribute::Firmware,
+    Attribute::HardwareVersion,
+    Attribute::Serial,
+    Attribute::OrderNumber,
+    Attribute::PlcMode,
+];
+
+struct IdentityJson<'a>(&'a Device);
+
+impl Serialize for IdentityJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        for attribute in IDENTITY_COLUMNS {
+            if let Some(value) = self.0.identity(attribute) {
+                m.serialize_entry(attribute.as_str(), value)?;
+            }
+        }
+        m.end()
+    }
+}
+
+struct Modules<'a>(&'a [ModuleInfo]);
+
+impl Serialize for Modules<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for module in self.0 {
+            seq.serialize_element(&ModuleJson(module))?;
+        }
+        seq.end()
+    }
+}
+
+struct ModuleJson<'a>(&'a ModuleInfo);
+
+impl Serialize for ModuleJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let module = self.0;
+        let mut m = s.serialize_map(None)?;
+        if let Some(rack) = module.rack {
+            m.serialize_entry("rack", &rack)?;
+        }
+        if let Some(slot) = module.slot {
+            m.serialize_entry("slot", &slot)?;
+        }
+        let texts = [
+            ("kind", &module.kind),
+            ("model", &module.model),
+            ("order_number", &module.order_number),
+            ("firmware", &module.firmware),
+            ("hardware", &module.hardware),
+            ("serial", &module.serial),
+        ];
+        for (name, value) in texts.into_iter().filter(|(_, v)| !v.is_empty()) {
+            m.serialize_entry(name, value)?;
+        }
+        m.serialize_entry("protocol", &module.protocol)?;
+        m.end()
+    }
+}
+
+struct Activities<'a>(&'a [ActivitySummary]);
+
+impl Serialize for Activities<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for a in self.0 {
+            seq.serialize_element(&ActivityJson(a))?;
+        }
+        seq.end()
+    }
+}
+
+struct ActivityJson<'a>(&'a ActivitySummary);
+
+impl Serialize for ActivityJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let a = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("action", &a.activity)?;
+        m.serialize_entry("protocol", &a.protocol)?;
+        m.serialize_entry("side", if a.performed { "performed" } else { "target" })?;
+        m.serialize_entry("peers", &a.peers)?;
+        if a.peers_dropped > 0 {
+            m.serialize_entry("peers_dropped", &a.peers_dropped)?;
+        }
+        m.serialize_entry("count", &a.count)?;
+        m.serialize_entry("first_seen", &a.seen.first)?;
+        m.serialize_entry("last_seen", &a.seen.last)?;
         m.end()
     }
 }
