@@ -10,6 +10,7 @@ set -euo pipefail
 
 # Name, version, SHA-256 of the wheel: change all three together when updating a source.
 ACE_BACNET_DEVICES=(ace-bacnet-devices 0.2.1 47f02a626bfcb79da2f0bcab5d9567d4ebc118fb0064c551943bab09d13a5a18)
+PYCOMM3=(pycomm3 1.2.16 88e95c70472154ee32233f76af126526db208830e1e803eb9f621c8bd1d8fcd0)
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 out=$repo/crates/protocols/src/vendor_ids
@@ -19,14 +20,14 @@ trap 'rm -rf "$tmp"' EXIT
 wheels=${VENDOR_ID_WHEELS:-$tmp}
 if [[ -z ${VENDOR_ID_WHEELS:-} ]]; then
     python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$wheels" \
-        "${ACE_BACNET_DEVICES[0]}==${ACE_BACNET_DEVICES[1]}"
+        "${ACE_BACNET_DEVICES[0]}==${ACE_BACNET_DEVICES[1]}" "${PYCOMM3[0]}==${PYCOMM3[1]}"
 fi
 
-python3 - "$wheels" "$out" "${ACE_BACNET_DEVICES[@]}" <<'PY'
-import glob, hashlib, json, re, sys, zipfile
+python3 - "$wheels" "$out" "${ACE_BACNET_DEVICES[@]}" "${PYCOMM3[@]}" <<'PY'
+import ast, glob, hashlib, json, re, sys, zipfile
 
 wheels, out = sys.argv[1], sys.argv[2]
-ace = sys.argv[3:6]
+ace, pycomm3 = sys.argv[3:6], sys.argv[6:9]
 
 
 def open_wheel(name, version, sha256):
@@ -90,5 +91,33 @@ write(
     f"{ace[0]} {ace[1]} ({path}, MIT licence)",
     "BACnet vendor identifiers assigned by ASHRAE and their holders",
     bacnet,
+)
+
+# CIP: pycomm3 keeps ODVA's vendor ids as a Python dict literal, `_VENDORS`, which is parsed
+# as a literal: the module is never executed.
+path = "pycomm3/cip/status_info.py"
+with open_wheel(*pycomm3) as whl:
+    module = ast.parse(whl.read(path).decode("utf-8"), path)
+found = [
+    node.value
+    for node in module.body
+    if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["_VENDORS"]
+]
+if len(found) != 1:
+    sys.exit(f"update-vendor-ids: expected one _VENDORS assignment in {path}, found {len(found)}")
+if isinstance(found[0], ast.Dict):
+    keys = [ast.literal_eval(key) for key in found[0].keys]
+    if len(keys) != len(set(keys)):
+        sys.exit(f"update-vendor-ids: a CIP vendor id appears twice in {path}")
+cip = {}
+for vid, name in ast.literal_eval(found[0]).items():
+    name = clean(name)
+    if name and not re.match(r"reserved\b", name, re.IGNORECASE):
+        cip[int(vid)] = name
+write(
+    "cip",
+    f"{pycomm3[0]} {pycomm3[1]} ({path}, MIT licence)",
+    "CIP vendor ids assigned by ODVA and their holders",
+    cip,
 )
 PY
