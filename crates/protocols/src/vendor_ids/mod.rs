@@ -2,8 +2,8 @@
 //! embedded at build time.
 //!
 //! Dissectors keep a vendor id as a number in their records (`vendor_id`) and ask here for the
-//! name to put in an identity: [`cip`] for the vendor id of a CIP Identity object (EtherNet/IP
-//! List Identity, Get Attributes All), [`bacnet`] for the BACnet vendor identifier of an I-Am
+//! name to put in an identity: [`cip()`] for the vendor id of a CIP Identity object (EtherNet/IP
+//! List Identity, Get Attributes All), [`bacnet()`] for the BACnet vendor identifier of an I-Am
 //! or of a device object's `vendor-identifier` property.
 //!
 //! # Sources
