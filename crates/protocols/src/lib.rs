@@ -28,6 +28,7 @@ mod sysdescr;
 mod telnet;
 mod text_list;
 pub mod tls;
+pub mod vendor_ids;
 
 /// The flow protocols, in probing order.
 static FLOW_PROTOCOLS: &[Registration] = &[
