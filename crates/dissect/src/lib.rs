@@ -141,6 +141,90 @@ impl Registration {
     }
 }
 
+/// A flow protocol as the engine drives it: a built-in [`Registration`], or a protocol loaded
+/// at run time (a WebAssembly plugin) whose probe and constructor need state a `fn` pointer
+/// cannot carry. The engine and [`Session`] know protocols only through this trait, so both
+/// kinds are probed, fed, bounded and counted alike.
+pub trait FlowProtocol: Send + Sync {
+    /// The protocol name used in records.
+    fn name(&self) -> &'static str;
+    /// The transports it runs on.
+    fn transports(&self) -> &[Transport];
+    /// Its well-known server ports.
+    fn ports(&self) -> &[u16];
+    /// Say whether the first bytes seen in a direction are this protocol. Total on any input.
+    fn probe(&self, dir: Direction, data: &[u8]) -> Probe;
+    /// Create the per-flow state for a flow on `transport`.
+    fn start(&self, transport: Transport) -> Box<dyn Dissector>;
+    /// The limits the engine enforces.
+    fn limits(&self) -> Limits;
+    /// Counters of a protocol loaded at run time, for the run summary; `None` for built-ins.
+    fn plugin_report(&self) -> Option<PluginReport> {
+        None
+    }
+
+    /// Tell whether the protocol runs on `transport`.
+    fn runs_on(&self, transport: Transport) -> bool {
+        self.transports().contains(&transport)
+    }
+
+    /// Tell whether `port` is one of the protocol's well-known ports.
+    fn claims_port(&self, port: u16) -> bool {
+        self.ports().contains(&port)
+    }
+}
+
+impl FlowProtocol for Registration {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn transports(&self) -> &[Transport] {
+        self.transports
+    }
+
+    fn ports(&self) -> &[u16] {
+        self.ports
+    }
+
+    fn probe(&self, dir: Direction, data: &[u8]) -> Probe {
+        (self.probe)(dir, data)
+    }
+
+    fn start(&self, transport: Transport) -> Box<dyn Dissector> {
+        (self.new)(transport)
+    }
+
+    fn limits(&self) -> Limits {
+        self.limits
+    }
+}
+
+/// What a protocol loaded at run time did during a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PluginReport {
+    /// The protocol name.
+    pub name: String,
+    /// The plugin's own version, from its manifest.
+    pub version: String,
+    /// Where it was loaded from.
+    pub source: String,
+    /// Flows it was started on.
+    pub flows: u64,
+    /// Chunks (stream deliveries or datagrams) it was fed.
+    pub packets: u64,
+    /// Bytes it was fed.
+    pub bytes: u64,
+    /// Records it emitted.
+    pub records: u64,
+    /// Anomalies it reported on its input (malformed packets).
+    pub anomalies: u64,
+    /// Calls that failed: traps, fuel or memory exhausted, broken host calls.
+    pub errors: u64,
+    /// Why it was disabled, if it was.
+    pub disabled: Option<String>,
+}
+
 impl std::fmt::Debug for Registration {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registration")

@@ -5,11 +5,11 @@
 
 use rampart_event::{Direction, EventSink};
 
-use crate::{Dissector, Feed, Registration, Transport, report};
+use crate::{Dissector, Feed, FlowProtocol, Transport, report};
 
 /// One protocol's parsing of one flow: the dissector plus the bytes it has not consumed yet.
 pub struct Session {
-    registration: &'static Registration,
+    registration: &'static dyn FlowProtocol,
     dissector: Box<dyn Dissector>,
     pending: [Vec<u8>; 2],
     delivered: [u64; 2],
@@ -27,10 +27,10 @@ struct Oversized {
 
 impl Session {
     /// Start parsing a flow on `transport` with the protocol of `registration`.
-    pub fn new(registration: &'static Registration, transport: Transport) -> Session {
+    pub fn new(registration: &'static dyn FlowProtocol, transport: Transport) -> Session {
         Session {
             registration,
-            dissector: (registration.new)(transport),
+            dissector: registration.start(transport),
             pending: [Vec::new(), Vec::new()],
             delivered: [0, 0],
             lost_sync: 0,
@@ -38,8 +38,8 @@ impl Session {
         }
     }
 
-    /// Return the protocol's registration.
-    pub fn registration(&self) -> &'static Registration {
+    /// Return the protocol.
+    pub fn registration(&self) -> &'static dyn FlowProtocol {
         self.registration
     }
 
@@ -122,7 +122,7 @@ impl Session {
         let i = dir.index();
         let seen = self.delivered[i];
         self.delivered[i] = seen.saturating_add(data.len() as u64);
-        match self.registration.limits.depth {
+        match self.registration.limits().depth {
             Some(depth) if seen >= depth => {
                 self.done = self.delivered_past_depth(depth);
                 None
@@ -159,11 +159,11 @@ impl Session {
     fn enforce_message_limit(&mut self, dir: Direction, sink: &mut dyn EventSink) {
         let i = dir.index();
         let buffered = self.pending[i].len();
-        let limit = self.registration.limits.max_message;
+        let limit = self.registration.limits().max_message;
         if buffered > limit {
             report(
                 sink,
-                self.registration.name,
+                self.registration.name(),
                 "message_too_large",
                 None,
                 &Oversized { buffered, limit },
@@ -177,7 +177,7 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Limits, Probe};
+    use crate::{Limits, Probe, Registration};
     use rampart_event::{CollectingSink, Event, Fields, Record, Value};
 
     /// A toy protocol: messages are one length byte followed by that many bytes; a zero

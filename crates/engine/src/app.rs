@@ -6,7 +6,7 @@
 //! something else is reported. TCP bytes seen while undecided are kept (a few KiB at most) and
 //! replayed to the chosen dissector, so it sees the stream from its first byte.
 
-use rampart_dissect::{Direction, EventSink, Probe, Registration, Session, Transport, report};
+use rampart_dissect::{Direction, EventSink, FlowProtocol, Probe, Session, Transport, report};
 
 use crate::registry::Registry;
 
@@ -49,7 +49,7 @@ impl FlowState {
     /// Return the recognised protocol's name.
     pub fn app_name(&self) -> Option<&'static str> {
         match &self.app {
-            App::Parsing(s) => Some(s.registration().name),
+            App::Parsing(s) => Some(s.registration().name()),
             App::Parsed(name) => Some(name),
             App::Probing | App::Unknown => None,
         }
@@ -78,7 +78,7 @@ impl FlowState {
             registry
                 .for_transport(transport)
                 .iter()
-                .any(|r| (r.probe)(d, payload) == Probe::Certain)
+                .any(|r| r.probe(d, payload) == Probe::Certain)
         };
         !certain(dir) && certain(dir.reverse())
     }
@@ -104,7 +104,7 @@ impl FlowState {
                 Transport::Udp => session.datagram(dir, bytes, sink),
             }
             if session.is_done() {
-                self.app = App::Parsed(session.registration().name);
+                self.app = App::Parsed(session.registration().name());
             }
         }
     }
@@ -123,7 +123,7 @@ impl FlowState {
     pub fn close(&mut self, sink: &mut dyn EventSink) {
         if let App::Parsing(session) = &mut self.app {
             session.close(sink);
-            self.app = App::Parsed(session.registration().name);
+            self.app = App::Parsed(session.registration().name());
         }
     }
 
@@ -147,13 +147,14 @@ impl FlowState {
             self.held[i].extend_from_slice(&bytes[..taken]);
         }
         let view: &[u8] = if tcp { &self.held[i] } else { bytes };
-        let claims = |r: &Registration| r.claims_port(server_port) || r.claims_port(client_port);
-        let mut owner: Option<(&'static Registration, Probe)> = None;
-        let mut certain: Option<&'static Registration> = None;
+        let claims =
+            |r: &dyn FlowProtocol| r.claims_port(server_port) || r.claims_port(client_port);
+        let mut owner: Option<(&'static dyn FlowProtocol, Probe)> = None;
+        let mut certain: Option<&'static dyn FlowProtocol> = None;
         let mut waiting = false;
         let mut claimant_hopes = false;
         for &r in registry.for_transport(transport) {
-            let verdict = (r.probe)(dir, view);
+            let verdict = r.probe(dir, view);
             if claims(r) {
                 claimant_hopes |= verdict != Probe::NotForUs;
                 if owner.is_none() {
@@ -175,13 +176,13 @@ impl FlowState {
         if let Some((owner, _)) = owner {
             // Several protocols may share a port (S7comm, S7comm-plus and MMS on 102): only a
             // payload that none of them can own is unexpected.
-            let stranger = chosen.filter(|c| !claims(c));
+            let stranger = chosen.filter(|c| !claims(*c));
             let undecided = chosen.is_none() && waiting && !exhausted;
             if (stranger.is_some() || (!claimant_hopes && !undecided))
                 && !self.port_mismatch_reported
             {
                 self.port_mismatch_reported = true;
-                let carried = stranger.map_or("something else", |c| c.name);
+                let carried = stranger.map_or("something else", |c| c.name());
                 report(
                     sink,
                     "detect",
@@ -189,7 +190,7 @@ impl FlowState {
                     None,
                     &format_args!(
                         "port {server_port} belongs to {}, but the payload is {carried}",
-                        owner.name
+                        owner.name()
                     ),
                 );
             }
@@ -209,7 +210,7 @@ impl FlowState {
 
     fn start(
         &mut self,
-        registration: &'static Registration,
+        registration: &'static dyn FlowProtocol,
         transport: Transport,
         dir: Direction,
         rest: &[u8],
@@ -231,7 +232,7 @@ impl FlowState {
             Transport::Udp => session.datagram(dir, rest, sink),
         }
         self.app = if session.is_done() {
-            App::Parsed(registration.name)
+            App::Parsed(registration.name())
         } else {
             App::Parsing(session)
         };

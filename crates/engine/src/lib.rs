@@ -100,8 +100,17 @@ fn transport_name(protocol: u8) -> &'static str {
 impl Engine {
     /// Create an engine with the built-in protocols, sending records to `sink`.
     pub fn new(config: EngineConfig, sink: Box<dyn RecordSink>) -> Engine {
+        Engine::with_registry(config, Registry::builtin(), sink)
+    }
+
+    /// Create an engine with the protocols of `registry` (built-ins and plugins).
+    pub fn with_registry(
+        config: EngineConfig,
+        registry: Registry,
+        sink: Box<dyn RecordSink>,
+    ) -> Engine {
         Engine {
-            registry: Registry::builtin(),
+            registry,
             flows: FlowTable::new(config.flow),
             defrag: Defragmenter::new(config.defrag),
             out: Outputs {
@@ -212,6 +221,7 @@ impl Engine {
         stats.flows = self.flows.stats();
         stats.reassembly = self.defrag.stats();
         stats.inventory = self.out.inventory.stats();
+        stats.plugins = self.registry.plugin_reports();
         let (conversations, internet) = self.out.inventory.conversations();
         let report = Report {
             stats,

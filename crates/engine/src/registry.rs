@@ -1,30 +1,47 @@
 //! The protocols the engine knows, indexed for the per-packet path.
 
-use rampart_dissect::{FrameMatch, FrameRegistration, Registration, Transport};
+use rampart_dissect::{FlowProtocol, FrameMatch, FrameRegistration, PluginReport, Transport};
 
 /// Ports below this are treated as service ports for orientation even without a dissector.
 const SYSTEM_PORTS: u16 = 1024;
 
 /// Protocols by transport, frame protocols by match, and a bitmap of service ports.
 pub struct Registry {
-    tcp: Vec<&'static Registration>,
-    udp: Vec<&'static Registration>,
+    tcp: Vec<&'static dyn FlowProtocol>,
+    udp: Vec<&'static dyn FlowProtocol>,
+    plugins: Vec<&'static dyn FlowProtocol>,
     frames: Vec<(FrameMatch, &'static FrameRegistration)>,
     service_ports: Box<[u64; 1024]>,
 }
 
 impl Registry {
-    /// Index the given protocols.
-    pub fn new(flow: &'static [Registration], frame: &'static [FrameRegistration]) -> Registry {
+    /// Index the given protocols, in probing order.
+    pub fn new(
+        flow: &[&'static dyn FlowProtocol],
+        frame: &'static [FrameRegistration],
+    ) -> Registry {
         let mut service_ports = Box::new([0u64; 1024]);
         let mut mark = |p: u16| service_ports[usize::from(p / 64)] |= 1 << (p % 64);
         (1..SYSTEM_PORTS).for_each(&mut mark);
         flow.iter()
-            .flat_map(|r| r.ports.iter().copied())
+            .flat_map(|r| r.ports().iter().copied())
             .for_each(&mut mark);
         Registry {
-            tcp: flow.iter().filter(|r| r.runs_on(Transport::Tcp)).collect(),
-            udp: flow.iter().filter(|r| r.runs_on(Transport::Udp)).collect(),
+            tcp: flow
+                .iter()
+                .copied()
+                .filter(|r| r.runs_on(Transport::Tcp))
+                .collect(),
+            udp: flow
+                .iter()
+                .copied()
+                .filter(|r| r.runs_on(Transport::Udp))
+                .collect(),
+            plugins: flow
+                .iter()
+                .copied()
+                .filter(|r| r.plugin_report().is_some())
+                .collect(),
             frames: frame
                 .iter()
                 .flat_map(|r| r.matches.iter().map(move |m| (*m, r)))
@@ -35,14 +52,30 @@ impl Registry {
 
     /// The built-in protocols.
     pub fn builtin() -> Registry {
-        Registry::new(
-            rampart_protocols::flow_protocols(),
-            rampart_protocols::frame_protocols(),
-        )
+        Registry::with_plugins(&[])
+    }
+
+    /// The built-in protocols, then protocols loaded at run time: built-ins are probed first,
+    /// so a plugin adds protocols rather than taking over known ones.
+    pub fn with_plugins(plugins: &[&'static dyn FlowProtocol]) -> Registry {
+        let mut flow: Vec<&'static dyn FlowProtocol> = rampart_protocols::flow_protocols()
+            .iter()
+            .map(|r| r as &'static dyn FlowProtocol)
+            .collect();
+        flow.extend_from_slice(plugins);
+        Registry::new(&flow, rampart_protocols::frame_protocols())
+    }
+
+    /// Return what each protocol loaded at run time did so far.
+    pub fn plugin_reports(&self) -> Vec<PluginReport> {
+        self.plugins
+            .iter()
+            .filter_map(|p| p.plugin_report())
+            .collect()
     }
 
     /// Return the protocols that run on `transport`, in probing order.
-    pub fn for_transport(&self, transport: Transport) -> &[&'static Registration] {
+    pub fn for_transport(&self, transport: Transport) -> &[&'static dyn FlowProtocol] {
         match transport {
             Transport::Tcp => &self.tcp,
             Transport::Udp => &self.udp,

@@ -99,6 +99,8 @@ pub struct Stats {
     pub inventory: InventoryStats,
     /// Capture file errors.
     pub capture_errors: u64,
+    /// What each protocol loaded at run time (a WebAssembly plugin) did.
+    pub plugins: Vec<rampart_dissect::PluginReport>,
 }
 
 impl Stats {

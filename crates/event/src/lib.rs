@@ -547,6 +547,36 @@ pub enum Attribute {
 }
 
 impl Attribute {
+    /// Every attribute, in declaration order.
+    pub const ALL: [Attribute; 21] = [
+        Attribute::Hostname,
+        Attribute::Vendor,
+        Attribute::Model,
+        Attribute::Firmware,
+        Attribute::Serial,
+        Attribute::Os,
+        Attribute::DeviceType,
+        Attribute::Software,
+        Attribute::Description,
+        Attribute::DhcpFingerprint,
+        Attribute::DhcpVendorClass,
+        Attribute::ManagementAddress,
+        Attribute::Port,
+        Attribute::Capabilities,
+        Attribute::TlsFingerprint,
+        Attribute::ProductCode,
+        Attribute::HardwareVersion,
+        Attribute::OrderNumber,
+        Attribute::PlcMode,
+        Attribute::Role,
+        Attribute::Location,
+    ];
+
+    /// Read an attribute back from its record spelling.
+    pub fn from_name(name: &str) -> Option<Attribute> {
+        Attribute::ALL.into_iter().find(|a| a.as_str() == name)
+    }
+
     /// Name the attribute the way records spell it.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -867,6 +897,17 @@ mod tests {
         assert_eq!(list.dropped(), 1);
         let text = serde_json::to_string(&list.fields()).expect("serialises");
         assert_eq!(text, r#"{"a":1,"b":["x","yz"]}"#);
+    }
+
+    #[test]
+    fn names_of_attributes_and_activities_read_back() {
+        for a in Attribute::ALL {
+            assert_eq!(Attribute::from_name(a.as_str()), Some(a));
+        }
+        for a in Activity::ALL {
+            assert_eq!(Activity::from_name(a.as_str()), Some(a));
+        }
+        assert_eq!(Attribute::from_name("colour"), None);
     }
 
     #[test]
