@@ -1,6 +1,8 @@
 //! Project chores, run as `cargo xtask <task>`:
 //!
-//! - `test`: what CI runs: formatting check, clippy with warnings denied, the whole test suite.
+//! - `test`: what CI runs: formatting check, clippy with warnings denied, the whole test suite,
+//!   and the same for the plugin workspace (`plugins/`, built natively for its unit tests and
+//!   for wasm32 as the sensor loads it).
 //! - `bless`: regenerate the golden files (per-protocol events, the record schema) after a
 //!   deliberate change; review the diff before committing.
 //! - `bless-schema`: regenerate only the record-schema golden file.
@@ -62,8 +64,22 @@ fn test_suite() -> bool {
     ok && failed == 0
 }
 
+/// Run cargo on the plugin workspace with its own target directory (its wasm32 build must not
+/// wait on, or invalidate, the sensor's).
+fn plugins(args: &[&str], target: &str) -> bool {
+    eprintln!("$ (plugins) cargo {}", args.join(" "));
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    Command::new(env!("CARGO"))
+        .args(args)
+        .current_dir(root.join("plugins"))
+        .env("CARGO_TARGET_DIR", root.join("target").join(target))
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn test() -> bool {
     cargo(&["fmt", "--all", "--", "--check"])
+        && plugins(&["fmt", "--all", "--", "--check"], "plugins")
         && cargo(&[
             "clippy",
             "--workspace",
@@ -72,6 +88,22 @@ fn test() -> bool {
             "-D",
             "warnings",
         ])
+        && plugins(
+            &[
+                "clippy",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
+            ],
+            "plugins",
+        )
+        && plugins(
+            &["clippy", "--all-targets", "--", "-D", "warnings"],
+            "plugins-native",
+        )
+        && plugins(&["test"], "plugins-native")
         && test_suite()
 }
 

@@ -2,13 +2,14 @@
 
 use std::fmt::Write as _;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rampart_capture::{CaptureFile, expand_inputs};
-use rampart_engine::{Engine, EngineConfig, NullSink, RecordSink, Report};
+use rampart_dissect::FlowProtocol;
+use rampart_engine::{Engine, EngineConfig, NullSink, RecordSink, Registry, Report};
 use rampart_output::{Fanout, InputSummary, JsonLines, JsonSink, html, summary, write_report};
 use rampart_store::Store;
 use tracing::{info, warn};
@@ -29,23 +30,46 @@ pub enum ProgressWhen {
 /// Packets between progress updates: often enough to look alive, rare enough to cost nothing.
 const PROGRESS_EVERY: u64 = 1 << 16;
 
+/// Load the plugins named on the command line; a plugin that cannot be loaded stops the run
+/// before any input is read, with the reason.
+pub fn load_plugins(paths: &[PathBuf]) -> Result<Vec<&'static dyn FlowProtocol>, String> {
+    let builtin: Vec<&str> = rampart_protocols::flow_protocols()
+        .iter()
+        .map(|r| r.name)
+        .chain(rampart_protocols::frame_protocols().iter().map(|r| r.name))
+        .collect();
+    let plugins = rampart_plugin::load_all(paths, rampart_plugin::Limits::default(), &builtin)
+        .map_err(|e| format!("plugin not loaded: {e}"))?;
+    for p in &plugins {
+        info!(plugin = p.name(), "Plugin loaded.");
+    }
+    Ok(plugins
+        .into_iter()
+        .map(|p| p as &'static dyn FlowProtocol)
+        .collect())
+}
+
 /// The list printed by `rampart protocols`.
-pub fn protocol_list() -> String {
+pub fn protocol_list(plugins: &[&'static dyn FlowProtocol]) -> String {
     let mut out = String::new();
-    for r in rampart_protocols::flow_protocols() {
+    let builtin = rampart_protocols::flow_protocols()
+        .iter()
+        .map(|r| (r as &dyn FlowProtocol, ""));
+    let loaded = plugins.iter().map(|p| (*p, " (plugin)"));
+    for (r, origin) in builtin.chain(loaded) {
         let transports: Vec<&str> = r
-            .transports
+            .transports()
             .iter()
             .map(|t| match t {
                 rampart_dissect::Transport::Tcp => "tcp",
                 rampart_dissect::Transport::Udp => "udp",
             })
             .collect();
-        let ports: Vec<String> = r.ports.iter().map(u16::to_string).collect();
+        let ports: Vec<String> = r.ports().iter().map(u16::to_string).collect();
         let _ = writeln!(
             out,
-            "{:<12} {:<8} ports {}",
-            r.name,
+            "{:<12} {:<8} ports {}{origin}",
+            r.name(),
             transports.join("/"),
             ports.join(",")
         );
@@ -106,6 +130,13 @@ fn open_outputs(args: &AnalyzeArgs) -> Result<Outputs, String> {
 /// Run the command; the exit code is 0 when every input was read (damaged parts reported),
 /// 1 when some input could not be read at all, 2 when nothing could be analysed.
 pub fn run(args: &AnalyzeArgs) -> ExitCode {
+    let plugins = match load_plugins(&args.plugins) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let (files, problems) = expand_inputs(&args.paths);
     let mut unreadable = problems.len();
     for p in &problems {
@@ -124,7 +155,7 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     };
     let mut config = EngineConfig::default();
     config.flow.max_flows = args.max_flows.max(1);
-    let mut engine = Engine::new(config, outputs.sink);
+    let mut engine = Engine::with_registry(config, Registry::with_plugins(&plugins), outputs.sink);
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -156,6 +187,14 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     drop(sink);
+    for p in report.stats.plugins.iter() {
+        if let Some(reason) = &p.disabled {
+            eprintln!(
+                "rampart: plugin {} was disabled during the run: {reason}",
+                p.name
+            );
+        }
+    }
     if let Some(dir) = &args.out
         && let Err(e) = write_end_of_run(dir, outputs.database.as_deref(), &report, &inputs)
     {

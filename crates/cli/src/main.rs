@@ -22,8 +22,16 @@ struct Cli {
 enum Command {
     /// Analyse capture files (pcap, pcapng, gzip-compressed or not, or directories of them).
     Analyze(AnalyzeArgs),
-    /// List the protocols Rampart recognises.
-    Protocols,
+    /// List the protocols Rampart recognises (with --plugin, plugins too).
+    Protocols(ProtocolsArgs),
+}
+
+/// Options of `rampart protocols`.
+#[derive(Args, Debug)]
+pub struct ProtocolsArgs {
+    /// Also load and list these WebAssembly plugins (files or directories of `*.wasm`).
+    #[arg(long = "plugin", value_name = "PATH")]
+    plugins: Vec<PathBuf>,
 }
 
 /// Options of `rampart analyze`.
@@ -47,6 +55,10 @@ pub struct AnalyzeArgs {
     /// Flows held at once; past it the least recently active flow is evicted.
     #[arg(long, value_name = "N", default_value_t = 131_072)]
     max_flows: usize,
+    /// Load a third-party dissector: a WebAssembly plugin file, or a directory of `*.wasm`
+    /// files (repeatable). Plugins run sandboxed; one that misbehaves is disabled.
+    #[arg(long = "plugin", value_name = "PATH")]
+    plugins: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -60,9 +72,15 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
-        Command::Protocols => {
-            print!("{}", analyze::protocol_list());
-            ExitCode::SUCCESS
-        }
+        Command::Protocols(args) => match analyze::load_plugins(&args.plugins) {
+            Ok(plugins) => {
+                print!("{}", analyze::protocol_list(&plugins));
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("rampart: {e}");
+                ExitCode::from(2)
+            }
+        },
     }
 }
