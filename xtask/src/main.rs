@@ -6,11 +6,23 @@
 //! - `bless`: regenerate the golden files (per-protocol events, the record schema) after a
 //!   deliberate change; review the diff before committing.
 //! - `bless-schema`: regenerate only the record-schema golden file.
+//! - `new-protocol <name> [--port N]`: a new built-in protocol from the working template,
+//!   registered, with its test capture, fuzz target, golden case and benchmark entry.
+//! - `check-scaffold`: generate a protocol into a scratch copy of the repository and run its
+//!   tests and golden test there (part of `test`, so the template cannot rot).
 //!
 //! Kept in Rust rather than shell so it runs wherever cargo does.
 
+mod pcap;
+mod scaffold;
+
 use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
 
 fn cargo(args: &[&str]) -> bool {
     eprintln!("$ cargo {}", args.join(" "));
@@ -105,6 +117,133 @@ fn test() -> bool {
         )
         && plugins(&["test"], "plugins-native")
         && test_suite()
+        && check_scaffold()
+}
+
+fn new_protocol(args: &[String]) -> bool {
+    let Some(name) = args.first() else {
+        eprintln!("usage: cargo xtask new-protocol <name> [--port N]");
+        return false;
+    };
+    let port = match args.iter().position(|a| a == "--port") {
+        Some(i) => match args.get(i + 1).and_then(|p| p.parse::<u16>().ok()) {
+            Some(p) => p,
+            None => {
+                eprintln!("--port takes a number from 0 to 65535");
+                return false;
+            }
+        },
+        None => 40000,
+    };
+    let root = repo_root();
+    match scaffold::new_protocol(&root, name, port) {
+        Ok(generated) => {
+            let formatted = scaffold::format(&root, &generated);
+            for p in &generated.written {
+                println!("wrote  {}", p.display());
+            }
+            for p in &generated.edited {
+                println!("edited {}", p.display());
+            }
+            println!(
+                "\nNext: cargo test -p rampart-protocols {name}\n      cargo xtask bless   (writes crates/engine/tests/golden/{name}/{name}.jsonl)\n      cd fuzz && cargo +nightly fuzz run {name}\n      cargo bench -p rampart-engine --bench dissectors -- {name}\nthen replace the toy format in crates/protocols/src/{name}/ with the real one (docs/adding-a-protocol.md)."
+            );
+            formatted
+        }
+        Err(e) => {
+            eprintln!("new-protocol: {e}");
+            false
+        }
+    }
+}
+
+/// Copy the tracked files of the repository into a scratch directory, generate a protocol
+/// there, and run its unit tests and its golden test, sharing this repository's target
+/// directory so only the copied crates are rebuilt.
+fn check_scaffold() -> bool {
+    let root = repo_root();
+    let scratch = std::env::temp_dir().join(format!("rampart-scaffold-{}", std::process::id()));
+    let ok = copy_tracked(&root, &scratch)
+        && scaffold::new_protocol(&scratch, "scaffold_check", 40000)
+            .map_err(|e| eprintln!("check-scaffold: {e}"))
+            .is_ok_and(|g| scaffold::format(&scratch, &g))
+        && scratch_cargo(
+            &scratch,
+            &["test", "-p", "rampart-protocols", "scaffold_check"],
+            &[],
+        )
+        && scratch_cargo(
+            &scratch,
+            &["test", "-p", "rampart-engine", "--test", "golden"],
+            &[
+                ("RAMPART_BLESS", "1"),
+                ("RAMPART_GOLDEN_ONLY", "scaffold_check"),
+            ],
+        )
+        && golden_has_records(&scratch);
+    let _ = std::fs::remove_dir_all(&scratch);
+    if ok {
+        eprintln!(
+            "check-scaffold: the generated protocol builds, passes its tests and dissects its capture"
+        );
+    }
+    ok
+}
+
+fn copy_tracked(root: &Path, to: &Path) -> bool {
+    let Ok(listed) = Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(root)
+        .output()
+    else {
+        eprintln!("check-scaffold: git is needed to list the tracked files");
+        return false;
+    };
+    for file in listed.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
+        let relative = Path::new(std::str::from_utf8(file).unwrap_or_default());
+        let target = to.join(relative);
+        if let Some(dir) = target.parent()
+            && std::fs::create_dir_all(dir).is_err()
+        {
+            return false;
+        }
+        if std::fs::copy(root.join(relative), &target).is_err() {
+            eprintln!("check-scaffold: cannot copy {}", relative.display());
+            return false;
+        }
+    }
+    true
+}
+
+fn scratch_cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> bool {
+    eprintln!("$ (scratch copy) cargo {}", args.join(" "));
+    let corpus = repo_root().join("../shared/captures");
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", repo_root().join("target"))
+        .env("RAMPART_SHARED_CAPTURES", corpus);
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.status().is_ok_and(|s| s.success())
+}
+
+fn golden_has_records(dir: &Path) -> bool {
+    let file = dir.join("crates/engine/tests/golden/scaffold_check/scaffold_check.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap_or_default();
+    let transactions = text
+        .matches("\"dataset\":\"scaffold_check.transaction\"")
+        .count();
+    let identities = text.matches("\"kind\":\"identity\"").count();
+    if transactions == 4 && identities == 3 {
+        return true;
+    }
+    eprintln!(
+        "check-scaffold: the template dissected {transactions} transactions and {identities} identities of its capture, expected 4 and 3"
+    );
+    false
 }
 
 fn bless() -> bool {
@@ -127,13 +266,18 @@ fn bless_schema() -> bool {
 }
 
 fn main() -> ExitCode {
-    let task = std::env::args().nth(1).unwrap_or_default();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let task = args.first().cloned().unwrap_or_default();
     let ok = match task.as_str() {
         "test" => test(),
         "bless" => bless(),
         "bless-schema" => bless_schema(),
+        "new-protocol" => new_protocol(&args[1..]),
+        "check-scaffold" => check_scaffold(),
         _ => {
-            eprintln!("usage: cargo xtask test | bless | bless-schema");
+            eprintln!(
+                "usage: cargo xtask test | bless | bless-schema | new-protocol <name> [--port N] | check-scaffold"
+            );
             false
         }
     };

@@ -1,8 +1,9 @@
 //! Golden tests: capture in, one protocol's events out, diffed against a file in the tree.
 //!
 //! `tests/golden/<protocol>/cases.txt` lists captures, one per line: a path inside the shared
-//! corpus (`modbus/modbus-example-zeek.pcap`) or, starting with `samples/`, a capture of this
-//! repository. For each, `tests/golden/<protocol>/<capture stem>.jsonl` holds the events that
+//! corpus (`modbus/modbus-example-zeek.pcap`) or, starting with `samples/` or `crates/`, a
+//! capture of this repository. `RAMPART_GOLDEN_ONLY=<protocol>` checks (or blesses) one
+//! protocol's files. For each, `tests/golden/<protocol>/<capture stem>.jsonl` holds the events that
 //! protocol produced (its records, identities, modules, findings and anomalies), as
 //! `rampart analyze` writes them, after a header line, then one line counting the events by
 //! kind and dataset. Files with more than [`MAX_LINES`] events keep the first ones and the
@@ -63,7 +64,7 @@ fn render(protocol: &str, case: &str, events: &[&Value]) -> String {
 }
 
 fn capture_path(case: &str, corpus: Option<&Path>) -> Option<PathBuf> {
-    if case.starts_with("samples/") {
+    if case.starts_with("samples/") || case.starts_with("crates/") {
         return Some(support::repo_root().join(case));
     }
     corpus.map(|c| c.join(case))
@@ -80,10 +81,14 @@ fn protocols_produce_their_golden_events() {
         .filter(|p| p.is_dir())
         .collect();
     protocols.sort();
+    let only = std::env::var("RAMPART_GOLDEN_ONLY").ok();
     let mut failures = Vec::new();
     let mut checked = 0;
     for dir in &protocols {
         let protocol = dir.file_name().and_then(|n| n.to_str()).expect("name");
+        if only.as_deref().is_some_and(|o| o != protocol) {
+            continue;
+        }
         let cases = std::fs::read_to_string(dir.join("cases.txt")).expect("cases.txt");
         for case in cases
             .lines()
