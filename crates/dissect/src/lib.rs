@@ -18,8 +18,8 @@ mod session;
 pub use session::Session;
 
 pub use rampart_event::{
-    Anomaly, Attribute, Confidence, Direction, Event, EventSink, FieldList, Fields, Finding,
-    FindingKind, Identity, Mac, Record, Subject, Value,
+    Activity, Anomaly, Attribute, Confidence, Direction, Event, EventSink, FieldList, Fields,
+    Finding, FindingKind, Identity, Mac, Module, Record, Subject, Value,
 };
 
 /// The transport a flow dissector runs on.
