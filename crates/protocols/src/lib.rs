@@ -16,6 +16,7 @@ mod arp;
 mod cdp;
 pub mod dhcp;
 pub mod dhcpv6;
+mod dnp3;
 pub mod dns;
 mod ftp;
 pub mod http;
@@ -39,6 +40,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     dhcpv6::REGISTRATION,
     ntp::REGISTRATION,
     snmp::REGISTRATION,
+    dnp3::REGISTRATION,
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
