@@ -781,3 +781,314 @@ impl Dissector for Dnp3Dissector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dnp3::REGISTRATION;
+    use crate::dnp3::parse::crc;
+    use rampart_dissect::Session;
+    use rampart_event::CollectingSink;
+
+    /// Frame `user` data from `src` to `dst` with link control `control`, adding the header
+    /// CRC and one CRC per 16-octet block (§9.2.4).
+    fn frame(control: u8, dst: u16, src: u16, user: &[u8]) -> Vec<u8> {
+        let length = u8::try_from(5 + user.len()).expect("at most 250 octets");
+        let mut f = vec![0x05, 0x64, length, control];
+        f.extend_from_slice(&dst.to_le_bytes());
+        f.extend_from_slice(&src.to_le_bytes());
+        f.extend_from_slice(&crc(&f).to_le_bytes());
+        for block in user.chunks(16) {
+            f.extend_from_slice(block);
+            f.extend_from_slice(&crc(block).to_le_bytes());
+        }
+        f
+    }
+
+    /// A single-segment request from master 1 to outstation 10 (DIR, PRM, unconfirmed data).
+    fn request(app: &[u8]) -> Vec<u8> {
+        let mut user = vec![0xc0]; // transport: FIN, FIR, sequence 0
+        user.extend_from_slice(app);
+        frame(0xc4, 10, 1, &user)
+    }
+
+    /// A single-segment response from outstation 10 to master 1 (PRM, unconfirmed data).
+    fn response(app: &[u8]) -> Vec<u8> {
+        let mut user = vec![0xc0];
+        user.extend_from_slice(app);
+        frame(0x44, 1, 10, &user)
+    }
+
+    /// A class 0 read with sequence 2 (§4.2.2, g60v1 qualifier 6).
+    const READ_CLASS_0: &[u8] = &[0xc2, 0x01, 0x3c, 0x01, 0x06];
+    /// Its null response, IIN1.7 device restart set.
+    const RESPONSE_RESTART: &[u8] = &[0xc2, 0x81, 0x80, 0x00];
+
+    fn session() -> Session {
+        Session::new(&REGISTRATION, Transport::Tcp)
+    }
+
+    #[test]
+    fn pairs_response_with_request_by_sequence_number() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        s.deliver(Direction::ToServer, &request(READ_CLASS_0), &mut sink);
+        assert!(sink.matching("record").is_empty(), "held for its response");
+        s.deliver(Direction::ToClient, &response(RESPONSE_RESTART), &mut sink);
+        assert_eq!(
+            sink.matching("record dnp3 transaction"),
+            vec![
+                r#"record dnp3 transaction transaction [read] {"master":1,"outstation":10,"seq":2,"fir":true,"fin":true,"con":false,"uns":false,"function_code":1,"function":"read","objects":["g60v1 class_data qualifier=0x06 all"],"object_count":1,"frames":1,"link_function_code":4,"response_fir":true,"response_fin":true,"response_con":false,"response_uns":false,"response_function_code":129,"response_function":"response","response_objects":[],"response_object_count":0,"response_frames":1,"response_link_function_code":4,"iin":32768,"iin_flags":["device_restart"]}"#
+            ]
+        );
+        assert_eq!(
+            sink.matching("identity"),
+            vec![
+                "identity dnp3 Client role dnp3 master",
+                "identity dnp3 Server role dnp3 outstation"
+            ]
+        );
+    }
+
+    #[test]
+    fn takes_roles_from_the_dir_bit_not_the_connection() {
+        // The outstation opened the connection: its frames travel to the server.
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        s.deliver(Direction::ToServer, &response(RESPONSE_RESTART), &mut sink);
+        assert_eq!(
+            sink.matching("identity"),
+            vec![
+                "identity dnp3 Client role dnp3 outstation",
+                "identity dnp3 Server role dnp3 master"
+            ]
+        );
+        assert_eq!(sink.matching("record dnp3 response request").len(), 1);
+    }
+
+    #[test]
+    fn pairs_pipelined_requests_in_order_and_reports_the_unanswered_at_close() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        let select = |index: u8| {
+            request(&[
+                0xc7, 0x03, // select, sequence 7
+                0x0c, 0x01, 0x17, 0x01, index, // g12v1, 1-octet index prefix, count 1
+                0x03, 0x01, 0x64, 0, 0, 0, 0x64, 0, 0, 0, 0x00, // CROB latch on
+            ])
+        };
+        s.deliver(Direction::ToServer, &select(1), &mut sink);
+        s.deliver(Direction::ToServer, &select(2), &mut sink);
+        s.deliver(Direction::ToServer, &select(3), &mut sink);
+        s.deliver(
+            Direction::ToClient,
+            &response(&[0xc7, 0x81, 0, 0]),
+            &mut sink,
+        );
+        s.deliver(
+            Direction::ToClient,
+            &response(&[0xc7, 0x81, 0, 0]),
+            &mut sink,
+        );
+        assert_eq!(sink.matching("record dnp3 transaction").len(), 2);
+        s.close(&mut sink);
+        let unanswered = sink.matching("record dnp3 unanswered request [command]");
+        assert_eq!(unanswered.len(), 1);
+    }
+
+    #[test]
+    fn a_repeated_fragment_is_a_retry_of_the_unanswered_one() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        s.deliver(Direction::ToServer, &request(READ_CLASS_0), &mut sink);
+        s.deliver(Direction::ToServer, &request(READ_CLASS_0), &mut sink);
+        assert_eq!(sink.matching("record dnp3 unanswered").len(), 1);
+        s.deliver(Direction::ToClient, &response(RESPONSE_RESTART), &mut sink);
+        s.close(&mut sink);
+        assert_eq!(sink.matching("record dnp3 transaction").len(), 1);
+        assert_eq!(sink.matching("record dnp3 unanswered").len(), 1);
+    }
+
+    #[test]
+    fn reports_a_bad_block_crc_and_keeps_parsing_the_next_frame() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        let mut corrupt = request(READ_CLASS_0);
+        corrupt[12] ^= 0x01; // the function code octet, inside block 0
+        let mut stream = corrupt;
+        stream.extend_from_slice(&request(&[0xc3, 0x0d])); // cold restart, sequence 3
+        s.deliver(Direction::ToServer, &stream, &mut sink);
+        assert_eq!(sink.anomalies("bad_block_crc"), 1);
+        let anomaly = &sink.matching("anomaly dnp3 bad_block_crc")[0];
+        assert!(
+            anomaly.contains("@16 link data block 0 CRC at offset 16"),
+            "{anomaly}"
+        );
+        s.close(&mut sink);
+        assert_eq!(
+            sink.matching("record dnp3 unanswered request [restart]")
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn resynchronises_on_the_next_start_octets_after_garbage_and_a_bad_header() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        let mut stream = request(READ_CLASS_0);
+        stream[5] ^= 0x01; // destination: the header CRC no longer matches
+        stream.extend_from_slice(b"noise");
+        stream.extend_from_slice(&request(&[0xc3, 0x0d]));
+        // Deliver in two pieces, cutting the good frame's header.
+        let cut = stream.len() - 6;
+        s.deliver(Direction::ToServer, &stream[..cut], &mut sink);
+        s.deliver(Direction::ToServer, &stream[cut..], &mut sink);
+        assert_eq!(sink.anomalies("bad_header_crc"), 1);
+        assert!(sink.anomalies("lost_sync") >= 1);
+        s.close(&mut sink);
+        assert_eq!(sink.matching("record dnp3 unanswered").len(), 1);
+    }
+
+    #[test]
+    fn reassembles_a_fragment_from_segments_and_drops_an_out_of_sequence_one() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        // An unsolicited response with 20 binary input events g2v1 (1 octet each), in two
+        // segments: FIR seq 5, then FIN seq 6 (§8.2.1).
+        let mut app = vec![0xf4, 0x82, 0x00, 0x00, 0x02, 0x01, 0x17, 20];
+        for i in 0..20u8 {
+            app.extend_from_slice(&[i, 0x81]); // index, flags
+        }
+        let (first, last) = app.split_at(30);
+        let segment = |th: u8, part: &[u8]| {
+            let mut user = vec![th];
+            user.extend_from_slice(part);
+            frame(0x44, 1, 10, &user)
+        };
+        s.deliver(Direction::ToClient, &segment(0x45, first), &mut sink);
+        s.deliver(Direction::ToClient, &segment(0x45, first), &mut sink); // link retry
+        s.deliver(Direction::ToClient, &segment(0x86, last), &mut sink);
+        let records = sink.matching("record dnp3 unsolicited response");
+        assert_eq!(records.len(), 1);
+        assert!(
+            records[0].contains(r#""objects":["g2v1 binary_input_event qualifier=0x17 count=20"]"#)
+        );
+        assert!(records[0].contains(r#""frames":2"#));
+        s.deliver(Direction::ToClient, &segment(0x45, first), &mut sink);
+        s.deliver(Direction::ToClient, &segment(0x88, last), &mut sink);
+        assert_eq!(sink.anomalies("transport_sequence"), 1);
+        s.deliver(Direction::ToClient, &segment(0x89, last), &mut sink);
+        assert_eq!(sink.anomalies("transport_no_first"), 1);
+        assert_eq!(sink.matching("record dnp3 unsolicited").len(), 1);
+    }
+
+    #[test]
+    fn reports_link_frames_confirms_and_requests_that_expect_no_answer() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        // Request link status (primary function 9), then its link status answer (11).
+        s.deliver(Direction::ToServer, &frame(0xc9, 10, 1, &[]), &mut sink);
+        s.deliver(Direction::ToClient, &frame(0x0b, 1, 10, &[]), &mut sink);
+        // An application confirm, and a direct operate no ack to the broadcast address.
+        s.deliver(Direction::ToServer, &request(&[0xd4, 0x00]), &mut sink);
+        let broadcast = {
+            let mut user = vec![0xc0, 0xc5, 0x14, 0x3c, 0x02, 0x06]; // enable unsolicited
+            user.truncate(6);
+            frame(0xc4, 0xffff, 1, &user)
+        };
+        s.deliver(Direction::ToServer, &broadcast, &mut sink);
+        assert_eq!(
+            sink.matching("record dnp3 link"),
+            vec![
+                r#"record dnp3 link request {"src":1,"dst":10,"dir":true,"prm":true,"fcb":false,"fcv":false,"link_function_code":9,"link_function":"request_link_status"}"#,
+                r#"record dnp3 link response {"src":10,"dst":1,"dir":false,"prm":false,"fcb":false,"dfc":false,"link_function_code":11,"link_function":"link_status"}"#,
+            ]
+        );
+        assert!(sink.matching("record dnp3 confirm request")[0].contains(r#""uns":true"#));
+        assert_eq!(
+            sink.matching("record dnp3 request request [config_change]")
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn names_time_writes_and_keeps_unknown_functions() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        let time = [
+            0xc1, 0x02, // write, sequence 1
+            0x32, 0x01, 0x07, 0x01, // g50v1 time and date, count 1
+            0x00, 0x10, 0x20, 0x30, 0x40, 0x50, // 48-bit milliseconds
+        ];
+        s.deliver(Direction::ToServer, &request(&time), &mut sink);
+        s.deliver(Direction::ToServer, &request(&[0xc2, 0x5a]), &mut sink);
+        s.close(&mut sink);
+        assert_eq!(
+            sink.matching("record dnp3 unanswered request [time_sync]")
+                .len(),
+            1
+        );
+        assert_eq!(sink.anomalies("unknown_function"), 1);
+        let unknown = sink.matching("anomaly dnp3 unknown_function")[0];
+        assert!(unknown.ends_with("application function code 0x5a (unknown)"));
+        assert!(
+            sink.matching("record dnp3 unanswered request {")[0]
+                .contains(r#""function":"unknown""#)
+        );
+    }
+
+    #[test]
+    fn identifies_the_outstation_from_its_device_attributes() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        let attributes = [
+            0xc2, 0x81, 0x00, 0x00, // response, IIN 0
+            0x00, 0xfc, 0x00, 0x00, 0x00, // g0v252 manufacturer, index 0-0
+            0x01, 0x04, b'A', b'c', b'm', b'e', // visible string
+            0x00, 0xf2, 0x00, 0x00, 0x00, // g0v242 software version
+            0x01, 0x03, b'2', b'.', b'1', // visible string
+        ];
+        s.deliver(Direction::ToClient, &response(&attributes), &mut sink);
+        assert_eq!(
+            sink.matching("identity dnp3 Server"),
+            vec![
+                "identity dnp3 Server role dnp3 outstation",
+                "identity dnp3 Server vendor Acme",
+                "identity dnp3 Server firmware 2.1",
+            ]
+        );
+    }
+
+    #[test]
+    fn reads_frames_of_a_datagram_and_reports_a_cut_one() {
+        let mut s = Session::new(&REGISTRATION, Transport::Udp);
+        let mut sink = CollectingSink::default();
+        let mut datagram = request(READ_CLASS_0);
+        datagram.extend_from_slice(&request(&[0xc3, 0x0d])[..12]);
+        s.datagram(Direction::ToServer, &datagram, &mut sink);
+        assert_eq!(sink.anomalies("truncated_frame"), 1);
+        s.datagram(Direction::ToClient, &response(RESPONSE_RESTART), &mut sink);
+        assert_eq!(sink.matching("record dnp3 transaction").len(), 1);
+    }
+
+    #[test]
+    fn forgets_the_oldest_request_beyond_the_transaction_limit() {
+        let mut d = Dnp3Dissector::new(Transport::Tcp, 2);
+        let mut sink = CollectingSink::default();
+        for seq in 0..3u8 {
+            d.feed(
+                Direction::ToServer,
+                &request(&[0xc0 | seq, 0x0e]),
+                &mut sink,
+            );
+        }
+        assert_eq!(sink.anomalies("too_many_transactions"), 1);
+        assert_eq!(
+            sink.matching("record dnp3 unanswered request [restart]")
+                .len(),
+            1
+        );
+    }
+}
