@@ -16,6 +16,8 @@ mod common;
 mod dnp3;
 #[path = "oracle_fields/dns.rs"]
 mod dns;
+#[path = "oracle_fields/iec104.rs"]
+mod iec104;
 
 use std::collections::BTreeSet;
 
@@ -32,6 +34,7 @@ type Exceptions = &'static [(&'static str, &'static str)];
 const CHECKS: &[(&str, Check, Exceptions)] = &[
     ("dns", dns::check, dns::EXCEPTIONS),
     ("dnp3", dnp3::check, dnp3::EXCEPTIONS),
+    ("iec104", iec104::check, iec104::EXCEPTIONS),
 ];
 
 #[test]

@@ -20,6 +20,7 @@ mod dnp3;
 pub mod dns;
 mod ftp;
 pub mod http;
+mod iec104;
 mod lldp;
 pub mod nbns;
 pub mod ntp;
@@ -44,6 +45,8 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
+    // IEC 104 is certain only of two APDUs in a row; one is left to its port.
+    iec104::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,
