@@ -14,8 +14,8 @@ use super::message::{
     authentication_object_name, group_name, is_broadcast,
 };
 use super::parse::{
-    AppHeader, LinkHeader, MAX_USER_DATA, ObjectWalk, START, app_header, attributes, link_header,
-    user_data,
+    AppHeader, LinkHeader, MAX_USER_DATA, ObjectHeader, ObjectWalk, START, app_header, attributes,
+    link_header, points, user_data,
 };
 use crate::text_list::TextList;
 use rampart_event::Activity;
@@ -28,6 +28,8 @@ pub(super) const MAX_FRAGMENT: usize = 4096;
 const MAX_REASSEMBLIES: usize = 8;
 /// Object headers written into a record; `object_count` counts them all.
 const MAX_OBJECTS: usize = 32;
+/// Output commands decoded into a record.
+const MAX_CONTROLS: usize = 16;
 
 /// The fields of one record.
 type Fields40<'a> = FieldList<'a, 40>;
@@ -71,13 +73,29 @@ struct Message {
     link_function: u8,
 }
 
+/// What a message's objects are rendered as, in buffers reused from message to message.
+#[derive(Debug, Default)]
+struct Rendered {
+    /// The object headers.
+    objects: TextList,
+    /// The control relay output blocks and analog output blocks, decoded.
+    controls: TextList,
+}
+
+impl Rendered {
+    fn clear(&mut self) {
+        self.objects.clear();
+        self.controls.clear();
+    }
+}
+
 /// A request waiting for its response.
 #[derive(Debug)]
 struct Pending {
     message: Message,
     /// FNV-1a of the fragment, to tell a retry from a new request.
     digest: u64,
-    objects: TextList,
+    rendered: Rendered,
     activity: Option<Activity>,
 }
 
@@ -91,6 +109,7 @@ struct Names {
     function_code: &'static str,
     function: &'static str,
     objects: &'static str,
+    controls: &'static str,
     object_count: &'static str,
     frames: &'static str,
     link_function_code: &'static str,
@@ -104,6 +123,7 @@ const BARE: Names = Names {
     function_code: "function_code",
     function: "function",
     objects: "objects",
+    controls: "controls",
     object_count: "object_count",
     frames: "frames",
     link_function_code: "link_function_code",
@@ -117,6 +137,7 @@ const RESPONSE: Names = Names {
     function_code: "response_function_code",
     function: "response_function",
     objects: "response_objects",
+    controls: "response_controls",
     object_count: "response_object_count",
     frames: "response_frames",
     link_function_code: "response_link_function_code",
@@ -132,11 +153,11 @@ pub(super) struct Dnp3Dissector {
     clock: u64,
     pending: VecDeque<Pending>,
     /// Object lists of finished transactions, for the next requests.
-    spare: Vec<TextList>,
-    /// The object headers of the message being read.
-    objects: TextList,
-    /// The object headers of a held request, while its transaction is reported.
-    request_objects: TextList,
+    spare: Vec<Rendered>,
+    /// The objects of the message being read.
+    current: Rendered,
+    /// The objects of a held request, while its transaction is reported.
+    request: Rendered,
     /// Roles already reported: (client is master, client is outstation, server …).
     roles: [bool; 4],
 }
@@ -152,8 +173,8 @@ impl Dnp3Dissector {
             clock: 0,
             pending: VecDeque::new(),
             spare: Vec::new(),
-            objects: TextList::default(),
-            request_objects: TextList::default(),
+            current: Rendered::default(),
+            request: Rendered::default(),
             roles: [false; 4],
         }
     }
@@ -470,7 +491,7 @@ impl Dnp3Dissector {
         }
     }
 
-    /// Walk the object headers into `self.objects`, reporting where they break and what
+    /// Walk the object headers into `self.current`, reporting where they break and what
     /// device attributes say; return how many headers there were and whether a time object
     /// is written.
     fn objects(
@@ -480,7 +501,7 @@ impl Dnp3Dissector {
         header: &AppHeader,
         sink: &mut dyn EventSink,
     ) -> (usize, bool) {
-        self.objects.clear();
+        self.current.clear();
         let mut count = 0;
         let mut writes_time = false;
         for item in ObjectWalk::new(fragment, header) {
@@ -494,9 +515,18 @@ impl Dnp3Dissector {
             let h = objects.header;
             count += 1;
             writes_time |= h.group == 50 && matches!(h.variation, 1 | 3);
-            if self.objects.len() < MAX_OBJECTS {
-                write_object(self.objects.next(), &h);
-                self.objects.finish();
+            if self.current.objects.len() < MAX_OBJECTS {
+                write_object(self.current.objects.next(), &h);
+                self.current.objects.finish();
+            }
+            if let Some(size) = control_size(h.group, h.variation) {
+                for (index, object) in points(&objects, size) {
+                    if self.current.controls.len() >= MAX_CONTROLS {
+                        break;
+                    }
+                    write_control(self.current.controls.next(), &h, index, object);
+                    self.current.controls.finish();
+                }
             }
             if h.group == 0 && header.function.is_response() {
                 for a in attributes(&objects) {
@@ -543,12 +573,12 @@ impl Dnp3Dissector {
         if self.max_transactions == 0 {
             return self.lone(&message, "unanswered", activity, sink);
         }
-        let mut objects = self.spare.pop().unwrap_or_default();
-        std::mem::swap(&mut objects, &mut self.objects);
+        let mut rendered = self.spare.pop().unwrap_or_default();
+        std::mem::swap(&mut rendered, &mut self.current);
         self.pending.push_back(Pending {
             message,
             digest,
-            objects,
+            rendered,
             activity,
         });
     }
@@ -567,14 +597,14 @@ impl Dnp3Dissector {
                 .then_some(Activity::Authentication);
             return self.lone(response, "response", activity, sink);
         };
-        std::mem::swap(&mut request.objects, &mut self.request_objects);
+        std::mem::swap(&mut request.rendered, &mut self.request);
         let r = &request.message;
         let mut f = Fields40::default();
         f.push("master", Value::U64(r.master.into()));
         f.push("outstation", Value::U64(r.outstation.into()));
         f.push("seq", Value::U64(r.control.seq().into()));
-        push_message(&mut f, r, &self.request_objects, &BARE);
-        push_message(&mut f, response, &self.objects, &RESPONSE);
+        push_message(&mut f, r, &self.request, &BARE);
+        push_message(&mut f, response, &self.current, &RESPONSE);
         let mut names = [""; 16];
         let iin = response.iin.unwrap_or_default();
         let n = iin.names(&mut names);
@@ -587,22 +617,22 @@ impl Dnp3Dissector {
             activity: request.activity,
             fields: f.fields(),
         }));
-        std::mem::swap(&mut request.objects, &mut self.request_objects);
-        request.objects.clear();
-        self.spare.push(request.objects);
+        std::mem::swap(&mut request.rendered, &mut self.request);
+        request.rendered.clear();
+        self.spare.push(request.rendered);
     }
 
     /// Report a request that was never answered.
     fn unanswered(&mut self, p: Pending, sink: &mut dyn EventSink) {
         let mut p = p;
-        std::mem::swap(&mut p.objects, &mut self.objects);
+        std::mem::swap(&mut p.rendered, &mut self.current);
         self.lone(&p.message, "unanswered", p.activity, sink);
-        std::mem::swap(&mut p.objects, &mut self.objects);
-        p.objects.clear();
-        self.spare.push(p.objects);
+        std::mem::swap(&mut p.rendered, &mut self.current);
+        p.rendered.clear();
+        self.spare.push(p.rendered);
     }
 
-    /// Report one message on its own, with the objects in `self.objects`.
+    /// Report one message on its own, with the objects in `self.current`.
     fn lone(
         &self,
         m: &Message,
@@ -614,7 +644,7 @@ impl Dnp3Dissector {
         f.push("master", Value::U64(m.master.into()));
         f.push("outstation", Value::U64(m.outstation.into()));
         f.push("seq", Value::U64(m.control.seq().into()));
-        push_message(&mut f, m, &self.objects, &BARE);
+        push_message(&mut f, m, &self.current, &BARE);
         let mut names = [""; 16];
         if let Some(iin) = m.iin {
             let n = iin.names(&mut names);
@@ -639,7 +669,7 @@ fn fnv1a(data: &[u8]) -> u64 {
 }
 
 /// Add the fields of one message under `names`.
-fn push_message<'a>(f: &mut Fields40<'a>, m: &Message, objects: &'a TextList, names: &Names) {
+fn push_message<'a>(f: &mut Fields40<'a>, m: &Message, rendered: &'a Rendered, names: &Names) {
     let c = m.control;
     f.push(names.fir, Value::Bool(c.fir()));
     f.push(names.fin, Value::Bool(c.fin()));
@@ -650,7 +680,10 @@ fn push_message<'a>(f: &mut Fields40<'a>, m: &Message, objects: &'a TextList, na
         names.function,
         Value::Str(m.function.name().unwrap_or("unknown")),
     );
-    f.push(names.objects, objects.value());
+    f.push(names.objects, rendered.objects.value());
+    if rendered.controls.len() > 0 {
+        f.push(names.controls, rendered.controls.value());
+    }
     f.push(names.object_count, Value::U64(m.object_count as u64));
     f.push(names.frames, Value::U64(m.frames.into()));
     f.push(names.link_function_code, Value::U64(m.link_function.into()));
@@ -688,8 +721,65 @@ fn skipped(sink: &mut dyn EventSink, at: usize, n: usize) {
     report(sink, PROTOCOL, "lost_sync", Some(at), &detail);
 }
 
+/// Return the size of an output command object decoded into `controls`: control relay
+/// output blocks (g12v1) and analog output blocks (g41v1–v4).
+fn control_size(group: u8, variation: u8) -> Option<usize> {
+    match (group, variation) {
+        (12, 1) => Some(11),
+        (41, 1 | 3) => Some(5),
+        (41, 2) => Some(3),
+        (41, 4) => Some(9),
+        _ => None,
+    }
+}
+
+/// Write an output command: `index=0 latch_on count=1 on_ms=100 off_ms=100 status=0` for a
+/// CROB (§A.8.1: control code, count, on and off times, status), `index=3 value=12.5
+/// status=0` for an analog output block.
+fn write_control(out: &mut String, h: &ObjectHeader, index: u32, object: &[u8]) {
+    let b = |i: usize| object.get(i).copied().unwrap_or_default();
+    let u32_at = |i: usize| u32::from_le_bytes([b(i), b(i + 1), b(i + 2), b(i + 3)]);
+    let _ = write!(out, "index={index} ");
+    if h.group == 12 {
+        let code = b(0);
+        const OPERATIONS: [&str; 5] = ["nul", "pulse_on", "pulse_off", "latch_on", "latch_off"];
+        match OPERATIONS.get(usize::from(code & 0x0f)) {
+            Some(op) => out.push_str(op),
+            None => {
+                let _ = write!(out, "operation_{}", code & 0x0f);
+            }
+        }
+        if code & 0x10 != 0 {
+            out.push_str(" queue");
+        }
+        if code & 0x20 != 0 {
+            out.push_str(" clear");
+        }
+        out.push_str(["", " close", " trip", " trip_close_reserved"][usize::from(code >> 6)]);
+        let _ = write!(
+            out,
+            " count={} on_ms={} off_ms={} status={}",
+            b(1),
+            u32_at(2),
+            u32_at(6),
+            b(10) & 0x7f
+        );
+        return;
+    }
+    let (value, status) = match h.variation {
+        1 => (f64::from(u32_at(0) as i32), b(4)),
+        2 => (f64::from(u16::from_le_bytes([b(0), b(1)]) as i16), b(2)),
+        3 => (f64::from(f32::from_bits(u32_at(0))), b(4)),
+        _ => {
+            let bits = u64::from(u32_at(0)) | (u64::from(u32_at(4)) << 32);
+            (f64::from_bits(bits), b(8))
+        }
+    };
+    let _ = write!(out, "value={value} status={}", status & 0x7f);
+}
+
 /// Write an object header as `g12v1 binary_output_command qualifier=0x28 count=1`.
-fn write_object(out: &mut String, h: &super::parse::ObjectHeader) {
+fn write_object(out: &mut String, h: &ObjectHeader) {
     let _ = write!(out, "g{}v{} ", h.group, h.variation);
     match (h.group, authentication_object_name(h.variation)) {
         (120, Some(name)) => {
@@ -1011,6 +1101,44 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn decodes_the_output_commands_of_a_select_and_its_echo() {
+        let mut s = session();
+        let mut sink = CollectingSink::default();
+        let crob = [
+            0x0c, 0x01, 0x28, 0x01, 0x00, // g12v1, 2-octet index prefix, count 1
+            0x07, 0x00, // index 7
+            0x81, // pulse on, trip (§A.8.1.2)
+            0x01, // count 1
+            0xf4, 0x01, 0x00, 0x00, // on time 500 ms
+            0x00, 0x00, 0x00, 0x00, // off time 0
+        ];
+        let aob = [
+            0x29, 0x03, 0x00, 0x02, 0x02, // g41v3 float analog output block, index 2-2
+            0x00, 0x00, 0x48, 0x41, // 12.5
+        ];
+        let mut select = vec![0xc4, 0x03];
+        select.extend_from_slice(&crob);
+        select.push(0x00); // CROB status
+        select.extend_from_slice(&aob);
+        select.push(0x00); // AOB status
+        let mut echo = vec![0xc4, 0x81, 0x00, 0x00];
+        echo.extend_from_slice(&crob);
+        echo.push(0x04); // status 4: not supported
+        echo.extend_from_slice(&aob);
+        echo.push(0x00);
+        s.deliver(Direction::ToServer, &request(&select), &mut sink);
+        s.deliver(Direction::ToClient, &response(&echo), &mut sink);
+        let record = sink.matching("record dnp3 transaction transaction [command]")[0].to_string();
+        assert!(
+            record.contains(r#""controls":["index=7 pulse_on trip count=1 on_ms=500 off_ms=0 status=0","index=2 value=12.5 status=0"]"#),
+            "{record}"
+        );
+        assert!(record.contains(
+            r#""response_controls":["index=7 pulse_on trip count=1 on_ms=500 off_ms=0 status=4","#
+        ));
     }
 
     #[test]

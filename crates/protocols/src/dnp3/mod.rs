@@ -19,7 +19,10 @@
 //!   `fin`, `con`, `uns`, `function_code`, `function` (`read`, `select`, `operate`,
 //!   `direct_operate`, `cold_restart`, `authenticate_req`, …, `0x5a` codes as `unknown`),
 //!   `objects` (each header as `g12v1 binary_output_command qualifier=0x28 count=1`, at most
-//!   32), `object_count`, `frames` (link frames that carried it), `link_function_code`; the
+//!   32), `controls` when it holds output commands (at most 16, control relay output blocks
+//!   as `index=7 pulse_on trip count=1 on_ms=500 off_ms=0 status=0`, analog output blocks as
+//!   `index=2 value=12.5 status=0`), `object_count`, `frames` (link frames that carried it),
+//!   `link_function_code`; the
 //!   response's same fields prefixed `response_`; and `iin` (IIN1 in the high octet, as
 //!   Wireshark shows it) with `iin_flags` (`device_restart`, `need_time`, `local_control`,
 //!   `device_trouble`, `config_corrupt`, `no_func_code_support`, `object_unknown`,

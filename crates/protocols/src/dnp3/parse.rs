@@ -568,6 +568,35 @@ fn read_le(bytes: &[u8]) -> u32 {
         .fold(0u32, |acc, &b| (acc << 8) | u32::from(b))
 }
 
+/// Return the point index and octets of each object of `size` octets in a header's data,
+/// the index from the prefix or counted from the range's start (nothing for size prefixes).
+pub fn points<'a>(
+    objects: &Objects<'a>,
+    size: usize,
+) -> impl Iterator<Item = (u32, &'a [u8])> + 'a {
+    let h = objects.header;
+    let (width, data) = match h.qualifier.prefix() {
+        Some(Prefix::Index(width)) => (width, objects.data),
+        Some(Prefix::None) => (0, objects.data),
+        _ => (0, &[][..]),
+    };
+    let first = match h.range {
+        Range::StartStop { start, .. } => start,
+        Range::Count(_) | Range::All => 0,
+    };
+    data.chunks_exact(width + size)
+        .zip(0u32..)
+        .map(move |(chunk, i)| {
+            let (prefix, object) = chunk.split_at(width);
+            let index = if width == 0 {
+                first.wrapping_add(i)
+            } else {
+                read_le(prefix)
+            };
+            (index, object)
+        })
+}
+
 /// One device attribute (group 0, Annex A.1): the variation names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attribute<'a> {
