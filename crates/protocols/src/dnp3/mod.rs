@@ -30,8 +30,10 @@
 //!   Suricata's names).
 //! - `request` (direction as sent): a request that expects no response (direct operate no
 //!   ack, the freezes without ack, `authenticate_err`, or one sent to a broadcast address).
-//! - `unanswered`: a request whose response never came (at flow end, or when a newer request
-//!   reuses its sequence number, or beyond 256 outstanding).
+//! - `unanswered`: a request whose response never came (at flow end, when the very same
+//!   fragment is sent again, a retry, or beyond 256 outstanding). Masters may pipeline
+//!   requests that share a sequence number; responses pair with the oldest waiting request of
+//!   the same master, outstation and sequence, in order.
 //! - `response`: a response no request in the flow explains (capture started late), and the
 //!   second and later fragments of a multi-fragment response (FIR clear).
 //! - `unsolicited`: an unsolicited response (function 130), with `iin` and `iin_flags`.

@@ -43,10 +43,12 @@ impl Iec104Dissector {
         match apci {
             Apci::I { send, recv } => {
                 self.sequence(dir, send, base, sink);
+                self.acknowledgement(dir, recv, base, sink);
                 self.information(dir, apci, send, recv, &apdu[6..], base + 6, sink);
             }
             Apci::S { recv } => {
                 extra_octets(apdu, base, "S", sink);
+                self.acknowledgement(dir, recv, base, sink);
                 let mut f = Fields24::default();
                 push_apci(&mut f, apci);
                 f.push("recv_seq", Value::U64(recv.into()));
@@ -96,6 +98,21 @@ impl Iec104Dissector {
             report(sink, PROTOCOL, code, Some(base + 2), &detail);
         }
         *slot = Some((send + 1) % SEQ_MODULUS);
+    }
+
+    /// Check that N(R) acknowledges no more than the other direction has sent.
+    fn acknowledgement(&self, dir: Direction, recv: u16, base: usize, sink: &mut dyn EventSink) {
+        let Some(next) = self.expected[dir.reverse().index()] else {
+            return;
+        };
+        // Unacknowledged APDUs in flight, modulo 2^15: "negative" means acknowledged early.
+        let outstanding = (next + SEQ_MODULUS - recv) % SEQ_MODULUS;
+        if outstanding > SEQ_MODULUS / 2 {
+            let detail = format_args!(
+                "receive sequence number {recv} acknowledges APDUs not sent yet: the peer's next is {next}"
+            );
+            report(sink, PROTOCOL, "ack_ahead", Some(base + 4), &detail);
+        }
     }
 
     /// Report an I-format APDU and its ASDU, found at `base`.
@@ -444,6 +461,13 @@ mod tests {
             &mut sink,
         );
         assert_eq!(sink.anomalies("sequence_gap"), 1);
+        // N(R) is the next number expected: 42 acknowledges one APDU more than was sent.
+        let ack = [0x68, 0x04, 0x01, 0x00, 0x54, 0x00]; // S, N(R) 42
+        s.deliver(Direction::ToServer, &ack, &mut sink);
+        assert_eq!(sink.anomalies("ack_ahead"), 1);
+        let fine = [0x68, 0x04, 0x01, 0x00, 0x52, 0x00]; // S, N(R) 41
+        s.deliver(Direction::ToServer, &fine, &mut sink);
+        assert_eq!(sink.anomalies("ack_ahead"), 1);
     }
 
     #[test]

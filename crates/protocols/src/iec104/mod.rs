@@ -5,7 +5,7 @@
 //! (4–253); anything else is skipped to the next start octet. The control field gives the
 //! format: I (numbered information, carrying an ASDU), S (acknowledgement) or U (STARTDT,
 //! STOPDT, TESTFR, act and con). Send sequence numbers are checked per direction: a repeat
-//! or a jump is an anomaly. The ASDU header (type identification, variable structure
+//! or a jump is an anomaly, and so is an acknowledgement of more than was sent. The ASDU header (type identification, variable structure
 //! qualifier, cause of transmission with its negative and test bits, originator, common
 //! address) and every information object (three-octet address, elements, time tag) are
 //! read; values of the common monitor and command types are decoded with their quality
@@ -42,7 +42,8 @@
 //! other way.
 //!
 //! Anomalies: `lost_sync`, `bad_length` (outside 4–253, or S/U frames with more than a
-//! control field), `bad_u_function`, `sequence_gap`, `duplicate_sequence`,
+//! control field), `bad_u_function`, `sequence_gap`, `duplicate_sequence`, `ack_ahead` (a
+//! receive number acknowledging APDUs the other side has not sent),
 //! `truncated_asdu`, `unknown_type_id`, `unknown_cause`, `no_objects`, `trailing_bytes`.
 //!
 //! Written here because no maintained permissive Rust crate parses IEC 104 passively: a
