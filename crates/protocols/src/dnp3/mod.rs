@@ -97,19 +97,36 @@ pub static REGISTRATION: Registration = Registration {
 
 /// Recognise a link header whose CRC is right, whatever its length field says: sixteen bits
 /// of checksum over a fixed start make the match certain, and a malformed frame is still
-/// DNP3 to report.
+/// DNP3 to report. A stream picked up mid-frame is recognised by the first valid header
+/// within one frame's length; the dissector skips what comes before it.
 fn probe(_dir: Direction, data: &[u8]) -> Probe {
+    let window = data.get(..MAX_FRAME).unwrap_or(data);
+    let mut starts = window
+        .windows(2)
+        .enumerate()
+        .filter(|(_, w)| *w == parse::START)
+        .map(|(i, _)| i);
+    if starts.any(|i| {
+        data.get(i..i + parse::HEADER_LEN)
+            .is_some_and(header_crc_holds)
+    }) {
+        return Probe::Certain;
+    }
     match data {
-        [0x05, 0x64, c0, c1, c2, c3, c4, c5, lo, hi, ..] => {
-            let header = [0x05, 0x64, *c0, *c1, *c2, *c3, *c4, *c5];
-            if parse::crc(&header) == u16::from_le_bytes([*lo, *hi]) {
-                Probe::Certain
-            } else {
-                Probe::NotForUs
-            }
-        }
-        [0x05, 0x64, ..] | [0x05] => Probe::Unsure,
+        [0x05, 0x64, ..] if data.len() < parse::HEADER_LEN => Probe::Unsure,
+        [0x05] => Probe::Unsure,
         _ => Probe::NotForUs,
+    }
+}
+
+/// The longest link frame: a header and 250 octets of user data in 16 blocks with CRCs.
+const MAX_FRAME: usize = 292;
+
+/// Tell whether the ten octets of a link header carry the CRC of the first eight.
+fn header_crc_holds(header: &[u8]) -> bool {
+    match header {
+        [head @ .., lo, hi] => parse::crc(head) == u16::from_le_bytes([*lo, *hi]),
+        _ => false,
     }
 }
 
@@ -129,6 +146,10 @@ mod tests {
         // Frame 1 of `dnp3-malformed.pcap`: a length of 2, but the header CRC holds.
         let short = [0x05, 0x64, 0x02, 0xc4, 0x0a, 0x00, 0x01, 0x00, 0x97, 0xfe];
         assert_eq!(probe(d, &short), Probe::Certain);
+        // Picked up mid-frame: the header of the next frame is found.
+        let mut late = vec![0x00, 0x64, 0x05, 0x33];
+        late.extend_from_slice(&cold_restart);
+        assert_eq!(probe(d, &late), Probe::Certain);
         assert_eq!(probe(d, b"GET / HTTP/1.1"), Probe::NotForUs);
         assert_eq!(probe(d, &[]), Probe::NotForUs);
     }

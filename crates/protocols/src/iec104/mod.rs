@@ -75,6 +75,7 @@ fn probe(_dir: Direction, data: &[u8]) -> Probe {
         return match data {
             [] => Probe::NotForUs,
             [parse::START] | [parse::START, parse::MIN_LENGTH..=parse::MAX_LENGTH] => Probe::Unsure,
+            _ if picked_up_late(data) => Probe::Unsure,
             _ => Probe::NotForUs,
         };
     };
@@ -84,6 +85,21 @@ fn probe(_dir: Direction, data: &[u8]) -> Probe {
         Some([parse::START] | [parse::START, _]) => Probe::Unsure,
         Some(_) => Probe::NotForUs,
     }
+}
+
+/// Tell whether a stream picked up mid-APDU has, within one APDU's length, a start octet
+/// from which an APDU runs to the end of the data or to another APDU.
+fn picked_up_late(data: &[u8]) -> bool {
+    let window = data.len().min(2 + usize::from(parse::MAX_LENGTH));
+    (1..window).any(|start| {
+        let Some(n) = data.get(start..).and_then(apdu_len) else {
+            return false;
+        };
+        match data.get(start + n..) {
+            None => false,
+            Some(rest) => rest.is_empty() || apdu_len(rest).is_some(),
+        }
+    })
 }
 
 /// Return the length of the plausible APDU at the start of `data`, when its header is there.
@@ -121,5 +137,8 @@ mod tests {
         let mut followed = startdt.to_vec();
         followed.extend_from_slice(b"junk!!!");
         assert_eq!(probe(d, &followed), Probe::NotForUs);
+        // Picked up in the middle of an APDU, then a whole one: left to the port.
+        let late = [&[0x00, 0x03, 0x00][..], &startdt].concat();
+        assert_eq!(probe(d, &late), Probe::Unsure);
     }
 }
