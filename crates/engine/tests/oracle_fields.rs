@@ -12,8 +12,12 @@ mod support;
 
 #[path = "oracle_fields/common.rs"]
 mod common;
+#[path = "oracle_fields/dnp3.rs"]
+mod dnp3;
 #[path = "oracle_fields/dns.rs"]
 mod dns;
+#[path = "oracle_fields/iec104.rs"]
+mod iec104;
 
 use std::collections::BTreeSet;
 
@@ -27,7 +31,11 @@ type Check = fn(&Value, &Analysis) -> Vec<String>;
 type Exceptions = &'static [(&'static str, &'static str)];
 
 /// (tshark's key in `protocol_fields`, the comparison, its exceptions).
-const CHECKS: &[(&str, Check, Exceptions)] = &[("dns", dns::check, dns::EXCEPTIONS)];
+const CHECKS: &[(&str, Check, Exceptions)] = &[
+    ("dns", dns::check, dns::EXCEPTIONS),
+    ("dnp3", dnp3::check, dnp3::EXCEPTIONS),
+    ("iec104", iec104::check, iec104::EXCEPTIONS),
+];
 
 #[test]
 fn protocol_fields_agree_with_tshark() {

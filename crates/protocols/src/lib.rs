@@ -16,9 +16,11 @@ mod arp;
 mod cdp;
 pub mod dhcp;
 pub mod dhcpv6;
+mod dnp3;
 pub mod dns;
 mod ftp;
 pub mod http;
+mod iec104;
 mod lldp;
 pub mod nbns;
 pub mod ntp;
@@ -40,9 +42,12 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     dhcpv6::REGISTRATION,
     ntp::REGISTRATION,
     snmp::REGISTRATION,
+    dnp3::REGISTRATION,
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
+    // IEC 104 is certain only of two APDUs in a row; one is left to its port.
+    iec104::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,
