@@ -20,6 +20,7 @@ pub mod dns;
 mod ftp;
 pub mod http;
 mod lldp;
+mod modbus;
 pub mod nbns;
 pub mod ntp;
 mod snmp;
@@ -42,6 +43,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
+    modbus::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,
