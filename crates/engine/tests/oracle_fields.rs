@@ -16,6 +16,8 @@ mod common;
 mod dns;
 #[path = "oracle_fields/modbus.rs"]
 mod modbus;
+#[path = "oracle_fields/mqtt.rs"]
+mod mqtt;
 
 use std::collections::BTreeSet;
 
@@ -32,6 +34,7 @@ type Exceptions = &'static [(&'static str, &'static str)];
 const CHECKS: &[(&str, Check, Exceptions)] = &[
     ("dns", dns::check, dns::EXCEPTIONS),
     ("modbus", modbus::check, modbus::EXCEPTIONS),
+    ("mqtt", mqtt::check, mqtt::EXCEPTIONS),
 ];
 
 #[test]

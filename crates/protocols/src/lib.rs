@@ -21,6 +21,7 @@ mod ftp;
 pub mod http;
 mod lldp;
 mod modbus;
+mod mqtt;
 pub mod nbns;
 pub mod ntp;
 mod snmp;
@@ -43,7 +44,10 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
+    // MQTT over TLS: the TLS dissector, told by the port what runs inside.
+    tls::MQTT_REGISTRATION,
     modbus::REGISTRATION,
+    mqtt::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,

@@ -94,13 +94,7 @@ pub fn check(expected: &Value, run: &Analysis) -> Vec<String> {
             }
         }
     }
-    let want_objects: BTreeSet<String> = expected["device_identification_objects"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(Value::to_string)
-        .collect();
-    let mut out: Vec<String> = [
+    [
         common::counts(
             "function_code_counts",
             &expected["function_code_counts"],
@@ -113,16 +107,15 @@ pub fn check(expected: &Value, run: &Analysis) -> Vec<String> {
         ),
         common::counts("mei_types", &expected["mei_types"], &meis),
         common::set("unit_ids", &expected["unit_ids"], &units),
+        common::rows(
+            "device_identification_objects",
+            &expected["device_identification_objects"],
+            &objects,
+        ),
     ]
     .into_iter()
     .flatten()
-    .collect();
-    if want_objects != objects {
-        out.push(format!(
-            "device_identification_objects: tshark {want_objects:?}, rampart {objects:?}"
-        ));
-    }
-    out
+    .collect()
 }
 
 /// One device identification object in the oracle's shape.
