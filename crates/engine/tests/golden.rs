@@ -1,8 +1,8 @@
 //! Golden tests: capture in, one protocol's events out, diffed against a file in the tree.
 //!
 //! `tests/golden/<protocol>/cases.txt` lists captures, one per line: a path inside the shared
-//! corpus (`modbus/modbus-example-zeek.pcap`) or, starting with `samples/`, a capture of this
-//! repository. For each, `tests/golden/<protocol>/<capture stem>.jsonl` holds the events that
+//! corpus (`modbus/modbus-example-zeek.pcap`) or, starting with `samples/` or `crates/`, a
+//! capture of this repository (a protocol's `testdata/`). For each, `tests/golden/<protocol>/<capture stem>.jsonl` holds the events that
 //! protocol produced (its records, identities, modules, findings and anomalies), as
 //! `rampart analyze` writes them, after a header line, then one line counting the events by
 //! kind and dataset. Files with more than [`MAX_LINES`] events keep the first ones and the
@@ -63,7 +63,7 @@ fn render(protocol: &str, case: &str, events: &[&Value]) -> String {
 }
 
 fn capture_path(case: &str, corpus: Option<&Path>) -> Option<PathBuf> {
-    if case.starts_with("samples/") {
+    if case.starts_with("samples/") || case.starts_with("crates/") {
         return Some(support::repo_root().join(case));
     }
     corpus.map(|c| c.join(case))

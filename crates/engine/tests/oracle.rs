@@ -80,6 +80,8 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("ftp", &["ftp"]),
     ("modbus", &["mbtcp", "modbus"]),
     ("mqtt", &["mqtt"]),
+    // tshark 4.0 has no SLMP dissector: a capture Rampart calls SLMP fails the comparison.
+    ("slmp", &[]),
 ];
 
 fn corpus() -> Option<PathBuf> {

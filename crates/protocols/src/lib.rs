@@ -14,6 +14,7 @@ use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
 mod cdp;
+mod code_text;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
@@ -24,6 +25,7 @@ mod modbus;
 mod mqtt;
 pub mod nbns;
 pub mod ntp;
+mod slmp;
 mod snmp;
 pub mod ssh;
 mod sysdescr;
@@ -48,6 +50,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     tls::MQTT_REGISTRATION,
     modbus::REGISTRATION,
     mqtt::REGISTRATION,
+    slmp::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,
