@@ -82,6 +82,8 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("mqtt", &["mqtt"]),
     // tshark 4.0 has no SLMP dissector: a capture Rampart calls SLMP fails the comparison.
     ("slmp", &[]),
+    // Nor a GE SRTP one ("srtp" there is Secure RTP).
+    ("srtp", &[]),
 ];
 
 fn corpus() -> Option<PathBuf> {

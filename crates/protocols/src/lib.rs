@@ -27,11 +27,13 @@ pub mod nbns;
 pub mod ntp;
 mod slmp;
 mod snmp;
+mod srtp;
 pub mod ssh;
 mod sysdescr;
 mod telnet;
 mod text_list;
 pub mod tls;
+mod transactions;
 
 /// The flow protocols, in probing order.
 static FLOW_PROTOCOLS: &[Registration] = &[
@@ -51,6 +53,8 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     modbus::REGISTRATION,
     mqtt::REGISTRATION,
     slmp::REGISTRATION,
+    // SRTP has no signature: it is recognised on its port only.
+    srtp::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,

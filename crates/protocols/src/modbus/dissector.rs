@@ -3,7 +3,6 @@
 //! say about themselves.
 
 use std::borrow::Cow;
-use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 use rampart_dissect::{
@@ -21,6 +20,7 @@ use super::message::{
 };
 use super::parse::{self, FileRecords, HeaderError, Sync};
 use super::umas::{self, UmasCode, UmasRequest, UmasResponse};
+use crate::transactions::Outstanding;
 
 const PROTOCOL: &str = "modbus";
 /// File record sub-requests listed per record: a PDU holds at most 35.
@@ -29,23 +29,14 @@ const MAX_FILE_RECORDS: usize = 35;
 type Fields48<'a> = FieldList<'a, 48>;
 type Values = [Value<'static>; MAX_VALUES];
 
-/// A request waiting for its response: its key and a copy of its PDU.
-struct Pending {
-    tid: u16,
-    unit: u8,
-    pdu: Vec<u8>,
-}
-
 /// Per-flow Modbus state.
 pub struct ModbusDissector {
     /// Whether each direction is at an ADU boundary.
     synced: [bool; 2],
     /// Bytes skipped per direction while looking for one.
     skipped: [usize; 2],
-    pending: VecDeque<Pending>,
-    /// PDU buffers of answered requests, for the next requests.
-    spare: Vec<Vec<u8>>,
-    max_transactions: usize,
+    /// Requests awaiting responses, by transaction and unit id, with a copy of their PDU.
+    pending: Outstanding<(u16, u8)>,
     scratch: Scratch,
 }
 
@@ -79,9 +70,7 @@ impl ModbusDissector {
             // The probe has vetted the stream's first bytes.
             synced: [true; 2],
             skipped: [0; 2],
-            pending: VecDeque::new(),
-            spare: Vec::new(),
-            max_transactions,
+            pending: Outstanding::new(max_transactions),
             scratch: Scratch::default(),
         }
     }
@@ -103,14 +92,6 @@ impl ModbusDissector {
             Direction::ToServer => self.request(side, sink),
             Direction::ToClient => self.response(side, sink),
         }
-    }
-
-    fn take(&mut self, tid: u16, unit: u8) -> Option<Pending> {
-        let pos = self
-            .pending
-            .iter()
-            .position(|p| p.tid == tid && p.unit == unit)?;
-        self.pending.remove(pos)
     }
 
     fn request(&mut self, side: Side<'_>, sink: &mut dyn EventSink) {
@@ -136,54 +117,46 @@ impl ModbusDissector {
         }
         // A client may not reuse the id of an outstanding transaction (TCP guide §3.1.3): a
         // request with the id of a pending one means the pending one went unanswered.
-        if let Some(old) = self.take(side.tid, side.unit) {
+        let key = (side.tid, side.unit);
+        if let Some(old) = self.pending.take(|k| *k == key) {
             self.unanswered(old, sink);
         }
-        if self.pending.len() >= self.max_transactions
-            && let Some(old) = self.pending.pop_front()
-        {
-            let detail = format_args!(
-                "more than {} requests awaiting responses; forgot transaction {} of unit {}",
-                self.max_transactions, old.tid, old.unit
-            );
-            report(sink, PROTOCOL, "too_many_transactions", None, &detail);
+        if let Some(old) = self.pending.push(key, side.pdu) {
+            if self.pending.limit() > 0 {
+                let detail = format_args!(
+                    "more than {} requests awaiting responses; forgot transaction {} of unit {}",
+                    self.pending.limit(),
+                    old.0.0,
+                    old.0.1
+                );
+                report(sink, PROTOCOL, "too_many_transactions", None, &detail);
+            }
             self.unanswered(old, sink);
         }
-        if self.max_transactions == 0 {
-            emit(&mut self.scratch, Some(side), None, None, sink);
-            return;
-        }
-        let mut pdu = self.spare.pop().unwrap_or_default();
-        pdu.clear();
-        pdu.extend_from_slice(side.pdu);
-        self.pending.push_back(Pending {
-            tid: side.tid,
-            unit: side.unit,
-            pdu,
-        });
     }
 
     fn response(&mut self, side: Side<'_>, sink: &mut dyn EventSink) {
-        let pending = self.take(side.tid, side.unit);
-        let request = pending.as_ref().map(|p| Side {
-            tid: p.tid,
-            unit: p.unit,
-            pdu: &p.pdu,
+        let key = (side.tid, side.unit);
+        let pending = self.pending.take(|k| *k == key);
+        let request = pending.as_ref().map(|((tid, unit), pdu)| Side {
+            tid: *tid,
+            unit: *unit,
+            pdu,
         });
         emit(&mut self.scratch, request, Some(side), None, sink);
-        if let Some(p) = pending {
-            self.spare.push(p.pdu);
+        if let Some((_, pdu)) = pending {
+            self.pending.recycle(pdu);
         }
     }
 
-    fn unanswered(&mut self, p: Pending, sink: &mut dyn EventSink) {
+    fn unanswered(&mut self, ((tid, unit), pdu): ((u16, u8), Vec<u8>), sink: &mut dyn EventSink) {
         let side = Side {
-            tid: p.tid,
-            unit: p.unit,
-            pdu: &p.pdu,
+            tid,
+            unit,
+            pdu: &pdu,
         };
         emit(&mut self.scratch, Some(side), None, None, sink);
-        self.spare.push(p.pdu);
+        self.pending.recycle(pdu);
     }
 }
 

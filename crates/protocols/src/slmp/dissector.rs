@@ -2,8 +2,6 @@
 //! paired with responses (by serial number in 4E frames, in order in 3E frames), one record
 //! per transaction, and the CPU model a Read Type Name answer gives.
 
-use std::collections::VecDeque;
-
 use rampart_dissect::{
     Attribute, Confidence, Direction, Dissector, Event, EventSink, Feed, FieldList, Record,
     Subject, Transport, Value, identify, report, text,
@@ -12,23 +10,16 @@ use rampart_dissect::{
 use super::message::{Command, Header, Request, Response, device_name};
 use super::parse;
 use crate::code_text::CodeText;
+use crate::transactions::Outstanding;
 
 const PROTOCOL: &str = "slmp";
 
 type Fields32<'a> = FieldList<'a, 32>;
 
-/// A request waiting for its response.
-struct Pending {
-    header: Header,
-    message: Vec<u8>,
-}
-
 /// Per-flow SLMP state.
 pub struct SlmpDissector {
     transport: Transport,
-    pending: VecDeque<Pending>,
-    spare: Vec<Vec<u8>>,
-    max_transactions: usize,
+    pending: Outstanding<Header>,
     synced: [bool; 2],
 }
 
@@ -37,51 +28,38 @@ impl SlmpDissector {
     pub fn new(transport: Transport, max_transactions: usize) -> SlmpDissector {
         SlmpDissector {
             transport,
-            pending: VecDeque::new(),
-            spare: Vec::new(),
-            max_transactions,
+            pending: Outstanding::new(max_transactions),
             synced: [true; 2],
         }
     }
 
     fn message(&mut self, h: Header, message: &[u8], sink: &mut dyn EventSink) {
         if !h.frame.response {
-            if self.pending.len() >= self.max_transactions
-                && let Some(old) = self.pending.pop_front()
-            {
-                let detail = format_args!(
-                    "more than {} requests awaiting responses",
-                    self.max_transactions
-                );
-                report(sink, PROTOCOL, "too_many_transactions", None, &detail);
-                emit(Some((&old.header, &old.message)), None, sink);
-                self.spare.push(old.message);
+            if let Some((old, copy)) = self.pending.push(h, message) {
+                if self.pending.limit() > 0 {
+                    let detail = format_args!(
+                        "more than {} requests awaiting responses",
+                        self.pending.limit()
+                    );
+                    report(sink, PROTOCOL, "too_many_transactions", None, &detail);
+                }
+                emit(Some((&old, &copy)), None, sink);
+                self.pending.recycle(copy);
             }
-            let mut copy = self.spare.pop().unwrap_or_default();
-            copy.clear();
-            copy.extend_from_slice(message);
-            self.pending.push_back(Pending {
-                header: h,
-                message: copy,
-            });
             return;
         }
         // 4E responses carry their request's serial number; 3E responses come in order.
-        let pos = match h.serial {
-            Some(serial) => self
-                .pending
-                .iter()
-                .position(|p| p.header.serial == Some(serial)),
-            None => (!self.pending.is_empty()).then_some(0),
+        let request = match h.serial {
+            Some(serial) => self.pending.take(|p| p.serial == Some(serial)),
+            None => self.pending.pop_front(),
         };
-        let request = pos.and_then(|p| self.pending.remove(p));
         emit(
-            request.as_ref().map(|p| (&p.header, p.message.as_slice())),
+            request.as_ref().map(|(rh, m)| (rh, m.as_slice())),
             Some((&h, message)),
             sink,
         );
-        if let Some(p) = request {
-            self.spare.push(p.message);
+        if let Some((_, m)) = request {
+            self.pending.recycle(m);
         }
     }
 }
@@ -158,8 +136,9 @@ impl Dissector for SlmpDissector {
     }
 
     fn close(&mut self, sink: &mut dyn EventSink) {
-        while let Some(p) = self.pending.pop_front() {
-            emit(Some((&p.header, &p.message)), None, sink);
+        while let Some((h, m)) = self.pending.pop_front() {
+            emit(Some((&h, &m)), None, sink);
+            self.pending.recycle(m);
         }
     }
 }
