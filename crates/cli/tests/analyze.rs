@@ -68,9 +68,18 @@ fn inventories_the_sample_plant() {
         assert!(by_ip.contains_key(ip), "device for {ip} in {by_ip:?}");
     }
     let plc = by_ip["10.77.0.10"];
+    // The PLC names its maker in Modbus Read Device Identification, which outranks the OUI
+    // of its MAC; the OUI stays as evidence.
     assert_eq!(
-        plc["vendor"]["value"], "Siemens AG",
-        "OUI vendor of the PLC's MAC"
+        plc["vendor"]["value"], "Rampart Sample Controls",
+        "vendor the PLC states in Modbus device identification"
+    );
+    assert!(
+        plc["vendor"]["evidence"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|v| v == "oui 00:1b:1b:77:00:10: Siemens AG")),
+        "OUI vendor of the PLC's MAC as evidence: {}",
+        plc["vendor"]
     );
     let served: BTreeSet<&str> = plc["protocols"]["server"]
         .as_array()
@@ -79,7 +88,7 @@ fn inventories_the_sample_plant() {
         .filter_map(Value::as_str)
         .collect();
     assert!(
-        served.contains("tcp/502"),
+        served.contains("modbus"),
         "the PLC serves Modbus: {served:?}"
     );
     let ews = by_ip["10.77.0.40"];
@@ -94,7 +103,7 @@ fn inventories_the_sample_plant() {
         "{used:?}"
     );
     for d in &devices {
-        assert_eq!(d["schema_version"], 1);
+        assert_eq!(d["schema_version"], 2);
         assert_eq!(d["record"], "device");
     }
     let flows = lines(&dir.path().join("flows.jsonl"));
@@ -181,7 +190,7 @@ fn the_database_holds_the_same_records_as_the_files() {
             |r| r.get(0),
         )
         .expect("schema version stored");
-    assert_eq!(version, "1");
+    assert_eq!(version, "2");
 }
 
 #[test]

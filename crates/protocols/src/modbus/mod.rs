@@ -46,7 +46,9 @@
 //! Schneider Electric, device type `plc`, model and firmware. The station name in a UMAS
 //! reservation is the client's host name.
 //!
-//! Anomalies: `bad_header`, `resynchronised`, `truncated_pdu`, `bad_byte_count`,
+//! Anomalies: `bad_header`, `resynchronised`, `oversized_adu` (a length over 254, still
+//! read up to 1024), `exception_from_client` (an exception response sent to the server),
+//! `truncated_pdu`, `bad_byte_count`,
 //! `bad_quantity`, `address_overflow`, `illegal_coil_value`, `trailing_data`,
 //! `bad_reference_type`, `bad_fifo_count`, `bad_object_count`, `echo_mismatch`,
 //! `function_mismatch`, `reserved_function_code`, `user_defined_function_code`,
