@@ -68,9 +68,18 @@ fn inventories_the_sample_plant() {
         assert!(by_ip.contains_key(ip), "device for {ip} in {by_ip:?}");
     }
     let plc = by_ip["10.77.0.10"];
+    // The PLC names its maker in Modbus Read Device Identification, which outranks the OUI
+    // of its MAC; the OUI stays as evidence.
     assert_eq!(
-        plc["vendor"]["value"], "Siemens AG",
-        "OUI vendor of the PLC's MAC"
+        plc["vendor"]["value"], "Rampart Sample Controls",
+        "vendor the PLC states in Modbus device identification"
+    );
+    assert!(
+        plc["vendor"]["evidence"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|v| v == "oui 00:1b:1b:77:00:10: Siemens AG")),
+        "OUI vendor of the PLC's MAC as evidence: {}",
+        plc["vendor"]
     );
     let served: BTreeSet<&str> = plc["protocols"]["server"]
         .as_array()
@@ -79,7 +88,7 @@ fn inventories_the_sample_plant() {
         .filter_map(Value::as_str)
         .collect();
     assert!(
-        served.contains("tcp/502"),
+        served.contains("modbus"),
         "the PLC serves Modbus: {served:?}"
     );
     let ews = by_ip["10.77.0.40"];

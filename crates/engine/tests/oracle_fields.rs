@@ -18,6 +18,10 @@ mod dnp3;
 mod dns;
 #[path = "oracle_fields/iec104.rs"]
 mod iec104;
+#[path = "oracle_fields/modbus.rs"]
+mod modbus;
+#[path = "oracle_fields/mqtt.rs"]
+mod mqtt;
 
 use std::collections::BTreeSet;
 
@@ -35,6 +39,8 @@ const CHECKS: &[(&str, Check, Exceptions)] = &[
     ("dns", dns::check, dns::EXCEPTIONS),
     ("dnp3", dnp3::check, dnp3::EXCEPTIONS),
     ("iec104", iec104::check, iec104::EXCEPTIONS),
+    ("modbus", modbus::check, modbus::EXCEPTIONS),
+    ("mqtt", mqtt::check, mqtt::EXCEPTIONS),
 ];
 
 #[test]

@@ -231,6 +231,9 @@ pub enum Value<'a> {
         /// Where each item ends in `text`.
         ends: &'a [usize],
     },
+    /// A nested group of fields, written as an object: a sub-protocol's header inside its
+    /// carrier's record (Schneider UMAS inside Modbus function 90).
+    Fields(Fields<'a>),
 }
 
 /// The items of a [`Value::Texts`].
@@ -259,6 +262,7 @@ impl Serialize for Value<'_> {
             Value::U64s(v) => v.serialize(s),
             Value::U16s(v) => v.serialize(s),
             Value::Texts { text, ends } => s.collect_seq(split_texts(text, ends)),
+            Value::Fields(v) => v.serialize(s),
         }
     }
 }
@@ -316,7 +320,7 @@ impl<'a, const N: usize> FieldList<'a, N> {
 }
 
 /// Named fields, serialised as a JSON object in the order given.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fields<'a>(pub &'a [(&'a str, Value<'a>)]);
 
 impl<'a> Fields<'a> {
@@ -863,11 +867,15 @@ mod tests {
             ("raw", Value::Bytes(&[0xde, 0xad])),
             ("answers", Value::Strs(&["10.0.0.1", "10.0.0.2"])),
             ("mac", Value::Mac(Mac([0, 0x1b, 0x1b, 1, 2, 3]))),
+            (
+                "umas",
+                Value::Fields(Fields(&[("status", Value::U64(0xfe))])),
+            ),
         ];
         let text = serde_json::to_string(&Fields(&fields)).expect("serialises");
         assert_eq!(
             text,
-            r#"{"query":"plc1.local","qtype":1,"raw":"dead","answers":["10.0.0.1","10.0.0.2"],"mac":"00:1b:1b:01:02:03"}"#
+            r#"{"query":"plc1.local","qtype":1,"raw":"dead","answers":["10.0.0.1","10.0.0.2"],"mac":"00:1b:1b:01:02:03","umas":{"status":254}}"#
         );
     }
 

@@ -14,6 +14,7 @@ use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
 mod cdp;
+mod code_text;
 pub mod dhcp;
 pub mod dhcpv6;
 mod dnp3;
@@ -22,14 +23,19 @@ mod ftp;
 pub mod http;
 mod iec104;
 mod lldp;
+mod modbus;
+mod mqtt;
 pub mod nbns;
 pub mod ntp;
+mod slmp;
 mod snmp;
+mod srtp;
 pub mod ssh;
 mod sysdescr;
 mod telnet;
 mod text_list;
 pub mod tls;
+mod transactions;
 pub mod vendor_ids;
 
 /// The flow protocols, in probing order.
@@ -48,6 +54,13 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     tls::REGISTRATION,
     // IEC 104 is certain only of two APDUs in a row; one is left to its port.
     iec104::REGISTRATION,
+    // MQTT over TLS: the TLS dissector, told by the port what runs inside.
+    tls::MQTT_REGISTRATION,
+    modbus::REGISTRATION,
+    mqtt::REGISTRATION,
+    slmp::REGISTRATION,
+    // SRTP has no signature: it is recognised on its port only.
+    srtp::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,

@@ -23,9 +23,14 @@ pub fn set(label: &str, expected: &Value, actual: &BTreeSet<String>) -> Option<S
         .flatten()
         .map(text)
         .collect();
-    (want != *actual).then(|| {
+    difference(label, &want, actual)
+}
+
+/// Describe how two sets differ, if they do.
+fn difference(label: &str, want: &BTreeSet<String>, actual: &BTreeSet<String>) -> Option<String> {
+    (want != actual).then(|| {
         let missing: Vec<_> = want.difference(actual).collect();
-        let extra: Vec<_> = actual.difference(&want).collect();
+        let extra: Vec<_> = actual.difference(want).collect();
         format!("{label}: missing {missing:?}, only in rampart {extra:?}")
     })
 }
@@ -45,4 +50,15 @@ pub fn tally<'a>(values: impl Iterator<Item = &'a Value>) -> BTreeMap<String, u6
         *out.entry(text(v)).or_default() += 1;
     }
     out
+}
+
+/// Compare tshark's list of rows (JSON objects), as a set of their JSON texts, with Rampart's.
+pub fn rows(label: &str, expected: &Value, actual: &BTreeSet<String>) -> Option<String> {
+    let want: BTreeSet<String> = expected
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(Value::to_string)
+        .collect();
+    difference(label, &want, actual)
 }

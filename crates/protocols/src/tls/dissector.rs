@@ -42,6 +42,49 @@ pub struct TlsDissector {
     sides: [Side; 2],
     /// Whether the server chose TLS 1.3, where ChangeCipherSpec is only a compatibility signal.
     tls13: bool,
+    /// The application the flow's port implies (`mqtt` on 8883), until ALPN says otherwise.
+    port_application: Option<&'static str>,
+}
+
+impl TlsDissector {
+    /// Start a flow on a port that implies `application` inside the TLS.
+    pub fn for_application(application: &'static str) -> TlsDissector {
+        TlsDissector {
+            port_application: Some(application),
+            ..TlsDissector::default()
+        }
+    }
+}
+
+/// The applications recognised inside TLS, by ALPN protocol id (IANA "TLS ALPN Protocol IDs"),
+/// with the roles they give the server and the client.
+const APPLICATIONS: &[(&str, &str, &str)] = &[("mqtt", "mqtt broker", "mqtt client")];
+
+/// Report the application inside the TLS and the roles it implies: as the server chose it
+/// (stated), as the client offered it (strong), or as the port implies it (weak).
+fn report_application(
+    application: &str,
+    subjects: &[Subject],
+    confidence: Confidence,
+    sink: &mut dyn EventSink,
+) {
+    let Some(&(_, server, client)) = APPLICATIONS.iter().find(|(a, _, _)| *a == application) else {
+        return;
+    };
+    for &subject in subjects {
+        let role = if subject == Subject::Server {
+            server
+        } else {
+            client
+        };
+        sink.emit(Event::Identity(Identity {
+            protocol: PROTOCOL,
+            subject,
+            attribute: Attribute::Role,
+            value: role,
+            confidence,
+        }));
+    }
 }
 
 impl Dissector for TlsDissector {
@@ -205,7 +248,7 @@ impl TlsDissector {
         match (kind, dir) {
             (handshake_type::CLIENT_HELLO, Direction::ToServer) => {
                 match parse::parse_client_hello(body) {
-                    Ok(hello) => emit_client_hello(&hello, sink),
+                    Ok(hello) => emit_client_hello(&hello, self.port_application, sink),
                     Err(err) => report_hello_error(&err, sink),
                 }
             }
@@ -283,7 +326,11 @@ fn emit_alert(dir: Direction, fragment: &[u8], sink: &mut dyn EventSink) {
     }));
 }
 
-fn emit_client_hello(hello: &ClientHello<'_>, sink: &mut dyn EventSink) {
+fn emit_client_hello(
+    hello: &ClientHello<'_>,
+    port_application: Option<&'static str>,
+    sink: &mut dyn EventSink,
+) {
     report_leftovers("ClientHello", &hello.bad_extensions, hello.trailing, sink);
     let ja3 = fingerprint::ja3_string(hello);
     let ja3_hash = fingerprint::ja3_hash(&ja3);
@@ -323,6 +370,14 @@ fn emit_client_hello(hello: &ClientHello<'_>, sink: &mut dyn EventSink) {
         ("ja3_hash", Value::Str(&ja3_hash)),
         ("ja4", Value::Str(&ja4)),
     ]);
+    let offered = APPLICATIONS
+        .iter()
+        .find(|(a, _, _)| alpn.contains(a))
+        .map(|&(a, _, _)| (a, Confidence::STRONG));
+    let application = offered.or(port_application.map(|a| (a, Confidence::WEAK)));
+    if let Some((a, _)) = application {
+        fields.push(("application", Value::Str(a)));
+    }
     sink.emit(Event::Record(Record {
         protocol: PROTOCOL,
         kind: "client_hello",
@@ -337,6 +392,9 @@ fn emit_client_hello(hello: &ClientHello<'_>, sink: &mut dyn EventSink) {
         value: &ja4,
         confidence: Confidence::STRONG,
     }));
+    if let Some((a, confidence)) = application {
+        report_application(a, &[Subject::Client, Subject::Server], confidence, sink);
+    }
     if let Some(sni) = sni.as_deref().filter(|s| !s.is_empty()) {
         // The client names the server it wants; the server never confirms it in cleartext.
         sink.emit(Event::Identity(Identity {
@@ -386,6 +444,13 @@ fn emit_server_hello(hello: &ServerHello<'_>, sink: &mut dyn EventSink) {
     if let Some(alpn) = &alpn {
         fields.push(("alpn", Value::Str(alpn)));
     }
+    let chosen = APPLICATIONS
+        .iter()
+        .find(|(a, _, _)| alpn.as_deref() == Some(*a))
+        .map(|&(a, _, _)| a);
+    if let Some(a) = chosen {
+        fields.push(("application", Value::Str(a)));
+    }
     fields.push(("extensions", Value::U16s(&hello.extensions)));
     sink.emit(Event::Record(Record {
         protocol: PROTOCOL,
@@ -394,6 +459,10 @@ fn emit_server_hello(hello: &ServerHello<'_>, sink: &mut dyn EventSink) {
         activity: None,
         fields: Fields(&fields),
     }));
+    if let Some(a) = chosen {
+        report_application(a, &[Subject::Server], Confidence::STATED, sink);
+    }
+
     if matches!(version, 0x0002 | 0x0300 | 0x0301 | 0x0302) {
         let name = parse::version_name(version).unwrap_or("SSL/TLS");
         weak(
@@ -552,6 +621,48 @@ mod tests {
             }
         }
         last
+    }
+
+    #[test]
+    fn names_mqtt_inside_tls_by_alpn_or_by_port() {
+        // ClientHello offering ALPN "mqtt" (RFC 7301; IANA ALPN id for MQTT), on any port.
+        let hello = handshake(
+            1,
+            &client_hello_body(0x0303, &[0x1301], &extension(16, &alpn(&["mqtt"]))),
+        );
+        let mut sink = CollectingSink::default();
+        let mut d = TlsDissector::default();
+        run(
+            &mut d,
+            &[(Direction::ToServer, &record(22, 0x0301, &hello))],
+            &mut sink,
+        );
+        assert!(sink.matching("record tls client_hello")[0].contains(r#""application":"mqtt""#));
+        assert_eq!(
+            sink.matching("identity tls Client role"),
+            vec!["identity tls Client role mqtt client"]
+        );
+        assert_eq!(
+            sink.matching("identity tls Server role"),
+            vec!["identity tls Server role mqtt broker"]
+        );
+        // No ALPN, but port 8883: the same, by the port's registration.
+        let plain = handshake(1, &client_hello_body(0x0303, &[0x1301], &[]));
+        let mut sink = CollectingSink::default();
+        let mut d = TlsDissector::for_application("mqtt");
+        run(
+            &mut d,
+            &[(Direction::ToServer, &record(22, 0x0301, &plain))],
+            &mut sink,
+        );
+        assert!(sink.matching("record tls client_hello")[0].contains(r#""application":"mqtt""#));
+        let mut sink = CollectingSink::default();
+        run(
+            &mut TlsDissector::default(),
+            &[(Direction::ToServer, &record(22, 0x0301, &plain))],
+            &mut sink,
+        );
+        assert!(!sink.lines.iter().any(|l| l.contains("mqtt")));
     }
 
     /// The ClientHello of `it/tls12-ja4-suricata.pcap`, rebuilt field by field from its

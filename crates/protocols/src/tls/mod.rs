@@ -22,7 +22,10 @@
 //! - `alert` (cleartext alerts only): `level`, `description`.
 //!
 //! Identities: the client's JA4 (`tls_fingerprint`, STRONG); the SNI as the server's
-//! `hostname` (WEAK: the client names it, the server never confirms it in cleartext).
+//! `hostname` (WEAK: the client names it, the server never confirms it in cleartext). An
+//! application recognised inside the TLS, today MQTT by ALPN id `mqtt` or by port 8883, is
+//! the hellos' `application` field and the roles it implies (`mqtt broker`, `mqtt client`):
+//! stated when the server selects it, strong when the client offers it, weak by port alone.
 //! Findings (`weak_crypto`): negotiated SSL 2/3, TLS 1.0 or 1.1; NULL, EXPORT, RC4, RC2, DES,
 //! 3DES or anonymous cipher suites; MD5/SHA-1 certificate signatures (except on a self-signed
 //! anchor further up the chain) and RSA/DSA keys under 2048 bits. Anomalies: `not_tls`,
@@ -44,6 +47,18 @@ pub static REGISTRATION: Registration = Registration {
     ports: &[443, 8443],
     probe,
     new: |_| Box::new(dissector::TlsDissector::default()),
+    limits: Limits::IT,
+};
+
+/// TLS on TCP 8883, MQTT's TLS port (IANA): the same dissector, told that the application
+/// inside is MQTT unless ALPN says otherwise. Registered under the name `tls`, so flows and
+/// records are TLS's; only a port this registration claims picks it over [`REGISTRATION`].
+pub static MQTT_REGISTRATION: Registration = Registration {
+    name: "tls",
+    transports: &[Transport::Tcp],
+    ports: &[8883],
+    probe,
+    new: |_| Box::new(dissector::TlsDissector::for_application("mqtt")),
     limits: Limits::IT,
 };
 
