@@ -17,6 +17,7 @@ mod cdp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+mod enip;
 mod ftp;
 pub mod http;
 mod lldp;
@@ -39,6 +40,8 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     dhcpv6::REGISTRATION,
     ntp::REGISTRATION,
     snmp::REGISTRATION,
+    enip::REGISTRATION,
+    enip::IO_REGISTRATION,
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
