@@ -14,6 +14,8 @@ mod support;
 mod common;
 #[path = "oracle_fields/dns.rs"]
 mod dns;
+#[path = "oracle_fields/enip_cip.rs"]
+mod enip_cip;
 
 use std::collections::BTreeSet;
 
@@ -27,7 +29,10 @@ type Check = fn(&Value, &Analysis) -> Vec<String>;
 type Exceptions = &'static [(&'static str, &'static str)];
 
 /// (tshark's key in `protocol_fields`, the comparison, its exceptions).
-const CHECKS: &[(&str, Check, Exceptions)] = &[("dns", dns::check, dns::EXCEPTIONS)];
+const CHECKS: &[(&str, Check, Exceptions)] = &[
+    ("dns", dns::check, dns::EXCEPTIONS),
+    ("enip_cip", enip_cip::check, enip_cip::EXCEPTIONS),
+];
 
 #[test]
 fn protocol_fields_agree_with_tshark() {

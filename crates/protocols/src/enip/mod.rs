@@ -89,7 +89,7 @@ mod parse;
 
 use rampart_dissect::{Direction, Limits, Probe, Registration, Transport};
 
-use message::Command;
+use message::{Command, encap_status_name};
 use parse::{HEADER_LEN, Header};
 
 /// The EtherNet/IP flow protocol.
@@ -129,7 +129,9 @@ fn probe(_dir: Direction, data: &[u8]) -> Probe {
             _ => Probe::NotForUs,
         };
     };
-    if h.options != 0 {
+    // Options must be zero (Vol. 2 §2-3.1); a status the specification does not assign is
+    // some other protocol's bytes.
+    if h.options != 0 || encap_status_name(h.status).is_none() {
         return Probe::NotForUs;
     }
     let Some(shape) = length_fits(h.command, h.length) else {
@@ -161,8 +163,9 @@ enum Fit {
 fn length_fits(command: Command, length: u16) -> Option<Fit> {
     match command {
         Command::NOP => Some(Fit::Weak),
+        // Requests carry nothing; replies an item count at least.
         Command::LIST_IDENTITY | Command::LIST_SERVICES | Command::LIST_INTERFACES => {
-            Some(Fit::Strong)
+            (length != 1).then_some(Fit::Strong)
         }
         Command::REGISTER_SESSION => (length == 4).then_some(Fit::Strong),
         Command::UNREGISTER_SESSION => (length == 0).then_some(Fit::Strong),
