@@ -57,7 +57,7 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
 
 /// Folders whose malformed frames (by tshark) must show as Rampart anomalies: those whose
 /// protocols Rampart dissects. The industrial folders join as their dissectors land.
-const MALFORMED_CHECKED: &[&str] = &["attack/", "enip/", "it/", "mixed/"];
+const MALFORMED_CHECKED: &[&str] = &["attack/", "enip/", "it/", "mixed/", "profinet/"];
 
 /// Rampart protocol name → the names tshark gives it in `frame.protocols`.
 const TSHARK_NAMES: &[(&str, &[&str])] = &[
@@ -80,6 +80,7 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("ftp", &["ftp"]),
     ("enip", &["enip"]),
     ("cip_io", &["cipio"]),
+    ("profinet_dcp", &["pn_dcp"]),
 ];
 
 fn corpus() -> Option<PathBuf> {

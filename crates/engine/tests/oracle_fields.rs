@@ -16,6 +16,8 @@ mod common;
 mod dns;
 #[path = "oracle_fields/enip_cip.rs"]
 mod enip_cip;
+#[path = "oracle_fields/profinet_dcp.rs"]
+mod profinet_dcp;
 
 use std::collections::BTreeSet;
 
@@ -32,6 +34,11 @@ type Exceptions = &'static [(&'static str, &'static str)];
 const CHECKS: &[(&str, Check, Exceptions)] = &[
     ("dns", dns::check, dns::EXCEPTIONS),
     ("enip_cip", enip_cip::check, enip_cip::EXCEPTIONS),
+    (
+        "profinet_dcp",
+        profinet_dcp::check,
+        profinet_dcp::EXCEPTIONS,
+    ),
 ];
 
 #[test]

@@ -20,9 +20,11 @@ pub mod dns;
 mod enip;
 mod ftp;
 pub mod http;
+mod label;
 mod lldp;
 pub mod nbns;
 pub mod ntp;
+mod profinet_dcp;
 mod snmp;
 pub mod ssh;
 mod sysdescr;
@@ -61,6 +63,7 @@ pub fn frame_protocols() -> &'static [FrameRegistration] {
         arp::FRAME_REGISTRATION,
         lldp::FRAME_REGISTRATION,
         cdp::FRAME_REGISTRATION,
+        profinet_dcp::FRAME_REGISTRATION,
     ];
     ALL
 }

@@ -9,55 +9,7 @@
 //! Controllers Data Access* (1756-PM020), chapter "CIP services" (tag services); Rockwell
 //! *DF1 Protocol and Command Set* (1770-6.5.16), chapter 7 (PCCC commands).
 
-use std::fmt::{self, Write as _};
-
-/// A short label on the stack (`0x5a (unknown)`), so naming an unknown code allocates nothing.
-#[derive(Clone, Copy)]
-pub struct Label {
-    buf: [u8; 32],
-    len: usize,
-}
-
-impl Label {
-    /// Render `args` into a new label, cut at its capacity.
-    pub fn new(args: fmt::Arguments<'_>) -> Label {
-        let mut label = Label {
-            buf: [0; 32],
-            len: 0,
-        };
-        let _ = label.write_fmt(args);
-        label
-    }
-
-    /// Return the text.
-    pub fn as_str(&self) -> &str {
-        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
-    }
-}
-
-impl fmt::Write for Label {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        for ch in s.chars() {
-            let mut tmp = [0u8; 4];
-            let bytes = ch.encode_utf8(&mut tmp).as_bytes();
-            let end = self.len + bytes.len();
-            let Some(slot) = self.buf.get_mut(self.len..end) else {
-                return Err(fmt::Error);
-            };
-            slot.copy_from_slice(bytes);
-            self.len = end;
-        }
-        Ok(())
-    }
-}
-
-/// Name a code, or label it `0x5a (unknown)`.
-pub fn named(name: Option<&'static str>, code: u64) -> Label {
-    match name {
-        Some(n) => Label::new(format_args!("{n}")),
-        None => Label::new(format_args!("{code:#04x} (unknown)")),
-    }
-}
+pub(crate) use crate::label::{Label, named};
 
 /// An encapsulation command (Vol. 2 Table 2-3.2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -251,7 +203,6 @@ pub fn class_name(class: u32) -> Option<&'static str> {
         0x60 => "authority",
         0x61 => "password_authenticator",
         0x62 => "certificate_authenticator",
-        0x64 => "program",
         0x67 => "pccc",
         0x6b => "symbol",
         0x6c => "template",
@@ -623,12 +574,6 @@ mod tests {
         assert_eq!(service_name(0x52, Target::Tag), Some("read_tag_fragmented"));
         assert_eq!(service_name(0x4c, Target::Class(0x8e)), None);
         assert_eq!(service_name(0x07, Target::Class(0x8e)), Some("stop"));
-    }
-
-    #[test]
-    fn labels_are_cut_at_their_capacity() {
-        let long = Label::new(format_args!("{}", "x".repeat(40)));
-        assert_eq!(long.as_str().len(), 32);
     }
 
     #[test]
