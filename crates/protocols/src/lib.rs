@@ -22,6 +22,7 @@ mod ftp;
 pub mod http;
 mod label;
 mod lldp;
+mod located;
 pub mod nbns;
 pub mod ntp;
 mod profinet_dcp;

@@ -17,6 +17,7 @@ use super::parse::{
     self, Cip, Embedded, EnipError, HEADER_LEN, Header, Identity, IdentityItem, Items, Link,
     PcccCommand, Request, Response, TagRequest,
 };
+use crate::located::Located;
 use crate::text_list::TextList;
 
 pub(super) const PROTOCOL: &str = "enip";
@@ -249,12 +250,12 @@ impl EnipDissector {
         let claimed = usize::from(header.length);
         let available = data.len() - HEADER_LEN;
         if claimed != available {
-            let e = EnipError::BadLength {
+            let e = EnipError::from(Located::BadLength {
                 field: "length",
                 offset: 2,
                 claimed,
                 available,
-            };
+            });
             flag(sink, &e);
         }
         let body = data
@@ -337,12 +338,12 @@ impl EnipDissector {
                         message = Some((rest, it.offset + 2));
                     }
                     _ => {
-                        let e = EnipError::BadLength {
+                        let e = EnipError::from(Located::BadLength {
                             field: "connected_data",
                             offset: it.offset,
                             claimed: it.data.len(),
                             available: 2,
-                        };
+                        });
                         flag(sink, &e);
                     }
                 },

@@ -8,6 +8,7 @@ use std::net::Ipv4Addr;
 use rampart_dissect::{Reader, Truncated};
 
 use super::message::{Command, Label};
+use crate::located::Located;
 
 /// Length of the encapsulation header (Vol. 2 §2-3.1).
 pub const HEADER_LEN: usize = 24;
@@ -19,30 +20,9 @@ pub const MAX_EMBEDDED: usize = 64;
 /// Why a message (or part of it) could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EnipError {
-    /// A field runs past the end of its enclosing structure.
-    #[error("{field}: needs {needed} bytes at offset {offset}, {available} available")]
-    Truncated {
-        /// The field.
-        field: &'static str,
-        /// Where it starts in the encapsulation message.
-        offset: usize,
-        /// Bytes it needs.
-        needed: usize,
-        /// Bytes available.
-        available: usize,
-    },
-    /// A length field that disagrees with what surrounds it.
-    #[error("{field} at offset {offset} claims {claimed} bytes, {available} available")]
-    BadLength {
-        /// The field.
-        field: &'static str,
-        /// Where it is.
-        offset: usize,
-        /// What it claims.
-        claimed: usize,
-        /// What there is.
-        available: usize,
-    },
+    /// A field that runs past its structure, or a length that claims too much.
+    #[error(transparent)]
+    Located(#[from] Located),
     /// A path segment type that is reserved or that CIP does not allow here.
     #[error("path segment {segment:#04x} at offset {offset} is reserved or not allowed here")]
     BadSegment {
@@ -81,8 +61,7 @@ impl EnipError {
     /// Return the anomaly code.
     pub fn code(&self) -> &'static str {
         match self {
-            EnipError::Truncated { .. } => "truncated",
-            EnipError::BadLength { .. } => "bad_length",
+            EnipError::Located(l) => l.code(),
             EnipError::BadSegment { .. } => "bad_path_segment",
             EnipError::BadServiceOffset { .. } => "bad_service_offset",
             EnipError::MissingItem { .. } => "missing_item",
@@ -92,9 +71,8 @@ impl EnipError {
     /// Return where the offending field is.
     pub fn offset(&self) -> usize {
         match *self {
-            EnipError::Truncated { offset, .. }
-            | EnipError::BadLength { offset, .. }
-            | EnipError::BadSegment { offset, .. }
+            EnipError::Located(l) => l.offset(),
+            EnipError::BadSegment { offset, .. }
             | EnipError::BadServiceOffset { offset, .. }
             | EnipError::MissingItem { offset, .. } => offset,
         }
@@ -103,12 +81,7 @@ impl EnipError {
 
 /// Move a reader's error to its place in the message.
 fn at(base: usize) -> impl Fn(Truncated) -> EnipError {
-    move |t| EnipError::Truncated {
-        field: t.field,
-        offset: base + t.offset,
-        needed: t.needed,
-        available: t.available,
-    }
+    move |t| Located::at(base)(t).into()
 }
 
 /// The encapsulation header (Vol. 2 §2-3.1), little-endian.
@@ -286,14 +259,14 @@ pub fn cip(msg: &[u8], base: usize) -> Result<Cip<'_>, EnipError> {
         let words_at = r.offset();
         let words = usize::from(r.u8("request_path_size").map_err(at(base))?);
         let path_offset = base + r.offset();
-        let path = r
-            .bytes("request_path", words * 2)
-            .map_err(|_| EnipError::BadLength {
+        let path = r.bytes("request_path", words * 2).map_err(|_| {
+            EnipError::from(Located::BadLength {
                 field: "request_path_size",
                 offset: base + words_at,
                 claimed: words * 2,
                 available: msg.len().saturating_sub(2),
-            })?;
+            })
+        })?;
         Ok(Cip::Request(Request {
             service,
             path,
@@ -306,14 +279,14 @@ pub fn cip(msg: &[u8], base: usize) -> Result<Cip<'_>, EnipError> {
         let status = r.u8("general_status").map_err(at(base))?;
         let words_at = r.offset();
         let words = usize::from(r.u8("additional_status_size").map_err(at(base))?);
-        let extended =
-            r.bytes("additional_status", words * 2)
-                .map_err(|_| EnipError::BadLength {
-                    field: "additional_status_size",
-                    offset: base + words_at,
-                    claimed: words * 2,
-                    available: msg.len().saturating_sub(4),
-                })?;
+        let extended = r.bytes("additional_status", words * 2).map_err(|_| {
+            EnipError::from(Located::BadLength {
+                field: "additional_status_size",
+                offset: base + words_at,
+                claimed: words * 2,
+                available: msg.len().saturating_sub(4),
+            })
+        })?;
         Ok(Cip::Response(Response {
             service: service & 0x7f,
             status,
@@ -562,14 +535,14 @@ pub fn unconnected_send(data: &[u8], base: usize) -> Result<UnconnectedSend<'_>,
     let size_at = r.offset();
     let size = usize::from(r.u16_le("message_request_size").map_err(at(base))?);
     let message_offset = base + r.offset();
-    let message = r
-        .bytes("message_request", size)
-        .map_err(|_| EnipError::BadLength {
+    let message = r.bytes("message_request", size).map_err(|_| {
+        EnipError::from(Located::BadLength {
             field: "message_request_size",
             offset: base + size_at,
             claimed: size,
             available: data.len().saturating_sub(4),
-        })?;
+        })
+    })?;
     if size % 2 == 1 {
         r.skip("pad", 1).map_err(at(base))?;
     }
@@ -603,12 +576,12 @@ impl<'a> Embedded<'a> {
         let mut r = Reader::new(data);
         let count = usize::from(r.u16_le("number_of_services").map_err(at(base))?);
         if 2 + count * 2 > data.len() {
-            return Err(EnipError::BadLength {
+            return Err(EnipError::from(Located::BadLength {
                 field: "number_of_services",
                 offset: base,
                 claimed: 2 + count * 2,
                 available: data.len(),
-            });
+            }));
         }
         Ok(Embedded {
             data,
@@ -983,12 +956,12 @@ pub fn pccc(data: &[u8], base: usize, request: bool) -> Result<PcccCommand, Enip
     let e = at(base);
     let id_len = usize::from(r.u8("requester_id_length").map_err(&e)?);
     if id_len == 0 {
-        return Err(EnipError::BadLength {
+        return Err(EnipError::from(Located::BadLength {
             field: "requester_id_length",
             offset: base,
             claimed: 0,
             available: data.len(),
-        });
+        }));
     }
     r.skip("requester_id", id_len - 1).map_err(&e)?;
     let command = r.u8("pccc_command").map_err(&e)? & !0x40;

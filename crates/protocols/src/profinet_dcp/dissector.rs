@@ -16,6 +16,7 @@ use super::message::{
 };
 use super::parse::{self, Block, Blocks, DcpError, Header};
 use crate::label::{Label, named};
+use crate::located::Located;
 
 pub(super) const PROTOCOL: &str = "profinet_dcp";
 
@@ -230,7 +231,7 @@ impl<'a> Summary<'a> {
 fn short(b: &Block<'_>, needed: usize, sink: &mut dyn EventSink) {
     flag(
         sink,
-        &DcpError::Truncated {
+        &Located::Truncated {
             field: block_name(b.option, b.suboption).unwrap_or("block"),
             offset: b.offset,
             needed,

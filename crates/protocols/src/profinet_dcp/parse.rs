@@ -8,6 +8,7 @@ use std::net::Ipv4Addr;
 use rampart_dissect::{Reader, Truncated};
 
 use super::message::ServiceId;
+use crate::located::Located;
 
 /// Frame id and DCP header: FrameID, ServiceID, ServiceType, Xid, ResponseDelay/Reserved,
 /// DCPDataLength.
@@ -16,58 +17,10 @@ pub const HEADER_LEN: usize = 12;
 pub const MAX_BLOCKS: usize = 64;
 
 /// Why a PDU could not be read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum DcpError {
-    /// A field runs past the end of the frame.
-    #[error("{field}: needs {needed} bytes at offset {offset}, {available} available")]
-    Truncated {
-        /// The field.
-        field: &'static str,
-        /// Where it is, from the frame id.
-        offset: usize,
-        /// Bytes it needs.
-        needed: usize,
-        /// Bytes available.
-        available: usize,
-    },
-    /// A length that claims more than the frame holds.
-    #[error("{field} at offset {offset} claims {claimed} bytes, {available} available")]
-    BadLength {
-        /// The field.
-        field: &'static str,
-        /// Where it is.
-        offset: usize,
-        /// What it claims.
-        claimed: usize,
-        /// What there is.
-        available: usize,
-    },
-}
-
-impl DcpError {
-    /// Return the anomaly code.
-    pub fn code(&self) -> &'static str {
-        match self {
-            DcpError::Truncated { .. } => "truncated",
-            DcpError::BadLength { .. } => "bad_length",
-        }
-    }
-
-    /// Return where the offending field is.
-    pub fn offset(&self) -> usize {
-        match *self {
-            DcpError::Truncated { offset, .. } | DcpError::BadLength { offset, .. } => offset,
-        }
-    }
-}
+pub type DcpError = Located;
 
 fn at(base: usize) -> impl Fn(Truncated) -> DcpError {
-    move |t| DcpError::Truncated {
-        field: t.field,
-        offset: base + t.offset,
-        needed: t.needed,
-        available: t.available,
-    }
+    Located::at(base)
 }
 
 /// The DCP header.
@@ -111,7 +64,7 @@ pub fn header(payload: &[u8]) -> Result<(Header, &[u8], Option<DcpError>), DcpEr
     let claimed = usize::from(h.length);
     let rest = r.rest();
     if claimed > rest.len() {
-        let err = DcpError::BadLength {
+        let err = Located::BadLength {
             field: "dcp_data_length",
             offset: 10,
             claimed,
@@ -171,7 +124,7 @@ impl<'a> Iterator for Blocks<'a> {
             let len = usize::from(r.u16("dcp_block_length").map_err(&e)?);
             let offset = HEADER_LEN + r.offset();
             let available = r.remaining();
-            let data = r.bytes("block", len).map_err(|_| DcpError::BadLength {
+            let data = r.bytes("block", len).map_err(|_| Located::BadLength {
                 field: "dcp_block_length",
                 offset: HEADER_LEN + len_at,
                 claimed: len,
