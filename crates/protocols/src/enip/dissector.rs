@@ -23,6 +23,8 @@ use crate::text_list::TextList;
 pub(super) const PROTOCOL: &str = "enip";
 /// Connection id pairs (originator-to-target, target-to-originator) remembered per flow.
 const MAX_CONNECTIONS: usize = 64;
+/// Modules remembered per flow, so that a chassis polled every second is reported once.
+const MAX_MODULES: usize = 32;
 /// Fields of one record: the widest, a routed Forward Open transaction, has about forty.
 type Fields<'a> = FieldList<'a, 64>;
 
@@ -148,6 +150,8 @@ struct Scratch {
     reply_names: TextList,
     tag: String,
     route: String,
+    /// The route of an Unconnected Send, kept aside while its embedded request is read.
+    saved_route: String,
     mismatch: bool,
 }
 
@@ -159,6 +163,8 @@ pub(super) struct EnipDissector {
     spare: Vec<Pending>,
     /// (originator-to-target, target-to-originator) connection ids of this flow.
     connections: Vec<(u32, u32)>,
+    /// Modules reported in this flow: slot, serial, product code and revision.
+    modules: Vec<(Option<u16>, u32, u16, (u8, u8))>,
     scratch: Scratch,
     resync: [bool; 2],
 }
@@ -172,6 +178,7 @@ impl EnipDissector {
             pending: VecDeque::new(),
             spare: Vec::new(),
             connections: Vec::new(),
+            modules: Vec::new(),
             scratch: Scratch::default(),
             resync: [false; 2],
         }
@@ -547,7 +554,7 @@ impl EnipDissector {
     /// Report an Identity object read: a module when routed to a backplane slot, the server
     /// itself when not routed or routed to slot 0.
     fn identify_object(
-        &self,
+        &mut self,
         dir: Direction,
         request: Option<&CipRequest>,
         reply: &CipReply<'_>,
@@ -562,7 +569,16 @@ impl EnipDissector {
         let serial = Label::new(format_args!("{:#010x}", id.serial));
         let kind = device_type_hint(id.device_type).map_or("", |(_, kind)| kind);
         if req.routed {
-            if req.route_port == Some(1) || req.slot.is_some() {
+            // The same module read again is not news: a chassis is polled every few seconds.
+            let seen = (req.slot, id.serial, id.product_code, (id.major, id.minor));
+            let new = !self.modules.contains(&seen);
+            if new {
+                if self.modules.len() >= MAX_MODULES {
+                    self.modules.remove(0);
+                }
+                self.modules.push(seen);
+            }
+            if new && (req.route_port == Some(1) || req.slot.is_some()) {
                 sink.emit(Event::Module(Module {
                     protocol: PROTOCOL,
                     subject,
@@ -1113,7 +1129,9 @@ fn unconnected(c: &mut CipRequest, req: &Request<'_>, s: &mut Scratch, sink: &mu
         }
         Err(e) => flag(sink, &e),
     }
-    let (route, port, slot) = (std::mem::take(&mut c.route), c.route_port, c.slot);
+    let (port, slot) = (c.route_port, c.slot);
+    std::mem::swap(&mut c.route, &mut s.saved_route);
+    c.route.clear();
     c.tag.clear();
     c.class = None;
     c.instance = None;
@@ -1134,8 +1152,7 @@ fn unconnected(c: &mut CipRequest, req: &Request<'_>, s: &mut Scratch, sink: &mu
         Err(e) => flag(sink, &e),
     }
     c.routed = true;
-    c.route.clear();
-    c.route.push_str(&route);
+    std::mem::swap(&mut c.route, &mut s.saved_route);
     c.route_port = port;
     c.slot = slot;
 }
