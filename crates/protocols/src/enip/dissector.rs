@@ -28,6 +28,10 @@ const MAX_MODULES: usize = 32;
 /// Fields of one record: the widest, a routed Forward Open transaction, has about forty.
 type Fields<'a> = FieldList<'a, 64>;
 
+/// What tells a module from another and from its own earlier state: slot, serial, product
+/// code and revision.
+type ModuleKey = (Option<u16>, u32, u16, (u8, u8));
+
 /// How requests and replies are matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Key {
@@ -163,8 +167,8 @@ pub(super) struct EnipDissector {
     spare: Vec<Pending>,
     /// (originator-to-target, target-to-originator) connection ids of this flow.
     connections: Vec<(u32, u32)>,
-    /// Modules reported in this flow: slot, serial, product code and revision.
-    modules: Vec<(Option<u16>, u32, u16, (u8, u8))>,
+    /// Modules reported in this flow.
+    modules: Vec<ModuleKey>,
     scratch: Scratch,
     resync: [bool; 2],
 }
