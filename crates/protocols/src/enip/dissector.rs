@@ -1,6 +1,7 @@
 //! Per-flow EtherNet/IP state: framing, request/reply pairing, CIP decoding, events.
 
 use std::collections::VecDeque;
+use std::net::Ipv4Addr;
 
 use rampart_dissect::{
     Attribute, Confidence, Direction, Dissector, Event, EventSink, Feed, FieldList, Record,
@@ -9,9 +10,9 @@ use rampart_dissect::{
 use rampart_event::{Activity, Module};
 
 use super::message::{
-    Command, Label, Pccc, PcccAction, Target, class, class_name, device_type_hint,
-    device_type_name, encap_status_name, general_status_name, item, item_name, named, service,
-    service_name,
+    Command, Label, Pccc, PcccAction, Target, class, class_name, connection_failure_name,
+    device_type_hint, device_type_name, encap_status_name, general_status_name, item, item_name,
+    named, service, service_name,
 };
 use super::parse::{
     self, Cip, Embedded, EnipError, HEADER_LEN, Header, Identity, IdentityItem, Items, Link,
@@ -31,6 +32,9 @@ type Fields<'a> = FieldList<'a, 64>;
 /// What tells a module from another and from its own earlier state: slot, serial, product
 /// code and revision.
 type ModuleKey = (Option<u16>, u32, u16, (u8, u8));
+
+/// The socket address info items of a message: originator-to-target, target-to-originator.
+type Sockaddrs = [Option<(Ipv4Addr, u16)>; 2];
 
 /// How requests and replies are matched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,6 +118,8 @@ struct Pending {
     header: Option<Header>,
     connection_id: Option<u32>,
     sequence: Option<u16>,
+    /// Socket address info items, originator-to-target and target-to-originator.
+    sockaddr: Sockaddrs,
     /// RegisterSession's protocol version and options.
     register: Option<(u16, u16)>,
     cip: Option<CipRequest>,
@@ -125,6 +131,7 @@ struct Reply<'a> {
     header: Option<Header>,
     connection_id: Option<u32>,
     sequence: Option<u16>,
+    sockaddr: Sockaddrs,
     cip: Option<CipReply<'a>>,
     identity_items: u16,
     identity: Option<IdentityItem<'a>>,
@@ -328,6 +335,7 @@ impl EnipDissector {
         let mut connection_id = None;
         let mut sequence = None;
         let mut message = None;
+        let mut sockaddr: Sockaddrs = [None; 2];
         for it in items {
             let it = match it {
                 Ok(it) => it,
@@ -359,7 +367,13 @@ impl EnipDissector {
                     }
                 },
                 item::UNCONNECTED_DATA => message = Some((it.data, it.offset)),
-                item::NULL_ADDRESS | item::SOCKADDR_OT | item::SOCKADDR_TO => {}
+                item::SOCKADDR_OT | item::SOCKADDR_TO => {
+                    match parse::sockaddr(it.data, it.offset) {
+                        Ok(a) => sockaddr[usize::from(it.type_id == item::SOCKADDR_TO)] = Some(a),
+                        Err(e) => flag(sink, &e),
+                    }
+                }
+                item::NULL_ADDRESS => {}
                 other if item_name(other).is_none() => {
                     let detail = format_args!("item type {other:#06x} is not assigned");
                     report(sink, PROTOCOL, "unknown_item", Some(it.offset), &detail);
@@ -382,6 +396,7 @@ impl EnipDissector {
                 p.header = Some(*h);
                 p.connection_id = connection_id;
                 p.sequence = sequence;
+                p.sockaddr = sockaddr;
                 p.key = Some(match (connected, connection_id, sequence) {
                     (true, Some(id), Some(seq)) => Key::Connected(id, seq),
                     _ => Key::Context(h.command.0, h.context),
@@ -405,6 +420,7 @@ impl EnipDissector {
                     header: Some(*h),
                     connection_id,
                     sequence,
+                    sockaddr,
                     cip: Some(cip),
                     ..Reply::default()
                 };
@@ -671,6 +687,20 @@ impl EnipDissector {
             .and_then(|p| p.sequence)
             .or_else(|| reply.and_then(|r| r.sequence));
         push_u64(&mut f, "sequence", sequence);
+        let sockaddrs = [request.map(|p| p.sockaddr), reply.map(|r| r.sockaddr)];
+        for (i, (ip_name, port_name)) in [
+            ("sockaddr_ot_ip", "sockaddr_ot_port"),
+            ("sockaddr_to_ip", "sockaddr_to_port"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let found = sockaddrs.iter().flatten().find_map(|a| a[i]);
+            if let Some((ip, port)) = found {
+                f.push(ip_name, Value::Ip(ip.into()));
+                f.push(port_name, Value::U64(port.into()));
+            }
+        }
         if let Some((version, options)) = request
             .and_then(|p| p.register)
             .or_else(|| reply.and_then(|r| r.register))
@@ -688,6 +718,10 @@ impl EnipDissector {
                 r.identity.map(|id| IdentityLabels::new(&id)),
             )
         });
+        let failure = cip_reply
+            .filter(|r| r.status == 0x01)
+            .and_then(|r| r.extended)
+            .and_then(connection_failure_name);
         let product_name = cip_reply
             .and_then(|r| r.identity)
             .map(|id| text(id.product_name));
@@ -695,6 +729,9 @@ impl EnipDissector {
             f.push("status_code", Value::U64(r.status.into()));
             f.push("status", Value::Str(status.as_str()));
             push_u64(&mut f, "extended_status", r.extended);
+            if let Some(name) = &failure {
+                f.push("extended_status_name", Value::Str(name));
+            }
             let expected = creq.map(|c| c.service);
             if creq.is_some_and(|c| c.routed) && r.service == service::UNCONNECTED_SEND
                 || cip_req.is_some() && expected != Some(r.service)
@@ -1631,7 +1668,12 @@ mod tests {
         reply.extend_from_slice(&0x008b_0301u32.to_le_bytes()); // T->O id
         reply.extend_from_slice(&[0x34, 0x12, 0x01, 0x00, 0x78, 0x56, 0x34, 0x12]);
         reply.extend_from_slice(&[0x40, 0x42, 0x0f, 0x00, 0x40, 0x42, 0x0f, 0x00, 0, 0]);
-        d.feed(Direction::ToClient, &encap(0x6f, 6, &rr(&reply)), &mut sink);
+        let mut body = rr(&reply);
+        body[6] = 3; // a third item: T->O socket address info (Vol. 2 §2-6.3.3)
+        body.extend_from_slice(&[0x01, 0x80, 0x10, 0x00]); // type 0x8001, 16 bytes
+        body.extend_from_slice(&[0x00, 0x02, 0x08, 0xae, 239, 192, 1, 3]); // AF_INET, 2222
+        body.extend_from_slice(&[0; 8]); // sin_zero
+        d.feed(Direction::ToClient, &encap(0x6f, 6, &body), &mut sink);
         let records = sink.matching("record enip cip transaction [session]");
         assert_eq!(records.len(), 1, "{:?}", sink.lines);
         assert!(
@@ -1640,6 +1682,11 @@ mod tests {
             records[0]
         );
         assert!(records[0].contains(r#""ot_connection_id":8738,"to_connection_id":9110273"#));
+        assert!(
+            records[0].contains(r#""sockaddr_to_ip":"239.192.1.3","sockaddr_to_port":2222"#),
+            "{}",
+            records[0]
+        );
         assert_eq!(d.connections, vec![(0x2222, 0x008b_0301)]);
     }
 

@@ -397,6 +397,44 @@ pub fn general_status_name(status: u8) -> Option<&'static str> {
     })
 }
 
+/// Name the extended status of a Connection Manager failure (general status 0x01; Vol. 1
+/// Table 3-5.33), the codes an Unconnected Send or Forward Open most often fails with.
+pub fn connection_failure_name(extended: u16) -> Option<&'static str> {
+    Some(match extended {
+        0x0100 => "connection_in_use",
+        0x0103 => "transport_class_and_trigger_not_supported",
+        0x0106 => "ownership_conflict",
+        0x0107 => "target_connection_not_found",
+        0x0108 => "invalid_network_connection_parameter",
+        0x0109 => "invalid_connection_size",
+        0x0110 => "target_not_configured",
+        0x0111 => "rpi_not_supported",
+        0x0112 => "rpi_not_acceptable",
+        0x0113 => "out_of_connections",
+        0x0114 => "vendor_or_product_code_mismatch",
+        0x0115 => "device_type_mismatch",
+        0x0116 => "revision_mismatch",
+        0x0117 => "invalid_produced_or_consumed_path",
+        0x0118 => "invalid_configuration_path",
+        0x0119 => "non_listen_only_connection_not_opened",
+        0x011a => "target_out_of_connections",
+        0x0203 => "connection_timed_out",
+        0x0204 => "unconnected_request_timed_out",
+        0x0205 => "parameter_error_in_unconnected_request",
+        0x0206 => "message_too_large_for_unconnected_send",
+        0x0207 => "unconnected_ack_without_reply",
+        0x0301 => "no_buffer_memory",
+        0x0302 => "network_bandwidth_not_available",
+        0x0303 => "no_consumed_connection_id_filter",
+        0x0311 => "port_not_available",
+        0x0312 => "link_address_not_valid",
+        0x0315 => "invalid_segment_in_connection_path",
+        0x0316 => "forward_close_path_mismatch",
+        0x0318 => "link_address_to_self_invalid",
+        _ => return None,
+    })
+}
+
 /// Name a device profile (Vol. 1 Table 6-7.1), as the specification spells it.
 pub fn device_type_name(device_type: u16) -> Option<&'static str> {
     Some(match device_type {
@@ -560,6 +598,10 @@ mod tests {
         );
         assert_eq!(device_type_hint(0x0e), Some(("plc", "cpu")));
         assert_eq!(general_status_name(0x05), Some("path_destination_unknown"));
+        assert_eq!(
+            connection_failure_name(0x0204),
+            Some("unconnected_request_timed_out")
+        );
     }
 
     #[test]

@@ -13,7 +13,9 @@
 //! matches nothing too (`response`). Kinds:
 //! - `cip`: SendRRData and SendUnitData. Fields: `command_code`, `command`,
 //!   `session_handle`, `enip_status_code`/`enip_status` (of the reply), `sender_context`
-//!   (unconnected), `connection_id`, `reply_connection_id`, `sequence` (connected); the
+//!   (unconnected), `connection_id`, `reply_connection_id`, `sequence` (connected),
+//!   `sockaddr_ot_ip`/`sockaddr_ot_port` and `sockaddr_to_ip`/`sockaddr_to_port` (socket
+//!   address info items, where a Forward Open sets up UDP I/O); the
 //!   request: `service_code`, `service` (names such as `get_attributes_all`,
 //!   `multiple_service_packet`, `forward_open`, `read_tag`, `execute_pccc`; class-specific
 //!   codes named by what they address), `class_id`, `class`, `instance_id`, `attribute_id`,
@@ -26,7 +28,8 @@
 //!   `ot_connection_id`, `to_connection_id`, `ot_rpi`, `to_rpi`, `transport_class`,
 //!   `connection_serial`, `originator_vendor_id`, `originator_serial`, `connection_path`;
 //!   for Execute PCCC `pccc_command_code`, `pccc_function_code`, `pccc_command`. The reply:
-//!   `status_code`, `status` (general status), `extended_status`, `reply_service_code` (when
+//!   `status_code`, `status` (general status), `extended_status` (with
+//!   `extended_status_name` for Connection Manager failures), `reply_service_code` (when
 //!   it is not the request's, as in an Unconnected Send failed at the router),
 //!   `embedded_statuses` (and `embedded_reply_codes` when they do not answer the requests in
 //!   order), `ot_api`/`to_api` and the connection ids the target chose, `pccc_status`, and for

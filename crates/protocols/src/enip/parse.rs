@@ -848,16 +848,7 @@ pub fn identity_item(data: &[u8], base: usize) -> Result<IdentityItem<'_>, EnipE
     let mut r = Reader::new(data);
     let e = at(base);
     let version = r.u16_le("encapsulation_version").map_err(&e)?;
-    r.u16("sin_family").map_err(&e)?;
-    let port = r.u16("sin_port").map_err(&e)?;
-    let a = r.bytes("sin_addr", 4).map_err(&e)?;
-    let address = Ipv4Addr::new(
-        a.first().copied().unwrap_or_default(),
-        a.get(1).copied().unwrap_or_default(),
-        a.get(2).copied().unwrap_or_default(),
-        a.get(3).copied().unwrap_or_default(),
-    );
-    r.skip("sin_zero", 8).map_err(&e)?;
+    let (address, port) = read_sockaddr(&mut r).map_err(&e)?;
     let identity = identity_attributes(&mut r).map_err(&e)?;
     Ok(IdentityItem {
         version,
@@ -865,6 +856,22 @@ pub fn identity_item(data: &[u8], base: usize) -> Result<IdentityItem<'_>, EnipE
         port,
         identity,
     })
+}
+
+/// Read a socket address (Vol. 2 §2-6.3.3): sin_family, sin_port and sin_addr big-endian,
+/// then eight zero bytes.
+fn read_sockaddr(r: &mut Reader<'_>) -> Result<(Ipv4Addr, u16), Truncated> {
+    r.u16("sin_family")?;
+    let port = r.u16("sin_port")?;
+    let address = Ipv4Addr::from(r.u32("sin_addr")?);
+    r.skip("sin_zero", 8)?;
+    Ok((address, port))
+}
+
+/// Read a socket address info item's data, found at `base`: the address and port a
+/// connection's UDP packets are to be sent to.
+pub fn sockaddr(data: &[u8], base: usize) -> Result<(Ipv4Addr, u16), EnipError> {
+    read_sockaddr(&mut Reader::new(data)).map_err(at(base))
 }
 
 /// A ListServices reply item (Vol. 2 Table 2-4.9).
