@@ -640,7 +640,10 @@ impl EnipDissector {
             _ => Some(Direction::ToClient),
         };
         let command = header.command;
-        let command_name = named(command.name(), command.0.into());
+        let command_name = match command.name() {
+            Some(name) => Label::new(format_args!("{name}")),
+            None => Label::new(format_args!("{:#06x} (unknown)", command.0)),
+        };
         let reply_header = reply.and_then(|r| r.header);
         let encap_status = reply_header.map(|h| {
             (
@@ -665,7 +668,12 @@ impl EnipDissector {
         let mut f = Fields::default();
         f.push("command_code", Value::U64(command.0.into()));
         f.push("command", Value::Str(command_name.as_str()));
-        f.push("session_handle", Value::U64(header.session.into()));
+        // RegisterSession's reply is where the handle is assigned.
+        let session = match (header.session, reply_header) {
+            (0, Some(h)) => h.session,
+            (s, _) => s,
+        };
+        f.push("session_handle", Value::U64(session.into()));
         if let Some((code, name)) = &encap_status {
             f.push("enip_status_code", Value::U64((*code).into()));
             f.push("enip_status", Value::Str(name.as_str()));
@@ -1708,6 +1716,28 @@ mod tests {
             Feed::Consumed(31)
         );
         assert_eq!(sink.matching("record enip nop request").len(), 1);
+    }
+
+    #[test]
+    fn reports_the_session_handle_a_register_session_reply_assigns() {
+        let mut d = tcp();
+        let mut sink = CollectingSink::default();
+        let mut request = encap(0x65, 1, &[0x01, 0x00, 0x00, 0x00]); // version 1, options 0
+        request[4..8].copy_from_slice(&[0; 4]); // no session yet
+        d.feed(Direction::ToServer, &request, &mut sink);
+        d.feed(
+            Direction::ToClient,
+            &encap(0x65, 1, &[0x01, 0x00, 0x00, 0x00]),
+            &mut sink,
+        );
+        let records = sink.matching("record enip register_session transaction [session]");
+        assert_eq!(records.len(), 1, "{:?}", sink.lines);
+        assert!(
+            records[0].contains(r#""session_handle":318899456"#),
+            "{}",
+            records[0]
+        );
+        assert!(records[0].contains(r#""protocol_version":1,"option_flags":0"#));
     }
 
     #[test]
