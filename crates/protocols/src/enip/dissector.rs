@@ -10,9 +10,9 @@ use rampart_dissect::{
 use rampart_event::{Activity, Module};
 
 use super::message::{
-    Command, Label, Pccc, PcccAction, Target, class, class_name, connection_failure_name,
+    Command, Fit, Label, Pccc, PcccAction, Target, class, class_name, connection_failure_name,
     device_type_hint, device_type_name, encap_status_name, general_status_name, item, item_name,
-    named, service, service_name,
+    length_fits, named, service, service_name,
 };
 use super::parse::{
     self, Cip, Embedded, EnipError, HEADER_LEN, Header, Identity, IdentityItem, Items, Link,
@@ -196,13 +196,14 @@ impl EnipDissector {
     }
 }
 
-/// Tell whether `data` starts like an encapsulation header: a known command, zero options
-/// and a length that fits a message.
+/// Tell whether `data` starts like an encapsulation header: zero options, an assigned
+/// status, and a command whose length fits it distinctively (not a NOP, which zeros mimic).
 fn plausible_header(data: &[u8]) -> bool {
-    match Header::read(data) {
-        Ok(h) => h.command.name().is_some() && h.options == 0 && h.status <= 0xffff,
-        Err(_) => false,
-    }
+    Header::read(data).is_ok_and(|h| {
+        h.options == 0
+            && encap_status_name(h.status).is_some()
+            && length_fits(h.command, h.length) == Some(Fit::Strong)
+    })
 }
 
 impl Dissector for EnipDissector {
@@ -1708,14 +1709,102 @@ mod tests {
             Feed::LostSync
         );
         assert_eq!(sink.anomalies("lost_sync"), 1);
-        let nop = encap(0x00, 0, &[]);
+        // Zeros look like a NOP, so only a distinctive header ends the search.
         let mut stream = vec![0x55; 7];
-        stream.extend_from_slice(&nop);
+        stream.extend_from_slice(&encap(0x00, 0, &[]));
         assert_eq!(
             d.feed(Direction::ToServer, &stream, &mut sink),
-            Feed::Consumed(31)
+            Feed::Consumed(8)
         );
-        assert_eq!(sink.matching("record enip nop request").len(), 1);
+        let mut rest = stream[8..].to_vec();
+        rest.extend_from_slice(&encap(0x63, 0, &[]));
+        assert_eq!(
+            d.feed(Direction::ToServer, &rest, &mut sink),
+            Feed::Consumed(47)
+        );
+        d.close(&mut sink);
+        assert_eq!(sink.matching("record enip list_identity request").len(), 1);
+        assert!(sink.matching("record enip nop").is_empty());
+    }
+
+    #[test]
+    fn reports_a_reply_without_its_request_by_what_it_says() {
+        let mut d = tcp();
+        let mut sink = CollectingSink::default();
+        let reply = [
+            0x8a, 0x00, 0x1e, 0x00, // MSP reply: embedded service error
+            0x02, 0x00, 0x06, 0x00, 0x0a, 0x00, // two replies at 6 and 10
+            0xcc, 0x00, 0x00, 0x00, // read tag reply, success
+            0xcd, 0x00, 0x05, 0x00, // write tag reply, path destination unknown
+        ];
+        d.feed(
+            Direction::ToClient,
+            &encap(0x70, 0, &unit(0x42, 3, &reply)),
+            &mut sink,
+        );
+        let records = sink.matching("record enip cip response");
+        assert_eq!(records.len(), 1, "{:?}", sink.lines);
+        assert!(
+            records[0].contains(r#""embedded_count":2,"embedded_service_codes":[76,77]"#),
+            "{}",
+            records[0]
+        );
+        assert!(records[0].contains(r#""status_code":30,"status":"embedded_service_error""#));
+        assert!(records[0].contains(r#""embedded_statuses":[0,5]"#));
+    }
+
+    #[test]
+    fn flags_datagram_lengths_unknown_items_and_options() {
+        let mut d = EnipDissector::new(Transport::Udp, 8);
+        let mut sink = CollectingSink::default();
+        let mut m = encap(0x63, 0, &[]);
+        m[20] = 1; // options must be zero
+        m.extend_from_slice(&[0xaa, 0xbb]); // two bytes the length does not count
+        d.feed(Direction::ToServer, &m, &mut sink);
+        assert_eq!(sink.anomalies("nonzero_options"), 1);
+        assert_eq!(sink.anomalies("bad_length"), 1);
+        let mut body = rr(&[0x0e, 0x03, 0x20, 0x01, 0x24, 0x01, 0x30, 0x07]);
+        body[6] = 3; // a third item of an unassigned type
+        body.extend_from_slice(&[0x34, 0x12, 0x00, 0x00]);
+        let mut t = tcp();
+        t.feed(Direction::ToServer, &encap(0x6f, 2, &body), &mut sink);
+        assert_eq!(sink.anomalies("unknown_item"), 1);
+        t.close(&mut sink);
+        let records = sink.matching("record enip cip request [identify]");
+        assert!(records[0].contains(r#""service":"get_attribute_single","class_id":1,"class":"identity","instance_id":1,"attribute_id":7"#), "{}", records[0]);
+        d.feed(Direction::ToServer, &[0x63, 0x00], &mut sink);
+        assert_eq!(sink.anomalies("truncated"), 1);
+    }
+
+    #[test]
+    fn waits_for_a_message_split_across_segments() {
+        let mut d = tcp();
+        let mut sink = CollectingSink::default();
+        let m = encap(0x65, 1, &[0x01, 0x00, 0x00, 0x00]);
+        assert_eq!(
+            d.feed(Direction::ToServer, &m[..20], &mut sink),
+            Feed::Consumed(0)
+        );
+        assert_eq!(
+            d.feed(Direction::ToServer, &m[..26], &mut sink),
+            Feed::Consumed(0)
+        );
+        assert_eq!(
+            d.feed(Direction::ToServer, &m, &mut sink),
+            Feed::Consumed(28)
+        );
+        d.gap(Direction::ToServer, 100, &mut sink);
+        let mut after = vec![0x00; 5];
+        after.extend_from_slice(&encap(0x66, 0, &[]));
+        assert_eq!(
+            d.feed(Direction::ToServer, &after, &mut sink),
+            Feed::Consumed(29)
+        );
+        assert_eq!(
+            sink.matching("record enip unregister_session request")
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -65,6 +65,32 @@ impl Command {
     }
 }
 
+/// How well a length matches a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// The command with this length is distinctive.
+    Strong,
+    /// Possible, but common in other protocols too.
+    Weak,
+}
+
+/// Tell whether `length` bytes of data fit `command` (Vol. 2 §2-4).
+pub fn length_fits(command: Command, length: u16) -> Option<Fit> {
+    match command {
+        Command::NOP => Some(Fit::Weak),
+        // Requests carry nothing; replies an item count at least.
+        Command::LIST_IDENTITY | Command::LIST_SERVICES | Command::LIST_INTERFACES => {
+            (length != 1).then_some(Fit::Strong)
+        }
+        Command::REGISTER_SESSION => (length == 4).then_some(Fit::Strong),
+        Command::UNREGISTER_SESSION => (length == 0).then_some(Fit::Strong),
+        // Interface handle, timeout, item count and two item headers at least.
+        Command::SEND_RR_DATA | Command::SEND_UNIT_DATA => (length >= 16).then_some(Fit::Strong),
+        c if c.name().is_some() => Some(Fit::Weak),
+        _ => (length == 0).then_some(Fit::Weak),
+    }
+}
+
 /// Name an encapsulation status (Vol. 2 Table 2-3.3).
 pub fn encap_status_name(status: u32) -> Option<&'static str> {
     Some(match status {
