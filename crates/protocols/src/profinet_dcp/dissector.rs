@@ -553,6 +553,54 @@ mod tests {
     }
 
     #[test]
+    fn classifies_factory_resets_signals_gets_and_hellos() {
+        let mut sink = CollectingSink::default();
+        let reset = [0x05, 0x06, 0x00, 0x02, 0x00, 0x04]; // reset to factory, mode 4
+        dissect(
+            &frame(&pdu(0xfefd, 4, 0, &reset), Mac::BROADCAST),
+            &mut sink,
+        );
+        let resets = sink.matching("record profinet_dcp set request [config_change]");
+        assert!(
+            resets[0].contains(r#""controls":["reset_to_factory"],"reset_qualifier":4"#),
+            "{}",
+            resets[0]
+        );
+        let signal = [0x05, 0x03, 0x00, 0x04, 0x00, 0x00, 0x01, 0x00]; // flash once
+        dissect(
+            &frame(&pdu(0xfefd, 4, 0, &signal), Mac::BROADCAST),
+            &mut sink,
+        );
+        let signals = sink.matching("record profinet_dcp set request {");
+        assert!(
+            signals[0].contains(r#""signal_value":256"#),
+            "{}",
+            signals[0]
+        );
+        let get = [0x02, 0x02, 0x01, 0x02]; // name of station, IP parameter
+        dissect(&frame(&pdu(0xfefd, 3, 0, &get), Mac::BROADCAST), &mut sink);
+        let gets = sink.matching("record profinet_dcp get request [read]");
+        assert!(
+            gets[0].contains(r#""blocks":["device/name_of_station","ip/ip_parameter"]"#),
+            "{}",
+            gets[0]
+        );
+        dissect(
+            &frame(&pdu(0xfefc, 6, 0, IDENTIFY_BLOCKS), Mac::BROADCAST),
+            &mut sink,
+        );
+        assert_eq!(
+            sink.matching("record profinet_dcp hello request {").len(),
+            1
+        );
+        assert_eq!(
+            sink.matching("identity").len(),
+            5,
+            "a Hello states who sends it"
+        );
+    }
+
+    #[test]
     fn ignores_cyclic_frames_and_survives_garbage() {
         let mut sink = CollectingSink::default();
         dissect(&frame(&[0x80, 0x00, 1, 2, 3, 4], Mac::BROADCAST), &mut sink);
