@@ -58,7 +58,15 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
 /// Folders whose malformed frames (by tshark) must show as Rampart anomalies: those whose
 /// protocols Rampart dissects. The industrial folders join as their dissectors land.
 const MALFORMED_CHECKED: &[&str] = &[
-    "attack/", "dnp3/", "iec104/", "it/", "mixed/", "modbus/", "mqtt/",
+    "attack/",
+    "dnp3/",
+    "enip/",
+    "iec104/",
+    "it/",
+    "mixed/",
+    "modbus/",
+    "mqtt/",
+    "profinet/",
 ];
 
 /// Rampart protocol name → the names tshark gives it in `frame.protocols`.
@@ -88,6 +96,9 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("slmp", &[]),
     // Nor a GE SRTP one ("srtp" there is Secure RTP).
     ("srtp", &[]),
+    ("enip", &["enip"]),
+    ("cip_io", &["cipio"]),
+    ("profinet_dcp", &["pn_dcp"]),
 ];
 
 fn corpus() -> Option<PathBuf> {

@@ -16,12 +16,16 @@ mod common;
 mod dnp3;
 #[path = "oracle_fields/dns.rs"]
 mod dns;
+#[path = "oracle_fields/enip_cip.rs"]
+mod enip_cip;
 #[path = "oracle_fields/iec104.rs"]
 mod iec104;
 #[path = "oracle_fields/modbus.rs"]
 mod modbus;
 #[path = "oracle_fields/mqtt.rs"]
 mod mqtt;
+#[path = "oracle_fields/profinet_dcp.rs"]
+mod profinet_dcp;
 
 use std::collections::BTreeSet;
 
@@ -41,6 +45,12 @@ const CHECKS: &[(&str, Check, Exceptions)] = &[
     ("iec104", iec104::check, iec104::EXCEPTIONS),
     ("modbus", modbus::check, modbus::EXCEPTIONS),
     ("mqtt", mqtt::check, mqtt::EXCEPTIONS),
+    ("enip_cip", enip_cip::check, enip_cip::EXCEPTIONS),
+    (
+        "profinet_dcp",
+        profinet_dcp::check,
+        profinet_dcp::EXCEPTIONS,
+    ),
 ];
 
 #[test]

@@ -19,14 +19,18 @@ pub mod dhcp;
 pub mod dhcpv6;
 mod dnp3;
 pub mod dns;
+mod enip;
 mod ftp;
 pub mod http;
 mod iec104;
+mod label;
 mod lldp;
+mod located;
 mod modbus;
 mod mqtt;
 pub mod nbns;
 pub mod ntp;
+mod profinet_dcp;
 mod slmp;
 mod snmp;
 mod srtp;
@@ -49,6 +53,8 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     ntp::REGISTRATION,
     snmp::REGISTRATION,
     dnp3::REGISTRATION,
+    enip::REGISTRATION,
+    enip::IO_REGISTRATION,
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
@@ -77,6 +83,7 @@ pub fn frame_protocols() -> &'static [FrameRegistration] {
         arp::FRAME_REGISTRATION,
         lldp::FRAME_REGISTRATION,
         cdp::FRAME_REGISTRATION,
+        profinet_dcp::FRAME_REGISTRATION,
     ];
     ALL
 }

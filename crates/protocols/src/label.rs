@@ -1,0 +1,65 @@
+//! Short code labels on the stack (`0x5a (unknown)`), so that naming an unknown code in a
+//! record allocates nothing.
+
+use std::fmt::{self, Write as _};
+
+/// A short label on the stack (`0x5a (unknown)`), so naming an unknown code allocates nothing.
+#[derive(Clone, Copy)]
+pub(crate) struct Label {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl Label {
+    /// Render `args` into a new label, cut at its capacity.
+    pub(crate) fn new(args: fmt::Arguments<'_>) -> Label {
+        let mut label = Label {
+            buf: [0; 64],
+            len: 0,
+        };
+        let _ = label.write_fmt(args);
+        label
+    }
+
+    /// Return the text.
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+impl fmt::Write for Label {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for ch in s.chars() {
+            let mut tmp = [0u8; 4];
+            let bytes = ch.encode_utf8(&mut tmp).as_bytes();
+            let end = self.len + bytes.len();
+            let Some(slot) = self.buf.get_mut(self.len..end) else {
+                return Err(fmt::Error);
+            };
+            slot.copy_from_slice(bytes);
+            self.len = end;
+        }
+        Ok(())
+    }
+}
+
+/// Name a code, or label it `0x5a (unknown)`.
+pub(crate) fn named(name: Option<&'static str>, code: u64) -> Label {
+    match name {
+        Some(n) => Label::new(format_args!("{n}")),
+        None => Label::new(format_args!("{code:#04x} (unknown)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_unknown_codes_and_cut_at_their_capacity() {
+        assert_eq!(named(None, 0x5a).as_str(), "0x5a (unknown)");
+        assert_eq!(named(Some("stop"), 7).as_str(), "stop");
+        let long = Label::new(format_args!("{}", "é".repeat(40)));
+        assert_eq!(long.as_str().chars().count(), 32);
+    }
+}
