@@ -934,6 +934,9 @@ fn identity_fields<'a>(
     name: &'a str,
 ) {
     f.push("vendor_id", Value::U64(id.vendor.into()));
+    if let Some(vendor) = crate::vendor_ids::cip(id.vendor) {
+        f.push("vendor", Value::Str(vendor));
+    }
     f.push("device_type_code", Value::U64(id.device_type.into()));
     f.push("device_type", Value::Str(l.device_type.as_str()));
     f.push("product_code", Value::U64(id.product_code.into()));
@@ -957,6 +960,16 @@ fn identify_device(
     sink: &mut dyn EventSink,
 ) {
     let name = text(id.product_name);
+    if let Some(vendor) = crate::vendor_ids::cip(id.vendor) {
+        identify(
+            sink,
+            PROTOCOL,
+            subject,
+            Attribute::Vendor,
+            vendor,
+            confidence,
+        );
+    }
     identify(sink, PROTOCOL, subject, Attribute::Model, &name, confidence);
     let code = Label::new(format_args!("{}", id.product_code));
     identify(
@@ -1529,6 +1542,7 @@ mod tests {
         assert_eq!(
             sink.matching("identity"),
             vec![
+                "identity enip Server vendor Rockwell Automation/Allen-Bradley",
                 "identity enip Server model 1756-L61/B",
                 "identity enip Server product_code 54",
                 "identity enip Server firmware 16.20",
@@ -1617,7 +1631,7 @@ mod tests {
         d.feed(Direction::ToClient, &encap(0x63, 0, &body), &mut sink);
         let records = sink.matching("record enip list_identity response [identify]");
         assert_eq!(records.len(), 1, "{:?}", sink.lines);
-        assert!(records[0].contains(r#""item_count":1,"encapsulation_version":1,"socket_address":"10.1.1.164","socket_port":44818,"vendor_id":1,"device_type_code":12,"device_type":"Communications Adapter","product_code":58,"revision":"4.03""#), "{}", records[0]);
+        assert!(records[0].contains(r#""item_count":1,"encapsulation_version":1,"socket_address":"10.1.1.164","socket_port":44818,"vendor_id":1,"vendor":"Rockwell Automation/Allen-Bradley","device_type_code":12,"device_type":"Communications Adapter","product_code":58,"revision":"4.03""#), "{}", records[0]);
         assert!(
             sink.lines
                 .iter()

@@ -33,7 +33,8 @@
 //!   it is not the request's, as in an Unconnected Send failed at the router),
 //!   `embedded_statuses` (and `embedded_reply_codes` when they do not answer the requests in
 //!   order), `ot_api`/`to_api` and the connection ids the target chose, `pccc_status`, and for
-//!   Get_Attributes_All of the Identity object `vendor_id`, `device_type_code`, `device_type`,
+//!   Get_Attributes_All of the Identity object `vendor_id`, `vendor` (the name ODVA
+//!   assigned, from [`crate::vendor_ids::cip`]), `device_type_code`, `device_type`,
 //!   `product_code`, `revision` (`4.03`), `device_status`, `serial` (`0x00524d8e`),
 //!   `product_name`, `state`.
 //! - `list_identity`, `list_services`, `list_interfaces`, `register_session`,
@@ -72,7 +73,7 @@
 //! `Event::Module` in the route's slot (kind `cpu`, `communication`, `io`, …, model, firmware,
 //! serial), and slot 0, where a chassis's controller sits, also identifies the server with
 //! strong rather than stated confidence, since the answering adapter may sit elsewhere.
-//! Vendor ids are kept as numbers (`vendor_id`): this tree has no CIP vendor table yet.
+//! The vendor id names the vendor (identity `vendor`) through the embedded ODVA table.
 //!
 //! **Anomalies:** `truncated`, `bad_length`, `bad_path_segment`, `bad_service_offset`,
 //! `missing_item`, `unknown_item`, `lost_sync`, `nonzero_options`, `unknown_command`, `unexpected_reply`,
