@@ -10,6 +10,8 @@
 
 mod support;
 
+#[path = "oracle_fields/bacnet.rs"]
+mod bacnet;
 #[path = "oracle_fields/common.rs"]
 mod common;
 #[path = "oracle_fields/dns.rs"]
@@ -27,7 +29,10 @@ type Check = fn(&Value, &Analysis) -> Vec<String>;
 type Exceptions = &'static [(&'static str, &'static str)];
 
 /// (tshark's key in `protocol_fields`, the comparison, its exceptions).
-const CHECKS: &[(&str, Check, Exceptions)] = &[("dns", dns::check, dns::EXCEPTIONS)];
+const CHECKS: &[(&str, Check, Exceptions)] = &[
+    ("bacnet", bacnet::check, bacnet::EXCEPTIONS),
+    ("dns", dns::check, dns::EXCEPTIONS),
+];
 
 #[test]
 fn protocol_fields_agree_with_tshark() {

@@ -13,12 +13,14 @@
 use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
+mod bacnet;
 mod cdp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
 mod ftp;
 pub mod http;
+mod label;
 mod lldp;
 pub mod nbns;
 pub mod ntp;
@@ -39,6 +41,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     dhcpv6::REGISTRATION,
     ntp::REGISTRATION,
     snmp::REGISTRATION,
+    bacnet::REGISTRATION,
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
