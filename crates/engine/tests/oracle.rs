@@ -57,7 +57,7 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
 
 /// Folders whose malformed frames (by tshark) must show as Rampart anomalies: those whose
 /// protocols Rampart dissects. The industrial folders join as their dissectors land.
-const MALFORMED_CHECKED: &[&str] = &["attack/", "bacnet/", "it/", "mixed/"];
+const MALFORMED_CHECKED: &[&str] = &["attack/", "bacnet/", "it/", "mixed/", "opcua/"];
 
 /// Rampart protocol name → the names tshark gives it in `frame.protocols`.
 const TSHARK_NAMES: &[(&str, &[&str])] = &[
@@ -79,6 +79,7 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("telnet", &["telnet"]),
     ("ftp", &["ftp"]),
     ("bacnet", &["bvlc", "bacnet", "bacapp"]),
+    ("opcua", &["opcua"]),
 ];
 
 fn corpus() -> Option<PathBuf> {

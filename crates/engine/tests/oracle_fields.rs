@@ -16,6 +16,8 @@ mod bacnet;
 mod common;
 #[path = "oracle_fields/dns.rs"]
 mod dns;
+#[path = "oracle_fields/opcua.rs"]
+mod opcua;
 
 use std::collections::BTreeSet;
 
@@ -32,6 +34,7 @@ type Exceptions = &'static [(&'static str, &'static str)];
 const CHECKS: &[(&str, Check, Exceptions)] = &[
     ("bacnet", bacnet::check, bacnet::EXCEPTIONS),
     ("dns", dns::check, dns::EXCEPTIONS),
+    ("opcua", opcua::check, opcua::EXCEPTIONS),
 ];
 
 #[test]

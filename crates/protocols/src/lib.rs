@@ -20,10 +20,13 @@ pub mod dhcpv6;
 pub mod dns;
 mod ftp;
 pub mod http;
+mod inline;
 mod label;
 mod lldp;
 pub mod nbns;
 pub mod ntp;
+mod opcua;
+mod record;
 mod snmp;
 pub mod ssh;
 mod sysdescr;
@@ -42,6 +45,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     ntp::REGISTRATION,
     snmp::REGISTRATION,
     bacnet::REGISTRATION,
+    opcua::REGISTRATION,
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,

@@ -11,7 +11,7 @@ use rampart_event::Activity;
 
 use rampart_dissect::{
     Attribute, Confidence, Direction, Dissector, Event, EventSink, Feed, FieldList, Finding,
-    FindingKind, Record, Subject, Value, identify, report,
+    FindingKind, Subject, Value, identify, report,
 };
 
 use super::message::{
@@ -24,6 +24,7 @@ use super::message::{
 use super::parse::{self, Apdu, BacnetError, Bvlc, NetworkFields, Npdu, Segment};
 use super::service::{self, Body, Details};
 use super::tag::Tags;
+use crate::inline::InlineText;
 use crate::label::Label;
 
 const PROTOCOL: &str = "bacnet";
@@ -58,31 +59,8 @@ impl Peer {
     }
 }
 
-/// Text kept inline, cut at a character boundary.
-#[derive(Debug, Clone, Copy)]
-struct Inline {
-    buf: [u8; KEPT_VALUE],
-    len: u8,
-}
-
-impl Inline {
-    fn new(text: &str) -> Inline {
-        let mut cut = text.len().min(KEPT_VALUE);
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let mut buf = [0u8; KEPT_VALUE];
-        buf[..cut].copy_from_slice(&text.as_bytes()[..cut]);
-        Inline {
-            buf,
-            len: cut as u8,
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.buf[..usize::from(self.len)]).unwrap_or_default()
-    }
-}
+/// A request's value, kept until its answer.
+type Inline = InlineText<KEPT_VALUE>;
 
 /// The link and network headers of one message, as its record shows them.
 #[derive(Debug, Clone, Copy)]
@@ -1057,13 +1035,7 @@ fn emit(
     activity: Option<Activity>,
     f: &Fields<'_>,
 ) {
-    sink.emit(Event::Record(Record {
-        protocol: PROTOCOL,
-        kind,
-        direction,
-        activity,
-        fields: f.fields(),
-    }));
+    crate::record::emit(sink, PROTOCOL, kind, direction, activity, f.fields());
 }
 
 fn push_segment(f: &mut Fields<'_>, segment: Option<Segment>) {
