@@ -57,7 +57,14 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
 
 /// Folders whose malformed frames (by tshark) must show as Rampart anomalies: those whose
 /// protocols Rampart dissects. The industrial folders join as their dissectors land.
-const MALFORMED_CHECKED: &[&str] = &["attack/", "bacnet/", "it/", "mixed/", "opcua/"];
+const MALFORMED_CHECKED: &[&str] = &[
+    "attack/",
+    "bacnet/",
+    "it/",
+    "mixed/",
+    "opcua/",
+    "other-ot/omron-fins",
+];
 
 /// Rampart protocol name → the names tshark gives it in `frame.protocols`.
 const TSHARK_NAMES: &[(&str, &[&str])] = &[
@@ -80,6 +87,7 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("ftp", &["ftp"]),
     ("bacnet", &["bvlc", "bacnet", "bacapp"]),
     ("opcua", &["opcua"]),
+    ("fins", &["omron"]),
 ];
 
 fn corpus() -> Option<PathBuf> {

@@ -18,6 +18,7 @@ mod cdp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
+mod fins;
 mod ftp;
 pub mod http;
 mod inline;
@@ -49,6 +50,8 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
+    // A bare FINS frame has no signature: its probe is only plausible, the port decides.
+    fins::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,
