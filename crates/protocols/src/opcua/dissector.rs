@@ -54,8 +54,10 @@ struct Secured {
     channel: u32,
     token: Option<u32>,
     policy: Option<Text>,
-    certificate: Option<usize>,
-    thumbprint: bool,
+    /// OPN: the sender certificate's length and SHA-256.
+    certificate: Option<Fingerprint>,
+    /// OPN: the receiver certificate's thumbprint (SHA-1, 20 bytes, in OPC UA).
+    thumbprint: Option<Thumbprint>,
     sequence: u32,
     request_id: u32,
     service: u32,
@@ -64,6 +66,7 @@ struct Secured {
 /// A request waiting for its response.
 #[derive(Debug, Clone, Copy)]
 struct Request {
+    dir: Direction,
     head: Secured,
     handle: Option<u32>,
     endpoint_url: Text,
@@ -285,7 +288,7 @@ impl OpcUaDissector {
         }
         if !plaintext {
             if h.kind == MessageType::Open && dir == Direction::ToClient {
-                self.learn_channel(s.channel, None);
+                self.learn_channel(s.channel);
             }
             self.encrypted(dir, h, &s, policy, sink);
             return Ok(());
@@ -302,8 +305,8 @@ impl OpcUaDissector {
             channel: s.channel,
             token: s.token,
             policy,
-            certificate: s.certificate.map(<[u8]>::len),
-            thumbprint: s.thumbprint.is_some_and(|t| !t.is_empty()),
+            certificate: s.certificate.and_then(Fingerprint::of),
+            thumbprint: s.thumbprint.and_then(Thumbprint::of),
             sequence: q.number,
             request_id: q.request_id,
             service: id,
@@ -330,7 +333,7 @@ impl OpcUaDissector {
         }
         if id == 449 {
             let channel = self.details.issued.map_or(s.channel, |(c, _)| c);
-            self.learn_channel(channel, self.details.security_mode);
+            self.learn_channel(channel);
         }
         if is_request {
             self.request(dir, head, sink);
@@ -341,7 +344,7 @@ impl OpcUaDissector {
     }
 
     /// Attach the pending OpenSecureChannel's policy to the channel id the server issued.
-    fn learn_channel(&mut self, id: u32, _mode: Option<u32>) {
+    fn learn_channel(&mut self, id: u32) {
         let Some(mut open) = self.opening.take() else {
             return;
         };
@@ -361,19 +364,21 @@ impl OpcUaDissector {
         policy: Option<Text>,
         sink: &mut dyn EventSink,
     ) {
+        let policy = policy.unwrap_or_default();
+        let certificate = s.certificate.and_then(Fingerprint::of);
         let mut f = Fields::default();
         push_header(&mut f, h);
         f.push("secure_channel_id", Value::U64(s.channel.into()));
         if let Some(t) = s.token {
             f.push("token_id", Value::U64(t.into()));
         }
-        let policy = policy.unwrap_or_default();
         if h.kind == MessageType::Open {
             push_policy(&mut f, policy.as_str());
-            f.push(
-                "certificate_present",
-                Value::Bool(s.certificate.is_some_and(|c| !c.is_empty())),
-            );
+            f.push("certificate_present", Value::Bool(certificate.is_some()));
+            if let Some(c) = &certificate {
+                f.push("certificate_length", Value::U64(c.length as u64));
+                f.push("certificate_sha256", Value::Bytes(&c.sha256));
+            }
         }
         f.push("encrypted", Value::Bool(true));
         emit(sink, "encrypted", Some(dir), None, &f);
@@ -384,6 +389,7 @@ impl OpcUaDissector {
         let first =
             |l: &crate::text_list::TextList| l.iter().next().map(Text::new).unwrap_or_default();
         let request = Request {
+            dir,
             head,
             handle: d.request_handle,
             endpoint_url: Text::new(&d.endpoint_url),
@@ -409,7 +415,6 @@ impl OpcUaDissector {
         }
         // CloseSecureChannel has no response (OPC 10000-4 §5.5.3).
         if head.service == 452 {
-            let _ = dir;
             return self.emit_service(&request, None, sink);
         }
         if self.pending.len() >= self.max_transactions
@@ -525,7 +530,7 @@ impl OpcUaDissector {
             push_response(&mut f, d, result.as_ref());
         }
         let activity = activity(r.head.service);
-        let direction = answer.is_none().then_some(Direction::ToServer);
+        let direction = answer.is_none().then_some(r.dir);
         emit(sink, "service", direction, activity, &f);
     }
 
@@ -612,6 +617,44 @@ impl OpcUaDissector {
     }
 }
 
+/// A certificate, by length and SHA-256 (the digest TLS records use, so that a
+/// certificate seen in both correlates).
+#[derive(Debug, Clone, Copy)]
+struct Fingerprint {
+    length: usize,
+    sha256: [u8; 32],
+}
+
+impl Fingerprint {
+    fn of(der: &[u8]) -> Option<Fingerprint> {
+        use sha2::{Digest, Sha256};
+        (!der.is_empty()).then(|| Fingerprint {
+            length: der.len(),
+            sha256: Sha256::digest(der).into(),
+        })
+    }
+}
+
+/// A receiver certificate thumbprint, at most 32 bytes kept.
+#[derive(Debug, Clone, Copy)]
+struct Thumbprint {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Thumbprint {
+    fn of(bytes: &[u8]) -> Option<Thumbprint> {
+        let len = bytes.len().min(32);
+        let mut buf = [0u8; 32];
+        buf[..len].copy_from_slice(&bytes[..len]);
+        (len > 0).then_some(Thumbprint { buf, len })
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
 /// The None security policy.
 const POLICY_NONE: &str = "http://opcfoundation.org/UA/SecurityPolicy#None";
 
@@ -649,11 +692,14 @@ fn push_secured<'a>(f: &mut Fields<'a>, s: &'a Secured) {
     }
     if let Some(p) = &s.policy {
         push_policy(f, p.as_str());
-        f.push(
-            "certificate_present",
-            Value::Bool(s.certificate.is_some_and(|c| c > 0)),
-        );
-        f.push("receiver_thumbprint_present", Value::Bool(s.thumbprint));
+        f.push("certificate_present", Value::Bool(s.certificate.is_some()));
+        if let Some(c) = &s.certificate {
+            f.push("certificate_length", Value::U64(c.length as u64));
+            f.push("certificate_sha256", Value::Bytes(&c.sha256));
+        }
+        if let Some(t) = &s.thumbprint {
+            f.push("receiver_thumbprint", Value::Bytes(t.bytes()));
+        }
     }
     f.push("sequence_number", Value::U64(s.sequence.into()));
     f.push("request_id", Value::U64(s.request_id.into()));

@@ -15,7 +15,8 @@
 //!   CloseSecureChannel (which has no response), or a response whose request was not seen.
 //!   Fields: `message_type`, `chunk_type`, `secure_channel_id`, `token_id` (MSG, CLO), for
 //!   OPN `security_policy_uri`, `security_policy` (`None`, `Basic256Sha256`…),
-//!   `certificate_present`, `receiver_thumbprint_present`; `sequence_number`, `request_id`,
+//!   `certificate_present`, `certificate_length`, `certificate_sha256` (the sender's
+//!   certificate, by the digest TLS records use), `receiver_thumbprint`; `sequence_number`, `request_id`,
 //!   `encrypted` (false), `service` (`read`, `create_session`, …, `service_fault`),
 //!   `service_type_id` (the body's binary encoding id), `request_handle`; from the request
 //!   `request_type` (issue/renew), `security_mode` (none/sign/sign_and_encrypt),
