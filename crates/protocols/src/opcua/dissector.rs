@@ -98,6 +98,9 @@ pub(super) struct OpcUaDissector {
     pending: VecDeque<Request>,
     details: Details,
     reported: Vec<Text>,
+    /// Per direction, the request id of a message whose intermediate chunk was seen: its
+    /// next chunks continue its body and start with no type of their own.
+    continuing: [Option<u32>; 2],
 }
 
 impl OpcUaDissector {
@@ -112,6 +115,7 @@ impl OpcUaDissector {
             pending: VecDeque::new(),
             details: Details::default(),
             reported: Vec::new(),
+            continuing: [None; 2],
         }
     }
 }
@@ -293,6 +297,21 @@ impl OpcUaDissector {
             self.encrypted(dir, h, &s, policy, sink);
             return Ok(());
         }
+        let (number, request_id) = parse::sequence_numbers(chunk, s.rest)?;
+        let i = dir.index();
+        if self.continuing[i] == Some(request_id) {
+            if h.chunk != b'C' {
+                self.continuing[i] = None;
+            }
+            let mut f = Fields::default();
+            push_header(&mut f, h);
+            f.push("secure_channel_id", Value::U64(s.channel.into()));
+            f.push("sequence_number", Value::U64(number.into()));
+            f.push("request_id", Value::U64(request_id.into()));
+            emit(sink, "chunk", Some(dir), None, &f);
+            return Ok(());
+        }
+        self.continuing[i] = (h.chunk == b'C').then_some(request_id);
         let q = parse::sequence(chunk, s.rest)?;
         let Some(id) = q.service else {
             let detail = format_args!("secure message body of a type outside namespace 0");
@@ -919,6 +938,32 @@ mod tests {
             vec![
                 r#"record opcua error response {"message_type":"ERR","chunk_type":"F","message_size":19,"status_code":2147942400,"status":"BadDecodingError","reason":"bad"}"#
             ]
+        );
+    }
+
+    #[test]
+    fn reads_continuation_chunks_as_chunks_not_messages() {
+        let mut d = OpcUaDissector::new(8);
+        let mut sink = CollectingSink::default();
+        open_channel(&mut d, &mut sink);
+        let mut read = request_header(4);
+        read.extend_from_slice(&[0; 8]); // max age
+        read.extend_from_slice(&[2, 0, 0, 0, 2, 0, 0, 0]); // timestamps, two nodes …
+        let mut first = secure(b"MSG", 9, 4, 631, &read);
+        first[3] = b'C'; // … in an intermediate chunk
+        d.feed(Direction::ToServer, &first, &mut sink);
+        // The final chunk: channel, token, sequence 5, request id 4, then body bytes only.
+        let mut rest = vec![9, 0, 0, 0, 1, 0, 0, 0, 5, 0, 0, 0, 4, 0, 0, 0];
+        rest.extend_from_slice(&[0x07; 12]); // mid-body bytes that are no NodeId
+        d.feed(Direction::ToServer, &chunk(b"MSG", &rest), &mut sink);
+        assert_eq!(sink.anomalies("bad_node_id"), 0);
+        assert_eq!(sink.anomalies("unknown_service"), 0);
+        let chunks = sink.matching("record opcua chunk request");
+        assert_eq!(chunks.len(), 1);
+        assert!(chunks[0].contains(r#""sequence_number":5,"request_id":4"#));
+        d.close(&mut sink);
+        assert!(
+            sink.matching("record opcua service request [read]")[0].contains(r#""chunk_type":"C""#)
         );
     }
 }

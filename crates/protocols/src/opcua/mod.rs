@@ -29,6 +29,8 @@
 //!   `issued_channel_id`, `issued_token_id`, `revised_lifetime`, `application_uris`,
 //!   `product_uris`, `application_names` (GetEndpoints, FindServers, CreateSession),
 //!   `endpoint_count`, `offered_security_policies`.
+//! - `chunk`: a chunk after the first of a message sent in several (`secure_channel_id`,
+//!   `sequence_number`, `request_id`); the message's record comes from its first chunk.
 //! - `encrypted`: a secure chunk whose body cannot be read (OPN under a security policy
 //!   other than None, MSG/CLO of a SignAndEncrypt channel): the headers and `encrypted`
 //!   true. Whether a channel is readable follows from its OpenSecureChannel; for a channel

@@ -630,6 +630,12 @@ pub struct Sequence<'a> {
     pub body: Ua<'a>,
 }
 
+/// Read only the sequence header at `at`: sequence number and request id.
+pub fn sequence_numbers(chunk: &[u8], at: usize) -> Result<(u32, u32), OpcUaError> {
+    let mut u = Ua::new(chunk.get(at..).unwrap_or_default(), at);
+    Ok((u.u32("sequence number")?, u.u32("request id")?))
+}
+
 /// Read the sequence header at `at` and the body's type NodeId.
 pub fn sequence(chunk: &[u8], at: usize) -> Result<Sequence<'_>, OpcUaError> {
     let mut u = Ua::new(chunk.get(at..).unwrap_or_default(), at);
