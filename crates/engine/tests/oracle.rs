@@ -59,6 +59,7 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
 /// protocols Rampart dissects. The industrial folders join as their dissectors land.
 const MALFORMED_CHECKED: &[&str] = &[
     "attack/",
+    "bacnet/",
     "dnp3/",
     "enip/",
     "iec104/",
@@ -66,6 +67,8 @@ const MALFORMED_CHECKED: &[&str] = &[
     "mixed/",
     "modbus/",
     "mqtt/",
+    "opcua/",
+    "other-ot/omron-fins",
     "profinet/",
 ];
 
@@ -99,6 +102,9 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("enip", &["enip"]),
     ("cip_io", &["cipio"]),
     ("profinet_dcp", &["pn_dcp"]),
+    ("bacnet", &["bvlc", "bacnet", "bacapp"]),
+    ("opcua", &["opcua"]),
+    ("fins", &["omron"]),
 ];
 
 fn corpus() -> Option<PathBuf> {

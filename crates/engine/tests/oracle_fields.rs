@@ -10,6 +10,8 @@
 
 mod support;
 
+#[path = "oracle_fields/bacnet.rs"]
+mod bacnet;
 #[path = "oracle_fields/common.rs"]
 mod common;
 #[path = "oracle_fields/dnp3.rs"]
@@ -24,6 +26,8 @@ mod iec104;
 mod modbus;
 #[path = "oracle_fields/mqtt.rs"]
 mod mqtt;
+#[path = "oracle_fields/opcua.rs"]
+mod opcua;
 #[path = "oracle_fields/profinet_dcp.rs"]
 mod profinet_dcp;
 
@@ -51,6 +55,8 @@ const CHECKS: &[(&str, Check, Exceptions)] = &[
         profinet_dcp::check,
         profinet_dcp::EXCEPTIONS,
     ),
+    ("bacnet", bacnet::check, bacnet::EXCEPTIONS),
+    ("opcua", opcua::check, opcua::EXCEPTIONS),
 ];
 
 #[test]

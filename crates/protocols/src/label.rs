@@ -43,6 +43,17 @@ impl fmt::Write for Label {
     }
 }
 
+impl Label {
+    /// Label `code` with its table's `name`, or print it in hex with `digits` digits and
+    /// ` (unknown)` when the table does not name it.
+    pub(crate) fn code(name: Option<&'static str>, code: u64, digits: usize) -> Label {
+        match name {
+            Some(n) => Label::new(format_args!("{n}")),
+            None => Label::new(format_args!("0x{code:0digits$x} (unknown)")),
+        }
+    }
+}
+
 /// Name a code, or label it `0x5a (unknown)`.
 pub(crate) fn named(name: Option<&'static str>, code: u64) -> Label {
     match name {
@@ -61,5 +72,19 @@ mod tests {
         assert_eq!(named(Some("stop"), 7).as_str(), "stop");
         let long = Label::new(format_args!("{}", "é".repeat(40)));
         assert_eq!(long.as_str().chars().count(), 32);
+    }
+
+    #[test]
+    fn prints_unknown_codes_with_the_tables_width() {
+        assert_eq!(
+            Label::code(Some("read_property"), 12, 2).as_str(),
+            "read_property"
+        );
+        assert_eq!(Label::code(None, 0x5a, 2).as_str(), "0x5a (unknown)");
+        assert_eq!(Label::code(None, 0x1ff, 4).as_str(), "0x01ff (unknown)");
+        assert_eq!(
+            Label::code(None, u64::MAX, 2).as_str(),
+            "0xffffffffffffffff (unknown)"
+        );
     }
 }

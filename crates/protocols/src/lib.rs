@@ -13,6 +13,7 @@
 use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
+mod bacnet;
 mod cdp;
 mod code_text;
 pub mod dhcp;
@@ -20,9 +21,11 @@ pub mod dhcpv6;
 mod dnp3;
 pub mod dns;
 mod enip;
+mod fins;
 mod ftp;
 pub mod http;
 mod iec104;
+mod inline;
 mod label;
 mod lldp;
 mod located;
@@ -30,7 +33,9 @@ mod modbus;
 mod mqtt;
 pub mod nbns;
 pub mod ntp;
+mod opcua;
 mod profinet_dcp;
+mod record;
 mod slmp;
 mod snmp;
 mod srtp;
@@ -55,6 +60,8 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     dnp3::REGISTRATION,
     enip::REGISTRATION,
     enip::IO_REGISTRATION,
+    bacnet::REGISTRATION,
+    opcua::REGISTRATION,
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
@@ -65,6 +72,8 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     modbus::REGISTRATION,
     mqtt::REGISTRATION,
     slmp::REGISTRATION,
+    // A bare FINS frame has no signature: its probe is only plausible, the port decides.
+    fins::REGISTRATION,
     // SRTP has no signature: it is recognised on its port only.
     srtp::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.

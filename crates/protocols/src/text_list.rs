@@ -34,7 +34,15 @@ impl TextList {
         self.finish();
     }
 
-    /// Return the items, ready to become a `Value::Strs`.
+    /// Append `separator` and `text` to the last item, if there is one.
+    pub(crate) fn extend_last(&mut self, separator: &str, text: &str) {
+        if let Some(end) = self.ends.last_mut() {
+            self.text.push_str(separator);
+            self.text.push_str(text);
+            *end = self.text.len();
+        }
+    }
+
     /// Return the list as a record value, without copying.
     pub(crate) fn value(&self) -> rampart_dissect::Value<'_> {
         rampart_dissect::Value::Texts {
@@ -48,17 +56,19 @@ impl TextList {
         self.ends.len()
     }
 
+    /// Return the items in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let item = self.text.get(start..end).unwrap_or_default();
+            start = end;
+            item
+        })
+    }
+
     #[cfg(test)]
     pub(crate) fn items(&self) -> Vec<&str> {
-        let mut start = 0;
-        self.ends
-            .iter()
-            .map(|&end| {
-                let item = self.text.get(start..end).unwrap_or_default();
-                start = end;
-                item
-            })
-            .collect()
+        self.iter().collect()
     }
 }
 
