@@ -840,6 +840,9 @@ impl BacnetDissector {
         }
         if let Some(v) = d.vendor_id {
             f.push("vendor_id", Value::U64(v));
+            if let Some(name) = vendor_name(v) {
+                f.push("vendor", Value::Str(name));
+            }
         }
         let object = ObjectLabels::new(d.object);
         object.push(&mut f);
@@ -890,14 +893,26 @@ impl BacnetDissector {
         };
         let d = &self.details;
         match service {
-            UnconfirmedService::I_AM => identify(
-                sink,
-                PROTOCOL,
-                subject,
-                Attribute::DeviceType,
-                "building controller",
-                Confidence::STRONG,
-            ),
+            UnconfirmedService::I_AM => {
+                identify(
+                    sink,
+                    PROTOCOL,
+                    subject,
+                    Attribute::DeviceType,
+                    "building controller",
+                    Confidence::STRONG,
+                );
+                if let Some(vendor) = d.vendor_id.and_then(vendor_name) {
+                    identify(
+                        sink,
+                        PROTOCOL,
+                        subject,
+                        Attribute::Vendor,
+                        vendor,
+                        Confidence::STATED,
+                    );
+                }
+            }
             UnconfirmedService::WHO_AM_I => {
                 identify(
                     sink,
@@ -1201,6 +1216,11 @@ impl AnswerLabels {
     }
 }
 
+/// The name ASHRAE assigned to a BACnet vendor identifier.
+fn vendor_name(id: u64) -> Option<&'static str> {
+    u16::try_from(id).ok().and_then(crate::vendor_ids::bacnet)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1376,6 +1396,7 @@ mod tests {
             vec![
                 "identity bacnet Client role bacnet bbmd",
                 "identity bacnet Host { mac: None, ip: Some(10.0.0.7) } device_type building controller",
+                "identity bacnet Host { mac: None, ip: Some(10.0.0.7) } vendor Cornell University",
             ]
         );
         assert!(sink.matching("record")[0].contains(r#""originating_address":"10.0.0.7:47808""#));

@@ -17,7 +17,7 @@
 //!   the value read), `write_priority`, `item_count` (properties of a …Multiple request),
 //!   `reinitialized_state`(+`_code`), `operation_code` (life safety), `enable_disable`
 //!   (+`_code`), `duration_minutes`, `password_present`, `file_access` (`stream`/`record`),
-//!   `file_start`, `file_count`, `process_id`, `vendor_id`, `service_number`; and from the
+//!   `file_start`, `file_count`, `process_id`, `vendor_id` (and `vendor`, its name), `service_number`; and from the
 //!   answer `response_pdu_type`(+`_code`), `response_bvlc_function`(+`_code`),
 //!   `response_service`(+`_choice`), `error_class`(+`_code`), `error` and `error_code`,
 //!   `reject_reason`(+`_code`), `abort_reason`(+`_code`), `by_server`, `values` (items
@@ -61,8 +61,8 @@
 //! description and serial-number → vendor, model, firmware, software, hostname, location,
 //! description, serial (stated); Who-Am-I → model, serial; roles `bacnet router`
 //! (I-Am-Router-To-Network) and `bacnet bbmd` (Forwarded-NPDU, Read-BDT/FDT-Ack, a successful
-//! BVLC-Result to a registration). Vendor identifiers stay numbers (`vendor_id`): the
-//! registry of names is not in this tree. The password of ReinitializeDevice and
+//! BVLC-Result to a registration); I-Am's vendor identifier → vendor, by the name ASHRAE
+//! assigned it ([`crate::vendor_ids::bacnet`]). The password of ReinitializeDevice and
 //! DeviceCommunicationControl is a `cleartext_credential` finding about the server
 //! (`mechanism` `bacnet_password`, `service`, `accepted` when the answer tells), never the
 //! password itself, once per flow, server and outcome.
