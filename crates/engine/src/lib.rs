@@ -437,7 +437,11 @@ impl Engine {
         } else {
             Carrier::Udp
         };
+        // A datagram to a broadcast or multicast address is never an answer: its sender is
+        // the client whatever a probe thinks of the payload's direction.
+        let to_group = s.dst_mac.is_some_and(Mac::is_group) || s.ip.dst.is_multicast();
         if midstream
+            && !to_group
             && flow
                 .data
                 .seen_backwards(carrier_guess, dir, payload, registry)
