@@ -8,13 +8,13 @@
 //! test too, so the list cannot rot. In CI the corpus must be present; elsewhere the test
 //! skips, saying so, when it is not.
 
+mod support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
 
-use rampart_capture::CaptureFile;
-use rampart_engine::{Engine, EngineConfig, EventRecord, FlowRecord, RecordSink, Report};
+use rampart_engine::{FlowRecord, Report};
 use serde_json::Value;
 
 /// (capture, check, reason) for disagreements that are right.
@@ -106,85 +106,6 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("opcua", &["opcua"]),
     ("fins", &["omron"]),
 ];
-
-fn corpus() -> Option<PathBuf> {
-    let dir = std::env::var_os("RAMPART_SHARED_CAPTURES")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/captures"));
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must run the oracle tests, but {} is missing",
-        dir.display()
-    );
-    eprintln!(
-        "skipping: {} not found (set RAMPART_SHARED_CAPTURES)",
-        dir.display()
-    );
-    None
-}
-
-fn captures(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d)
-            .expect("readable corpus directory")
-            .flatten()
-        {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path
-                .extension()
-                .is_some_and(|e| e == "pcap" || e == "pcapng")
-            {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-#[derive(Default)]
-struct Collected {
-    flows: Vec<FlowRecord>,
-}
-
-struct CollectingSink(Arc<Mutex<Collected>>);
-
-impl RecordSink for CollectingSink {
-    fn flow(&mut self, record: &FlowRecord) {
-        if record.close_reason != "active" {
-            self.0.lock().expect("unpoisoned").flows.push(*record);
-        }
-    }
-
-    fn event(&mut self, _: &EventRecord<'_>) {}
-}
-
-fn analyse(path: &Path) -> (Report, Vec<FlowRecord>) {
-    let collected = Arc::new(Mutex::new(Collected::default()));
-    let mut engine = Engine::new(
-        EngineConfig::default(),
-        Box::new(CollectingSink(collected.clone())),
-    );
-    let mut file = CaptureFile::open(path).expect("corpus capture opens");
-    loop {
-        match file.next_packet() {
-            Ok(Some(p)) => engine.packet(p.timestamp, p.link_type.0, p.data, p.wire_len),
-            Ok(None) => break,
-            Err(e) if e.is_recoverable() => continue,
-            Err(e) => panic!("{}: {e}", path.display()),
-        }
-    }
-    let (report, _) = engine.finish();
-    let flows = std::mem::take(&mut collected.lock().expect("unpoisoned").flows);
-    (report, flows)
-}
 
 type ConversationKey = (String, SocketAddr, SocketAddr);
 
@@ -287,7 +208,7 @@ fn actual_protocols(report: &Report) -> BTreeSet<String> {
 
 /// Compare and describe every disagreement of one capture, as (check, description).
 fn disagreements(path: &Path, oracle: &Value) -> Vec<(String, String)> {
-    let (report, flows) = analyse(path);
+    let support::Analysis { report, flows, .. } = support::analyse(path);
     let mut out = Vec::new();
     let expected_packets = oracle["packet_count"].as_u64().expect("packet_count");
     if report.stats.packets != expected_packets {
@@ -376,10 +297,10 @@ fn every_registered_protocol_has_a_tshark_name() {
 
 #[test]
 fn agrees_with_tshark_on_every_capture() {
-    let Some(dir) = corpus() else {
+    let Some(dir) = support::corpus() else {
         return;
     };
-    let files = captures(&dir);
+    let files = support::captures(&dir);
     assert!(
         files.len() >= 80,
         "the corpus holds {} captures",
