@@ -44,6 +44,11 @@ impl fmt::Write for Label {
 }
 
 impl Label {
+    /// Render any short [`fmt::Display`] (a name, a code) as a label.
+    pub(crate) fn display(value: &dyn fmt::Display) -> Label {
+        Label::new(format_args!("{value}"))
+    }
+
     /// Label `code` with its table's `name`, or print it in hex with `digits` digits and
     /// ` (unknown)` when the table does not name it.
     pub(crate) fn code(name: Option<&'static str>, code: u64, digits: usize) -> Label {

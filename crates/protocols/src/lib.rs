@@ -15,7 +15,6 @@ use rampart_dissect::{FrameRegistration, Registration};
 mod arp;
 mod bacnet;
 mod cdp;
-mod code_text;
 pub mod dhcp;
 pub mod dhcpv6;
 mod dnp3;

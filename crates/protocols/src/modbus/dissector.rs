@@ -14,7 +14,7 @@ use rampart_event::Activity;
 
 use super::message::Class;
 use super::message::{
-    CodeText, DEVICE_OBJECTS, DeviceId, FunctionCode, MAX_LENGTH, MAX_VALUES, MBAP_LEN, Mbap,
+    DEVICE_OBJECTS, DeviceId, FunctionCode, Label, MAX_LENGTH, MAX_VALUES, MBAP_LEN, Mbap,
     RESTART_COMMUNICATIONS, Request, Response, code_text, device_id_code_name, diagnostic_name,
     exception_name, mei_name,
 };
@@ -373,7 +373,7 @@ fn emit(
     }
 
     // Everything the record borrows lives from here on.
-    let function = CodeText::new(&fc);
+    let function = Label::display(&fc);
     let mut req_values: Values = [Value::Bool(false); MAX_VALUES];
     let mut resp_values: Values = [Value::Bool(false); MAX_VALUES];
     let mut file_buf: Values = [Value::Bool(false); MAX_VALUES];
@@ -421,7 +421,7 @@ fn emit(
             f.push("values", Value::List(&file_buf[..n]));
         }
     }
-    let exception = CodeText::new(&ExceptionName(&response));
+    let exception = Label::display(&ExceptionName(&response));
     if let Some(r) = &response {
         let ctx = ResponseContext {
             fc: response_fc.unwrap_or(fc),
@@ -495,7 +495,7 @@ impl std::fmt::Display for ExceptionName<'_, '_> {
 }
 
 /// The name of a diagnostics sub-function, from the request or else the response.
-struct DiagnosticName(Option<CodeText>);
+struct DiagnosticName(Option<Label>);
 
 impl DiagnosticName {
     fn of(req: Option<Request<'_>>, resp: Option<Response<'_>>) -> DiagnosticName {
@@ -508,14 +508,14 @@ impl DiagnosticName {
     }
 
     fn as_str(&self) -> &str {
-        self.0.as_ref().map_or("", CodeText::as_str)
+        self.0.as_ref().map_or("", Label::as_str)
     }
 }
 
 /// The names of an MEI type and a Read Device ID code.
 struct MeiNames {
-    mei: Option<CodeText>,
-    code: Option<CodeText>,
+    mei: Option<Label>,
+    code: Option<Label>,
 }
 
 impl MeiNames {
@@ -635,7 +635,7 @@ struct ResponseContext<'r, 'a> {
     request: Option<&'r Request<'a>>,
     sub: &'a DiagnosticName,
     mei: &'a MeiNames,
-    exception: &'a CodeText,
+    exception: &'a Label,
 }
 
 fn push_response<'a>(
@@ -913,8 +913,8 @@ impl<'a> DeviceObjects<'a> {
 struct Umas<'a> {
     request: Option<UmasRequest<'a>>,
     response: Option<UmasResponse<'a>>,
-    function: CodeText,
-    status: Option<CodeText>,
+    function: Label,
+    status: Option<Label>,
     owner: Option<Cow<'a, str>>,
     model: Option<Cow<'a, str>>,
     project: Option<Cow<'a, str>>,
@@ -956,7 +956,7 @@ impl<'a> Umas<'a> {
             response,
             function: match code {
                 Some(c) => code_text(c.name(), c.0.into(), 2),
-                None => CodeText::new(&"unknown"),
+                None => Label::display(&"unknown"),
             },
             status: response.map(|r| code_text(umas::status_name(r.status), r.status.into(), 2)),
             owner: None,

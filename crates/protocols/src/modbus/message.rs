@@ -6,7 +6,7 @@ use std::fmt;
 
 use rampart_event::Activity;
 
-pub use crate::code_text::CodeText;
+pub(crate) use crate::label::Label;
 
 /// Length of the MBAP header including the unit identifier (TCP guide §3.1.3).
 pub const MBAP_LEN: usize = 7;
@@ -414,17 +414,8 @@ pub struct DeviceId<'a> {
 }
 
 /// Name a code from a table, or print it in hex as unknown (`0x0c (unknown)`).
-pub fn code_text(name: Option<&'static str>, code: u16, width: usize) -> CodeText {
-    struct Unknown(u16, usize);
-    impl fmt::Display for Unknown {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "0x{:0w$x} (unknown)", self.0, w = self.1)
-        }
-    }
-    match name {
-        Some(name) => CodeText::new(&name),
-        None => CodeText::new(&Unknown(code, width)),
-    }
+pub fn code_text(name: Option<&'static str>, code: u16, width: usize) -> Label {
+    Label::code(name, code.into(), width)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use rampart_dissect::{
 
 use super::message::{Command, Header, Request, Response, device_name};
 use super::parse;
-use crate::code_text::CodeText;
+use crate::label::Label;
 use crate::transactions::Outstanding;
 
 const PROTOCOL: &str = "slmp";
@@ -173,8 +173,8 @@ fn emit(req: Option<(&Header, &[u8])>, resp: Option<(&Header, &[u8])>, sink: &mu
         report(sink, PROTOCOL, "unknown_command", None, &detail);
     }
     let name = command.map(|c| match c.name() {
-        Some(n) => CodeText::new(&n),
-        None => CodeText::new(&format_args!("0x{:04x} (unknown)", c.0)),
+        Some(n) => Label::display(&n),
+        None => Label::display(&format_args!("0x{:04x} (unknown)", c.0)),
     });
     let binary = !h.frame.ascii;
     let devices = request
@@ -192,7 +192,7 @@ fn emit(req: Option<(&Header, &[u8])>, resp: Option<(&Header, &[u8])>, sink: &mu
         _ => None,
     };
     let model_name = model.map(|(m, _)| text(m));
-    let model_code = model.map(|(_, c)| CodeText::new(&format_args!("0x{c:04x}")));
+    let model_code = model.map(|(_, c)| Label::display(&format_args!("0x{c:04x}")));
 
     let mut f = Fields32::default();
     f.push("frame", Value::Str(h.frame.name()));

@@ -11,7 +11,7 @@ use super::message::{
     status_name,
 };
 use super::parse;
-use crate::code_text::CodeText;
+use crate::label::Label;
 use crate::transactions::Outstanding;
 
 const PROTOCOL: &str = "srtp";
@@ -91,8 +91,8 @@ impl SrtpDissector {
             report(sink, PROTOCOL, "unknown_service", Some(42), &detail);
         }
         let service_name = service.map(|s| match s.service.name() {
-            Some(n) => CodeText::new(&n),
-            None => CodeText::new(&format_args!("0x{:02x} (unknown)", s.service.0)),
+            Some(n) => Label::display(&n),
+            None => Label::display(&format_args!("0x{:02x} (unknown)", s.service.0)),
         });
         let status = resp
             .filter(|r| r.packet_type == PacketType::RESPONSE)
