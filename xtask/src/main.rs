@@ -89,8 +89,29 @@ fn plugins(args: &[&str], target: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Make sure the wasm32 target is installed: the example plugin is built for it.
+fn wasm_target() -> bool {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"));
+    if installed {
+        return true;
+    }
+    eprintln!("$ rustup target add wasm32-unknown-unknown");
+    let added = Command::new("rustup")
+        .args(["target", "add", "wasm32-unknown-unknown"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !added {
+        eprintln!("the wasm32-unknown-unknown target is needed to build the example plugin");
+    }
+    added
+}
+
 fn test() -> bool {
-    cargo(&["fmt", "--all", "--", "--check"])
+    wasm_target()
+        && cargo(&["fmt", "--all", "--", "--check"])
         && plugins(&["fmt", "--all", "--", "--check"], "plugins")
         && cargo(&[
             "clippy",
