@@ -57,7 +57,7 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
 
 /// Folders whose malformed frames (by tshark) must show as Rampart anomalies: those whose
 /// protocols Rampart dissects. The industrial folders join as their dissectors land.
-const MALFORMED_CHECKED: &[&str] = &["attack/", "it/", "mixed/"];
+const MALFORMED_CHECKED: &[&str] = &["attack/", "it/", "mixed/", "s7comm/"];
 
 /// Rampart protocol name → the names tshark gives it in `frame.protocols`.
 const TSHARK_NAMES: &[(&str, &[&str])] = &[
@@ -78,6 +78,7 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("ssh", &["ssh"]),
     ("telnet", &["telnet"]),
     ("ftp", &["ftp"]),
+    ("s7comm", &["s7comm"]),
 ];
 
 fn corpus() -> Option<PathBuf> {

@@ -14,6 +14,8 @@ mod support;
 mod common;
 #[path = "oracle_fields/dns.rs"]
 mod dns;
+#[path = "oracle_fields/s7comm.rs"]
+mod s7comm;
 
 use std::collections::BTreeSet;
 
@@ -27,7 +29,10 @@ type Check = fn(&Value, &Analysis) -> Vec<String>;
 type Exceptions = &'static [(&'static str, &'static str)];
 
 /// (tshark's key in `protocol_fields`, the comparison, its exceptions).
-const CHECKS: &[(&str, Check, Exceptions)] = &[("dns", dns::check, dns::EXCEPTIONS)];
+const CHECKS: &[(&str, Check, Exceptions)] = &[
+    ("dns", dns::check, dns::EXCEPTIONS),
+    ("s7comm", s7comm::check, s7comm::EXCEPTIONS),
+];
 
 #[test]
 fn protocol_fields_agree_with_tshark() {

@@ -14,6 +14,7 @@ use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
 mod cdp;
+mod cotp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
@@ -22,6 +23,7 @@ pub mod http;
 mod lldp;
 pub mod nbns;
 pub mod ntp;
+mod s7comm;
 mod snmp;
 pub mod ssh;
 mod sysdescr;
@@ -42,6 +44,9 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     http::REGISTRATION,
     ssh::REGISTRATION,
     tls::REGISTRATION,
+    // S7comm, S7comm-plus and MMS share TCP 102 and tell themselves apart after the COTP
+    // handshake: each probe waits for the first data.
+    s7comm::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,
