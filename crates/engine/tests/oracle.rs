@@ -79,6 +79,8 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("telnet", &["telnet"]),
     ("ftp", &["ftp"]),
     ("s7comm", &["s7comm"]),
+    ("mms", &["mms"]),
+    ("goose", &["goose"]),
 ];
 
 fn corpus() -> Option<PathBuf> {

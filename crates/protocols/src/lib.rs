@@ -13,16 +13,20 @@
 use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
+mod ber;
 mod cdp;
 mod cotp;
 pub mod dhcp;
 pub mod dhcpv6;
 pub mod dns;
 mod ftp;
+mod goose;
 pub mod http;
 mod lldp;
+mod mms;
 pub mod nbns;
 pub mod ntp;
+mod outstanding;
 mod s7comm;
 mod snmp;
 pub mod ssh;
@@ -30,6 +34,7 @@ mod sysdescr;
 mod telnet;
 mod text_list;
 pub mod tls;
+mod value;
 
 /// The flow protocols, in probing order.
 static FLOW_PROTOCOLS: &[Registration] = &[
@@ -47,6 +52,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     // S7comm, S7comm-plus and MMS share TCP 102 and tell themselves apart after the COTP
     // handshake: each probe waits for the first data.
     s7comm::REGISTRATION,
+    mms::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,
@@ -63,6 +69,7 @@ pub fn frame_protocols() -> &'static [FrameRegistration] {
         arp::FRAME_REGISTRATION,
         lldp::FRAME_REGISTRATION,
         cdp::FRAME_REGISTRATION,
+        goose::FRAME_REGISTRATION,
     ];
     ALL
 }

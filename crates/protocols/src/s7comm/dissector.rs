@@ -2,251 +2,29 @@
 //! requests with their responses (fragmented responses reassembled), SZL identification as
 //! identity and module events.
 
-use std::collections::VecDeque;
-
 use rampart_dissect::{
-    Attribute, Confidence, Direction, Dissector, Event, EventSink, Feed, FieldList, Fields,
-    Finding, FindingKind, Record, Subject, Value, identify, report, text,
+    Attribute, Confidence, Direction, Dissector, Event, EventSink, Feed, Fields, Finding,
+    FindingKind, Subject, Value, identify, report,
 };
-use rampart_event::{Activity, Module};
+use rampart_event::Module;
 
-use super::message::{
-    Function, Rosctr, UserdataType, block_type_name, error_class_name, group_name,
-    mode_transition_name, pi_service_description, return_code_name, subfunction_name,
-    szl_mode_name, szl_name,
+use super::PROTOCOL;
+use super::message::{Function, Rosctr, UserdataType, szl_mode_name};
+use super::parse::{self, pi_blocks};
+use super::record::{
+    Facts, S7Fields, Scratch, SzlFacts, activity, block_label, common_fields, items, kind,
+    push_code, request_fields, response_fields,
 };
-use super::parse::{
-    self, BlockControl, Item, Items, Pdu, PiService, Setup, UserdataData, UserdataParam,
-    block_name, db_ranges, pi_blocks,
-};
-use super::szl::{self, Component};
 use crate::cotp::{CotpStream, Link};
-use crate::text_list::TextList;
+use crate::outstanding::{Displaced, Outstanding, Request};
+use crate::value::emit_record;
 
-const PROTOCOL: &str = "s7comm";
-/// Variable items rendered per message (a job holds at most about twenty).
-const MAX_ITEMS: usize = 64;
 /// User data reassembled from response fragments, per direction.
 const MAX_USERDATA: usize = 64 * 1024;
 
-/// The fields of one S7comm record.
-type S7Fields<'a> = FieldList<'a, 64>;
-
-/// A job or user data request waiting for its response, kept as its own bytes.
-struct Pending {
-    dir: Direction,
-    pdu_ref: u16,
-    userdata: bool,
-    bytes: Vec<u8>,
-}
-
-/// What one PDU says, parsed as far as its type allows.
-#[derive(Clone, Copy)]
-struct Facts<'a> {
-    pdu: Pdu<'a>,
-    /// First parameter octet of a job, ack or ack_data.
-    function: Option<Function>,
-    setup: Option<Setup>,
-    item_count: Option<u8>,
-    block: Option<BlockControl<'a>>,
-    pi: Option<PiService<'a>>,
-    userdata: Option<UserdataParam>,
-    data: Option<UserdataData<'a>>,
-}
-
-impl<'a> Facts<'a> {
-    fn read(pdu: Pdu<'a>, sink: &mut dyn EventSink) -> Facts<'a> {
-        let mut f = Facts {
-            pdu,
-            function: None,
-            setup: None,
-            item_count: None,
-            block: None,
-            pi: None,
-            userdata: None,
-            data: None,
-        };
-        let rosctr = pdu.header.rosctr;
-        let base = parse::header_len(rosctr);
-        let mut fail = |e: rampart_dissect::Truncated| {
-            let e = parse::S7Error::from(e);
-            report(sink, PROTOCOL, e.code(), Some(base + e.offset()), &e);
-        };
-        if rosctr == Rosctr::USERDATA {
-            match parse::userdata_param(pdu.param) {
-                Ok(p) => f.userdata = Some(p),
-                Err(e) => fail(e),
-            }
-            f.data = parse::userdata_data(pdu.data);
-            return f;
-        }
-        let Some(&code) = pdu.param.first() else {
-            return f;
-        };
-        let function = Function(code);
-        f.function = Some(function);
-        match function {
-            Function::SETUP_COMMUNICATION => match parse::setup(pdu.param) {
-                Ok(s) => f.setup = Some(s),
-                Err(e) => fail(e),
-            },
-            Function::READ_VAR | Function::WRITE_VAR => f.item_count = pdu.param.get(1).copied(),
-            Function::PLC_CONTROL if rosctr == Rosctr::JOB => match parse::plc_control(pdu.param) {
-                Ok(p) => f.pi = Some(p),
-                Err(e) => fail(e),
-            },
-            Function::PLC_STOP if rosctr == Rosctr::JOB => match parse::plc_stop(pdu.param) {
-                Ok(p) => f.pi = Some(p),
-                Err(e) => fail(e),
-            },
-            func if func.is_block_transfer() => {
-                match parse::block_control(code, rosctr, pdu.param, pdu.data) {
-                    Ok(b) => f.block = Some(b),
-                    Err(e) => fail(e),
-                }
-            }
-            _ => {}
-        }
-        f
-    }
-
-    fn is_request(&self) -> bool {
-        match self.pdu.header.rosctr {
-            Rosctr::JOB => true,
-            Rosctr::USERDATA => self
-                .userdata
-                .is_some_and(|p| p.kind == UserdataType::REQUEST),
-            _ => false,
-        }
-    }
-}
-
-/// What an SZL response said, copied out of the (possibly reassembled) user data.
-#[derive(Default)]
-struct SzlFacts {
-    id: Option<u16>,
-    index: u16,
-    record_len: u16,
-    count: u16,
-    fragments: u32,
-    module_index: Vec<u64>,
-    module_order: TextList,
-    module_bgtyp: Vec<u64>,
-    module_ausbg: Vec<u64>,
-    module_ausbe: Vec<u64>,
-    module_version: TextList,
-    components: [String; COMPONENTS.len()],
-    vendor_id: Option<u16>,
-    oem_id: Option<u16>,
-    mode: Option<szl::ModeRecord>,
-    comm: Option<szl::CommRecord>,
-}
-
-/// Component identification texts: (index, record field name).
-const COMPONENTS: [(u16, &str); 8] = [
-    (0x01, "plc_name"),
-    (0x02, "module_name"),
-    (0x03, "plant_id"),
-    (0x04, "copyright"),
-    (0x05, "serial_number"),
-    (0x07, "module_type_name"),
-    (0x08, "memory_card_serial"),
-    (0x0b, "location"),
-];
-
-impl SzlFacts {
-    fn clear(&mut self) {
-        self.id = None;
-        self.fragments = 0;
-        self.module_index.clear();
-        self.module_order.clear();
-        self.module_bgtyp.clear();
-        self.module_ausbg.clear();
-        self.module_ausbe.clear();
-        self.module_version.clear();
-        self.components.iter_mut().for_each(String::clear);
-        self.vendor_id = None;
-        self.oem_id = None;
-        self.mode = None;
-        self.comm = None;
-    }
-
-    fn component(&self, index: u16) -> &str {
-        COMPONENTS
-            .iter()
-            .position(|(i, _)| *i == index)
-            .and_then(|p| self.components.get(p))
-            .map_or("", String::as_str)
-    }
-
-    /// Decode a whole partial list; `complete` says the response has no more fragments.
-    fn decode(&mut self, payload: &[u8], complete: bool, sink: &mut dyn EventSink) {
-        let list = match szl::list(payload) {
-            Ok(l) => l,
-            Err(e) => return report(sink, PROTOCOL, "szl_truncated", Some(e.offset), &e),
-        };
-        self.id = Some(list.id);
-        self.index = list.index;
-        self.record_len = list.record_len;
-        self.count = list.count;
-        if !complete {
-            return;
-        }
-        // SZL-IDs 0x0fxx ask for the partial list header only: a count and no records.
-        if !list.complete() && list.id >> 8 != 0x0f {
-            let detail = format_args!(
-                "SZL 0x{:04x} announces {} records of {} octets, {} octets present",
-                list.id,
-                list.count,
-                list.record_len,
-                list.records.len()
-            );
-            report(sink, PROTOCOL, "szl_truncated", Some(8), &detail);
-        }
-        match list.id & 0xff {
-            0x11 => list.records().filter_map(szl::module_record).for_each(|m| {
-                self.module_index.push(m.index.into());
-                self.module_order.push(&text(m.order_number));
-                self.module_bgtyp.push(m.bgtyp.into());
-                self.module_ausbg.push(m.ausbg.into());
-                self.module_ausbe.push(m.ausbe.into());
-                m.write_version(self.module_version.next());
-                self.module_version.finish();
-            }),
-            0x1c => {
-                for c in list.records().filter_map(szl::component) {
-                    match c {
-                        Component::Text { index, text: t } => {
-                            if let Some(p) = COMPONENTS.iter().position(|(i, _)| *i == index) {
-                                self.components[p].clear();
-                                self.components[p].push_str(&text(t));
-                            }
-                        }
-                        Component::Manufacturer { vendor_id, .. } => {
-                            self.vendor_id = Some(vendor_id);
-                        }
-                        Component::Oem { oem_id, .. } => self.oem_id = Some(oem_id),
-                        Component::Other(_) => {}
-                    }
-                }
-            }
-            0x24 if list.id == 0x0424 => self.mode = list.records().find_map(szl::mode_record),
-            0x31 => self.comm = list.records().find_map(szl::comm_record),
-            _ => {}
-        }
-    }
-}
-
-/// Buffers reused from message to message.
-#[derive(Default)]
-struct Scratch {
-    items: TextList,
-    return_codes: Vec<u64>,
-    return_names: Vec<&'static str>,
-    blocks: TextList,
-    clock: String,
-    szl: SzlFacts,
-}
+/// What a response carries to match its request: the PDU reference, and whether it is
+/// user data (jobs and user data number their PDUs apart).
+type Key = (u16, bool);
 
 /// User data response fragments being collected, per sending direction.
 #[derive(Default)]
@@ -273,9 +51,7 @@ pub struct S7Dissector {
 }
 
 struct State {
-    pending: VecDeque<Pending>,
-    spare: Vec<Vec<u8>>,
-    max_transactions: usize,
+    outstanding: Outstanding<Key>,
     scratch: Scratch,
     fragments: [Fragments; 2],
     module: ModuleInfo,
@@ -288,9 +64,7 @@ impl S7Dissector {
         S7Dissector {
             cotp: CotpStream::new(PROTOCOL, true),
             state: State {
-                pending: VecDeque::new(),
-                spare: Vec::new(),
-                max_transactions,
+                outstanding: Outstanding::new(max_transactions),
                 scratch: Scratch::default(),
                 fragments: Default::default(),
                 module: ModuleInfo::default(),
@@ -318,7 +92,7 @@ impl Dissector for S7Dissector {
     fn close(&mut self, sink: &mut dyn EventSink) {
         self.cotp.close(sink);
         let link = self.cotp.link();
-        while let Some(p) = self.state.pending.pop_front() {
+        while let Some(p) = self.state.outstanding.oldest() {
             self.state.unanswered(p, link, sink);
         }
     }
@@ -355,26 +129,21 @@ impl State {
         if facts.is_request() {
             return self.request(dir, &facts, bytes, link, sink);
         }
-        let answers = |p: &Pending| {
-            p.dir == dir.reverse()
-                && p.pdu_ref == pdu.header.pdu_ref
-                && p.userdata == (rosctr == Rosctr::USERDATA)
-        };
         let is_response = matches!(rosctr, Rosctr::ACK | Rosctr::ACK_DATA)
             || facts
                 .userdata
                 .is_some_and(|p| p.kind == UserdataType::RESPONSE);
-        let found = is_response
-            .then(|| self.pending.iter().position(answers))
+        let key = (pdu.header.pdu_ref, rosctr == Rosctr::USERDATA);
+        match is_response
+            .then(|| self.outstanding.answer(dir, key))
             .flatten()
-            .and_then(|i| self.pending.remove(i));
-        match found {
+        {
             Some(p) => {
                 if let Ok(req) = parse::pdu(&p.bytes) {
                     let req = Facts::read_quiet(req);
                     self.transaction(Some(&req), Some((dir, &facts)), None, link, sink);
                 }
-                self.spare.push(p.bytes);
+                self.outstanding.recycle(p.bytes);
             }
             None => self.transaction(None, Some((dir, &facts)), Some(dir), link, sink),
         }
@@ -389,48 +158,34 @@ impl State {
         sink: &mut dyn EventSink,
     ) {
         let pdu_ref = facts.pdu.header.pdu_ref;
-        let userdata = facts.pdu.header.rosctr == Rosctr::USERDATA;
-        if let Some(i) = self
-            .pending
-            .iter()
-            .position(|p| p.dir == dir && p.pdu_ref == pdu_ref && p.userdata == userdata)
-            && let Some(old) = self.pending.remove(i)
-        {
-            let detail = format_args!("PDU reference {pdu_ref} reused before its response");
-            report(sink, PROTOCOL, "duplicate_pdu_reference", Some(4), &detail);
+        let key = (pdu_ref, facts.pdu.header.rosctr == Rosctr::USERDATA);
+        for (why, old) in self.outstanding.keep(dir, key, bytes).into_iter().flatten() {
+            match why {
+                Displaced::Reused => {
+                    let detail = format_args!("PDU reference {pdu_ref} reused before its response");
+                    report(sink, PROTOCOL, "duplicate_pdu_reference", Some(4), &detail);
+                }
+                Displaced::Evicted if self.outstanding.limit() > 0 => {
+                    let detail = format_args!(
+                        "more than {} unanswered requests; forgot PDU reference {}",
+                        self.outstanding.limit(),
+                        old.key.0
+                    );
+                    report(sink, PROTOCOL, "too_many_transactions", None, &detail);
+                }
+                Displaced::Evicted => {}
+            }
             self.unanswered(old, link, sink);
         }
-        if self.pending.len() >= self.max_transactions
-            && let Some(old) = self.pending.pop_front()
-        {
-            let detail = format_args!(
-                "more than {} unanswered requests; forgot PDU reference {}",
-                self.max_transactions, old.pdu_ref
-            );
-            report(sink, PROTOCOL, "too_many_transactions", None, &detail);
-            self.unanswered(old, link, sink);
-        }
-        if self.max_transactions == 0 {
-            return self.transaction(Some(facts), None, Some(dir), link, sink);
-        }
-        let mut kept = self.spare.pop().unwrap_or_default();
-        kept.clear();
-        kept.extend_from_slice(bytes);
-        self.pending.push_back(Pending {
-            dir,
-            pdu_ref,
-            userdata,
-            bytes: kept,
-        });
     }
 
     /// Report a request that got no response, as a record of its own.
-    fn unanswered(&mut self, p: Pending, link: &Link, sink: &mut dyn EventSink) {
+    fn unanswered(&mut self, p: Request<Key>, link: &Link, sink: &mut dyn EventSink) {
         if let Ok(req) = parse::pdu(&p.bytes) {
             let req = Facts::read_quiet(req);
             self.transaction(Some(&req), None, Some(p.dir), link, sink);
         }
-        self.spare.push(p.bytes);
+        self.outstanding.recycle(p.bytes);
     }
 
     /// Report a request and its response, or either alone (then with `direction`).
@@ -464,17 +219,7 @@ impl State {
             if let Some((_, r)) = resp {
                 response_fields(&mut f, r, req.is_some(), &self.scratch);
             }
-            if f.dropped() > 0 {
-                let detail = format_args!("{} fields did not fit the record", f.dropped());
-                report(sink, PROTOCOL, "fields_dropped", None, &detail);
-            }
-            sink.emit(Event::Record(Record {
-                protocol: PROTOCOL,
-                kind,
-                direction,
-                activity,
-                fields: f.fields(),
-            }));
+            emit_record(sink, PROTOCOL, kind, direction, activity, &f);
         }
         if let Some((dir, r)) = resp {
             self.identify(dir.sender(), r, link, sink);
@@ -741,17 +486,6 @@ impl State {
     }
 }
 
-impl<'a> Facts<'a> {
-    /// Read a PDU already reported on when it arrived.
-    fn read_quiet(pdu: Pdu<'a>) -> Facts<'a> {
-        struct Quiet;
-        impl EventSink for Quiet {
-            fn emit(&mut self, _: Event<'_>) {}
-        }
-        Facts::read(pdu, &mut Quiet)
-    }
-}
-
 fn set(kept: &mut String, value: &str) {
     if !value.is_empty() {
         kept.clear();
@@ -776,398 +510,6 @@ fn module_text(szl: &SzlFacts, index: u64) -> Option<&str> {
 fn version_of(szl: &SzlFacts, index: u64) -> Option<&str> {
     let p = szl.module_index.iter().position(|&i| i == index)?;
     szl.module_version.get(p).filter(|v| !v.is_empty())
-}
-
-fn push_code(s: &mut Scratch, code: u8) {
-    s.return_codes.push(code.into());
-    s.return_names.push(return_code_name(code));
-}
-
-/// Render the items of a read or write job into `out`.
-fn items(param: &[u8], out: &mut TextList, sink: &mut dyn EventSink) {
-    for item in Items::new(param) {
-        let item = match item {
-            Ok(i) => i,
-            Err(e) => {
-                let offset = parse::header_len(Rosctr::JOB) + e.offset();
-                return report(sink, PROTOCOL, e.code(), Some(offset), &e);
-            }
-        };
-        if out.len() >= MAX_ITEMS {
-            continue;
-        }
-        match item {
-            Item::Any(a) => {
-                a.write(out.next());
-                out.finish();
-            }
-            Item::DbRead(list) => {
-                for (len, db, start) in db_ranges(list) {
-                    let a = parse::AnyAddress {
-                        transport_size: 0x02,
-                        length: len.into(),
-                        db,
-                        area: 0x84,
-                        address: u32::from(start) << 3,
-                    };
-                    a.write(out.next());
-                    out.finish();
-                }
-            }
-            Item::Other { syntax, spec } => {
-                use std::fmt::Write as _;
-                let name = super::message::syntax_name(syntax).unwrap_or("unknown");
-                let _ = write!(
-                    out.next(),
-                    "{name} 0x{syntax:02x} {}",
-                    rampart_event::Hex(spec)
-                );
-                out.finish();
-            }
-        }
-    }
-}
-
-/// Label a block as its type and number (`DB1`, `OB35`).
-fn block_label(b: &parse::BlockName<'_>, out: &mut String) {
-    use std::fmt::Write as _;
-    match block_type_name(b.block_type) {
-        Some(t) => out.push_str(t),
-        None => out.push_str(&text(b.block_type)),
-    }
-    if let Some(n) = b.number {
-        let _ = write!(out, "{n}");
-    }
-}
-
-/// The record kind: the function, or the user data subfunction.
-fn kind(f: &Facts<'_>) -> &'static str {
-    if let Some(p) = f.userdata {
-        return match p.group {
-            0x0 => "mode_transition",
-            g => subfunction_name(g, p.subfunction).unwrap_or("userdata"),
-        };
-    }
-    match f.function {
-        Some(func) => func.name().unwrap_or("unknown_function"),
-        None if f.pdu.header.rosctr == Rosctr::ACK => "ack",
-        None => "unknown",
-    }
-}
-
-/// What a PDU does to the PLC.
-fn activity(f: &Facts<'_>) -> Option<Activity> {
-    if let Some(p) = f.userdata {
-        return match (p.group, p.subfunction) {
-            (0x1, 0x02 | 0x01 | 0x0e | 0x13 | 0x10) => Some(Activity::Monitor),
-            (0x1, _) => Some(Activity::Diagnostics),
-            (0x2, _) => Some(Activity::Monitor),
-            (0x3, _) => Some(Activity::Diagnostics),
-            (0x4, 0x01) => Some(Activity::Identify),
-            (0x4, 0x02 | 0x13) => Some(Activity::Monitor),
-            (0x5, _) => Some(Activity::Authentication),
-            (0x7, _) => Some(Activity::TimeSync),
-            (0xf, _) => Some(Activity::FileTransfer),
-            _ => None,
-        };
-    }
-    let function = f.function?;
-    Some(match function {
-        Function::SETUP_COMMUNICATION => Activity::Session,
-        Function::READ_VAR => Activity::Read,
-        Function::WRITE_VAR => Activity::Write,
-        Function::REQUEST_DOWNLOAD | Function::DOWNLOAD_BLOCK | Function::DOWNLOAD_ENDED => {
-            Activity::ProgramDownload
-        }
-        Function::START_UPLOAD | Function::UPLOAD | Function::END_UPLOAD => Activity::ProgramUpload,
-        Function::PLC_STOP => Activity::PlcStop,
-        Function::PLC_CONTROL => return f.pi.map(|pi| pi_activity(&pi)),
-        _ => return None,
-    })
-}
-
-/// What a PI service does: activating a block completes a download, `P_PROGRAM` starts
-/// the PLC (a cold restart, parameter `C`, is a restart).
-fn pi_activity(pi: &PiService<'_>) -> Activity {
-    match pi.service {
-        b"_INSE" | b"_INS2" | b"_MODU" => Activity::ProgramDownload,
-        b"_DELE" => Activity::ProgramDelete,
-        b"P_PROGRAM" if pi.parameter.first() == Some(&b'C') => Activity::Restart,
-        b"P_PROGRAM" => Activity::PlcStart,
-        b"_N_LOGIN_" | b"_N_NEWPWD" => Activity::Authentication,
-        b"_N_LOGOUT" => Activity::Session,
-        s if s.starts_with(b"_N_F_") => Activity::FileTransfer,
-        _ => Activity::Command,
-    }
-}
-
-fn common_fields<'a>(f: &mut S7Fields<'a>, p: &Facts<'a>) {
-    let h = &p.pdu.header;
-    f.push("rosctr", Value::U64(h.rosctr.0.into()));
-    f.push(
-        "rosctr_name",
-        Value::Str(h.rosctr.name().unwrap_or("unknown")),
-    );
-    f.push("pdu_reference", Value::U64(h.pdu_ref.into()));
-    f.push("param_length", Value::U64(h.param_len.into()));
-    f.push("data_length", Value::U64(h.data_len.into()));
-    if let Some(func) = p.function {
-        f.push("function_code", Value::U64(func.0.into()));
-        f.push("function", Value::Str(func.name().unwrap_or("unknown")));
-    }
-    if let Some(u) = &p.userdata {
-        f.push("userdata_type", Value::Str(u.kind.name()));
-        f.push("function_group", Value::U64(u.group.into()));
-        f.push(
-            "function_group_name",
-            Value::Str(group_name(u.group).unwrap_or("unknown")),
-        );
-        if u.group == 0 {
-            f.push("mode", Value::U64(u.subfunction.into()));
-            f.push(
-                "mode_name",
-                Value::Str(mode_transition_name(u.subfunction).unwrap_or("unknown")),
-            );
-        } else {
-            f.push("subfunction", Value::U64(u.subfunction.into()));
-            let name = subfunction_name(u.group, u.subfunction).unwrap_or("unknown");
-            f.push("subfunction_name", Value::Str(name));
-        }
-        f.push("sequence_number", Value::U64(u.sequence.into()));
-    }
-}
-
-fn request_fields<'a>(f: &mut S7Fields<'a>, q: &Facts<'a>, s: &'a Scratch) {
-    if let Some(setup) = &q.setup {
-        f.push("max_amq_calling", Value::U64(setup.max_amq_calling.into()));
-        f.push("max_amq_called", Value::U64(setup.max_amq_called.into()));
-        f.push("pdu_length", Value::U64(setup.pdu_length.into()));
-    }
-    if let Some(n) = q.item_count {
-        f.push("item_count", Value::U64(n.into()));
-        if q.pdu.header.rosctr == Rosctr::JOB {
-            f.push("items", s.items.value());
-        }
-    }
-    if let Some(b) = &q.block {
-        block_fields(f, b);
-    }
-    if let Some(pi) = &q.pi {
-        f.push("pi_service", text_value(pi.service));
-        if let Some(d) = pi_service_description(pi.service) {
-            f.push("pi_service_description", Value::Str(d));
-        }
-        if !pi.parameter.is_empty() && s.blocks.len() == 0 {
-            f.push("pi_parameter", text_value(pi.parameter));
-        }
-        if s.blocks.len() > 0 {
-            f.push("blocks", s.blocks.value());
-        }
-        if pi.service == b"P_PROGRAM" && q.function == Some(Function::PLC_CONTROL) {
-            let start = if pi.parameter.first() == Some(&b'C') {
-                "cold"
-            } else {
-                "warm"
-            };
-            f.push("start_type", Value::Str(start));
-        }
-    }
-    if let (Some(u), Some(d)) = (&q.userdata, &q.data) {
-        if (u.group, u.subfunction) == (0x4, 0x01)
-            && let Some((id, index)) = szl::request(d.payload)
-        {
-            f.push("szl_id", Value::U64(id.into()));
-            f.push("szl_index", Value::U64(index.into()));
-            if let Some(name) = szl_name(id) {
-                f.push("szl_name", Value::Str(name));
-            }
-        }
-        if u.group == 0x7 && !s.clock.is_empty() && matches!(u.subfunction, 0x02 | 0x04) {
-            f.push("clock", Value::Str(&s.clock));
-        }
-    }
-}
-
-fn block_fields<'a>(f: &mut S7Fields<'a>, b: &BlockControl<'a>) {
-    if let Some(status) = b.status {
-        f.push("function_status", Value::U64(status.into()));
-    }
-    if let Some(name) = b.filename {
-        f.push("filename", text_value(name));
-        if let Some(block) = name.get(1..).and_then(block_name) {
-            f.push(
-                "block_type",
-                match block_type_name(block.block_type) {
-                    Some(t) => Value::Str(t),
-                    None => text_value(block.block_type),
-                },
-            );
-            if let Some(n) = block.number {
-                f.push("block_number", Value::U64(n.into()));
-            }
-            let fs = match block.filesystem {
-                b'P' => "passive",
-                b'A' => "active",
-                b'B' => "active_and_passive",
-                _ => "unknown",
-            };
-            f.push("filesystem", Value::Str(fs));
-        }
-    }
-    if let Some(id) = b.upload_id {
-        f.push("upload_id", Value::U64(id.into()));
-    }
-    if let Some(code) = b.error_code {
-        f.push("block_error_code", Value::U64(code.into()));
-    }
-    for (name, digits) in [
-        ("load_memory_length", b.load_memory_length),
-        ("mc7_length", b.mc7_length),
-        ("block_length", b.block_length),
-    ] {
-        if let Some(n) =
-            digits.and_then(|d| std::str::from_utf8(d).ok()?.trim().parse::<u64>().ok())
-        {
-            f.push(name, Value::U64(n));
-        }
-    }
-}
-
-fn response_fields<'a>(f: &mut S7Fields<'a>, r: &Facts<'a>, paired: bool, s: &'a Scratch) {
-    let h = &r.pdu.header;
-    if paired {
-        f.push("response_rosctr", Value::U64(h.rosctr.0.into()));
-        f.push(
-            "response_rosctr_name",
-            Value::Str(h.rosctr.name().unwrap_or("unknown")),
-        );
-        if let Some(func) = r.function {
-            f.push("response_function_code", Value::U64(func.0.into()));
-        }
-    }
-    if let Some((class, code)) = h.error {
-        f.push("error_class", Value::U64(class.into()));
-        if let Some(name) = error_class_name(class) {
-            f.push("error_class_name", Value::Str(name));
-        }
-        f.push("error_code", Value::U64(code.into()));
-    }
-    if let Some(setup) = &r.setup {
-        f.push(
-            "negotiated_max_amq_calling",
-            Value::U64(setup.max_amq_calling.into()),
-        );
-        f.push(
-            "negotiated_max_amq_called",
-            Value::U64(setup.max_amq_called.into()),
-        );
-        f.push("negotiated_pdu_length", Value::U64(setup.pdu_length.into()));
-    }
-    if !s.return_codes.is_empty() {
-        if !paired && let Some(n) = r.item_count {
-            f.push("item_count", Value::U64(n.into()));
-        }
-        f.push("return_codes", Value::U64s(&s.return_codes));
-        f.push("return_code_names", Value::Strs(&s.return_names));
-    }
-    if let Some(b) = &r.block {
-        if let Some(status) = b.status {
-            f.push("more_data", Value::Bool(status & 0x01 != 0));
-        }
-        if let Some(len) = b.data_length {
-            f.push("block_data_length", Value::U64(len.into()));
-        }
-        if !paired {
-            block_fields(f, b);
-        } else if let Some(n) = b
-            .block_length
-            .and_then(|d| std::str::from_utf8(d).ok()?.trim().parse::<u64>().ok())
-        {
-            f.push("block_length", Value::U64(n));
-        }
-    }
-    if let Some(u) = &r.userdata
-        && let Some((unit, last, error)) = u.continuation
-    {
-        f.push("data_unit_reference", Value::U64(unit.into()));
-        f.push("last_data_unit", Value::Bool(last == 0));
-        f.push("userdata_error", Value::U64(error.into()));
-    }
-    if let Some(d) = &r.data {
-        f.push("return_code", Value::U64(d.return_code.into()));
-        f.push(
-            "return_code_name",
-            Value::Str(return_code_name(d.return_code)),
-        );
-    }
-    if !s.clock.is_empty()
-        && r.userdata
-            .is_some_and(|u| u.group == 0x7 && matches!(u.subfunction, 0x01 | 0x03))
-    {
-        f.push("clock", Value::Str(&s.clock));
-    }
-    szl_fields(f, &s.szl);
-}
-
-fn szl_fields<'a>(f: &mut S7Fields<'a>, z: &'a SzlFacts) {
-    let Some(id) = z.id else {
-        return;
-    };
-    // A transaction names the list once, from its request, unless the response differs.
-    let asked = f.fields().get("szl_id");
-    if asked != Some(Value::U64(id.into())) {
-        if asked.is_some() {
-            f.push("response_szl_id", Value::U64(id.into()));
-            f.push("response_szl_index", Value::U64(z.index.into()));
-        } else {
-            f.push("szl_id", Value::U64(id.into()));
-            f.push("szl_index", Value::U64(z.index.into()));
-            if let Some(name) = szl_name(id) {
-                f.push("szl_name", Value::Str(name));
-            }
-        }
-    }
-    f.push("szl_record_length", Value::U64(z.record_len.into()));
-    f.push("szl_record_count", Value::U64(z.count.into()));
-    if z.fragments > 0 {
-        f.push("szl_fragments", Value::U64(z.fragments.into()));
-    }
-    if !z.module_index.is_empty() {
-        f.push("module_indexes", Value::U64s(&z.module_index));
-        f.push("order_numbers", z.module_order.value());
-        f.push("module_bgtyp", Value::U64s(&z.module_bgtyp));
-        f.push("module_ausbg", Value::U64s(&z.module_ausbg));
-        f.push("module_ausbe", Value::U64s(&z.module_ausbe));
-        f.push("module_versions", z.module_version.value());
-    }
-    for ((_, name), value) in COMPONENTS.iter().zip(&z.components) {
-        if !value.is_empty() {
-            f.push(name, Value::Str(value));
-        }
-    }
-    if let Some(v) = z.vendor_id {
-        f.push("vendor_id", Value::U64(v.into()));
-    }
-    if let Some(v) = z.oem_id {
-        f.push("oem_id", Value::U64(v.into()));
-    }
-    if let Some(m) = &z.mode {
-        f.push("mode_event", Value::U64(m.event.into()));
-        f.push(
-            "cpu_mode",
-            Value::Str(szl_mode_name(m.mode).unwrap_or("unknown")),
-        );
-        f.push(
-            "previous_cpu_mode",
-            Value::Str(szl_mode_name(m.previous).unwrap_or("unknown")),
-        );
-    }
-    if let Some(c) = &z.comm {
-        f.push("max_pdu_size", Value::U64(c.max_pdu.into()));
-        f.push("max_connections", Value::U64(c.max_connections.into()));
-        f.push("mpi_rate", Value::U64(c.mpi_rate.into()));
-        f.push("kbus_rate", Value::U64(c.kbus_rate.into()));
-    }
 }
 
 /// A PLC password request (security, subfunction 1) is a credential in all but cleartext:
@@ -1197,14 +539,347 @@ fn password(q: &Facts<'_>, r: Option<&Facts<'_>>, sink: &mut dyn EventSink) {
     }));
 }
 
-/// Show octets as text when they are UTF-8 (trailing NULs and blanks trimmed), else as hex.
-fn text_value(bytes: &[u8]) -> Value<'_> {
-    let end = bytes
-        .iter()
-        .rposition(|&b| b != 0 && b != b' ')
-        .map_or(0, |i| i + 1);
-    match std::str::from_utf8(&bytes[..end]) {
-        Ok(s) => Value::Str(s),
-        Err(_) => Value::Bytes(bytes),
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rampart_event::CollectingSink;
+
+    /// A TPKT (RFC 1006) holding one class 0 DT with EOT (ISO 8073 §13.7) around `pdu`.
+    fn dt(pdu: &[u8]) -> Vec<u8> {
+        let len = u16::try_from(pdu.len() + 7).expect("small");
+        let mut out = vec![0x03, 0x00];
+        out.extend_from_slice(&len.to_be_bytes());
+        out.extend_from_slice(&[0x02, 0xf0, 0x80]);
+        out.extend_from_slice(pdu);
+        out
+    }
+
+    /// An S7comm PDU: protocol id, ROSCTR, redundancy id, PDU reference, lengths, and for
+    /// ack and ack_data the error class and code (zero), then parameter and data.
+    fn pdu(rosctr: u8, pdu_ref: u16, param: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x32, rosctr, 0x00, 0x00];
+        p.extend_from_slice(&pdu_ref.to_be_bytes());
+        p.extend_from_slice(&u16::try_from(param.len()).expect("small").to_be_bytes());
+        p.extend_from_slice(&u16::try_from(data.len()).expect("small").to_be_bytes());
+        if rosctr == 2 || rosctr == 3 {
+            p.extend_from_slice(&[0x00, 0x00]);
+        }
+        p.extend_from_slice(param);
+        p.extend_from_slice(data);
+        dt(&p)
+    }
+
+    /// A CR to rack 0, slot 2 (called TSAP 01.02), and its CC.
+    fn handshake() -> [(Direction, Vec<u8>); 2] {
+        let cr = [
+            0x03, 0x00, 0x00, 0x16, // TPKT
+            0x11, 0xe0, 0x00, 0x00, 0x00, 0x07, 0x00, // CR, source reference 7, class 0
+            0xc1, 0x02, 0x01, 0x00, 0xc2, 0x02, 0x01, 0x02, 0xc0, 0x01, 0x0a, // TSAPs, size
+        ];
+        let cc = [
+            0x03, 0x00, 0x00, 0x16, // TPKT
+            0x11, 0xd0, 0x00, 0x07, 0x00, 0x03, 0x00, // CC
+            0xc0, 0x01, 0x0a, 0xc1, 0x02, 0x01, 0x00, 0xc2, 0x02, 0x01, 0x02,
+        ];
+        [
+            (Direction::ToServer, cr.to_vec()),
+            (Direction::ToClient, cc.to_vec()),
+        ]
+    }
+
+    fn run(d: &mut S7Dissector, chunks: &[(Direction, Vec<u8>)]) -> CollectingSink {
+        let mut sink = CollectingSink::default();
+        for (dir, bytes) in chunks {
+            assert_eq!(d.feed(*dir, bytes, &mut sink), Feed::Consumed(bytes.len()));
+        }
+        d.close(&mut sink);
+        sink
+    }
+
+    const SETUP: &[u8] = &[0xf0, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0xe0]; // AmQ 1/1, PDU 480
+
+    #[test]
+    fn pairs_jobs_with_their_ack_data_by_pdu_reference() {
+        let read = [
+            0x04, 0x01, // read var, one item
+            0x12, 0x0a, 0x10, 0x02, 0x00, 0x02, 0x00, 0x05, 0x84, 0x00, 0x00,
+            0x40, // DB5.DBB8, 2 bytes
+        ];
+        let value = [0xff, 0x04, 0x00, 0x10, 0xbe, 0xef]; // success, 16 bits
+        let mut d = S7Dissector::new(8);
+        let [cr, cc] = handshake();
+        let sink = run(
+            &mut d,
+            &[
+                cr,
+                cc,
+                (Direction::ToServer, pdu(1, 0x0100, SETUP, &[])),
+                (Direction::ToServer, pdu(1, 0x0200, &read, &[])),
+                (Direction::ToClient, pdu(3, 0x0100, SETUP, &[])),
+                (Direction::ToClient, pdu(3, 0x0200, &[0x04, 0x01], &value)),
+            ],
+        );
+        let records = sink.matching("record s7comm");
+        assert!(records[0].starts_with("record s7comm cotp_connect transaction"));
+        assert!(records[1].starts_with("record s7comm setup_communication transaction [session]"));
+        assert!(
+            records[1].contains(r#""pdu_length":480,"response_rosctr":3"#),
+            "{}",
+            records[1]
+        );
+        assert_eq!(
+            records[2],
+            r#"record s7comm read_var transaction [read] {"rosctr":1,"rosctr_name":"job","pdu_reference":512,"param_length":14,"data_length":0,"function_code":4,"function":"read_var","item_count":1,"items":["P#DB5.DBX8.0 BYTE 2"],"response_rosctr":3,"response_rosctr_name":"ack_data","response_function_code":4,"error_class":0,"error_class_name":"no_error","error_code":0,"return_codes":[255],"return_code_names":["success"]}"#
+        );
+        assert_eq!(
+            sink.matching("identity"),
+            vec!["identity s7comm Server device_type plc"]
+        );
+    }
+
+    #[test]
+    fn pairs_a_download_block_job_the_plc_sends() {
+        let mut job = vec![0x1b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09];
+        job.extend_from_slice(b"_0800001P"); // OB 1, passive file system
+        let data = [0x00, 0x02, 0x00, 0xfb, 0x70, 0x70]; // 2 block octets
+        let mut d = S7Dissector::new(8);
+        let sink = run(
+            &mut d,
+            &[
+                (Direction::ToClient, pdu(1, 7, &job, &[])),
+                (Direction::ToServer, pdu(3, 7, &[0x1b, 0x00], &data)),
+            ],
+        );
+        let records = sink.matching("record s7comm download_block transaction [program_download]");
+        assert_eq!(records.len(), 1);
+        assert!(
+            records[0].contains(r#""block_type":"OB","block_number":1,"filesystem":"passive""#)
+        );
+        assert!(records[0].contains(r#""more_data":false,"block_data_length":2"#));
+        assert!(
+            sink.matching("identity").is_empty(),
+            "the station answering is no PLC"
+        );
+    }
+
+    /// A read SZL response (user data, CPU functions, subfunction 1) carrying `payload`.
+    fn szl_response(pdu_ref: u16, unit: u8, last: bool, payload: &[u8]) -> Vec<u8> {
+        let param = [
+            0x00,
+            0x01,
+            0x12,
+            0x08,
+            0x12,
+            0x84,
+            0x01,
+            0x01, // head, response, CPU, read SZL
+            unit,
+            if last { 0x00 } else { 0x01 },
+            0x00,
+            0x00, // data unit, last, no error
+        ];
+        let mut data = vec![0xff, 0x09];
+        data.extend_from_slice(&u16::try_from(payload.len()).expect("small").to_be_bytes());
+        data.extend_from_slice(payload);
+        pdu(7, pdu_ref, &param, &data)
+    }
+
+    const SZL_REQUEST: &[u8] = &[0x00, 0x01, 0x12, 0x04, 0x11, 0x44, 0x01, 0x00];
+
+    #[test]
+    fn reassembles_a_fragmented_szl_response_into_module_identity() {
+        let mut list = vec![0x00, 0x11, 0x00, 0x00, 0x00, 0x1c, 0x00, 0x02]; // 0x0011, 2 × 28
+        list.extend_from_slice(&[0x00, 0x01]);
+        list.extend_from_slice(b"6ES7 315-2EH14-0AB0 ");
+        list.extend_from_slice(&[0x00, 0xc0, 0x00, 0x03, 0x00, 0x01]); // module version 3
+        list.extend_from_slice(&[0x00, 0x07]);
+        list.extend_from_slice(&[b' '; 20]);
+        list.extend_from_slice(&[0x00, 0xc0, 0x56, 0x03, 0x02, 0x07]); // V3.2.7
+        let (first, second) = list.split_at(40);
+        let ask = [0xff, 0x09, 0x00, 0x04, 0x00, 0x11, 0x00, 0x00]; // SZL 0x0011 index 0
+        let more = [
+            0x00, 0x01, 0x12, 0x08, 0x12, 0x44, 0x01, 0x01, 0x05, 0x00, 0x00, 0x00,
+        ];
+        let mut d = S7Dissector::new(8);
+        let [cr, cc] = handshake();
+        let sink = run(
+            &mut d,
+            &[
+                cr,
+                cc,
+                (Direction::ToServer, pdu(7, 0x0300, SZL_REQUEST, &ask)),
+                (Direction::ToClient, szl_response(0x0300, 5, false, first)),
+                (
+                    Direction::ToServer,
+                    pdu(7, 0x0400, &more, &[0x0a, 0x00, 0x00, 0x00]),
+                ),
+                (Direction::ToClient, szl_response(0x0400, 5, true, second)),
+            ],
+        );
+        let records = sink.matching("record s7comm read_szl transaction [identify]");
+        assert_eq!(records.len(), 2);
+        assert!(
+            !records[0].contains("order_numbers"),
+            "the first fragment alone"
+        );
+        assert!(
+            records[1].contains(r#""szl_fragments":2,"module_indexes":[1,7],"order_numbers":["6ES7 315-2EH14-0AB0",""]"#),
+            "{}",
+            records[1]
+        );
+        assert_eq!(
+            sink.matching("identity"),
+            vec![
+                "identity s7comm Server order_number 6ES7 315-2EH14-0AB0",
+                "identity s7comm Server vendor Siemens",
+                "identity s7comm Server firmware V3.2.7",
+                "identity s7comm Server hardware_version 3",
+                "identity s7comm Server device_type plc",
+            ]
+        );
+        assert_eq!(
+            sink.matching("module"),
+            vec![
+                "module s7comm Server rack=0 slot=2 kind=cpu model= order=6ES7 315-2EH14-0AB0 fw=V3.2.7 hw=3 serial="
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_the_mode_a_plc_states() {
+        // SZL 0x0424 record: event 0x4302, ae, bzu-id 0x84 (now STOP internal, before RUN).
+        let mut list = vec![0x04, 0x24, 0x00, 0x00, 0x00, 0x14, 0x00, 0x01];
+        list.extend_from_slice(&[0x43, 0x02, 0xff, 0x84]);
+        list.extend_from_slice(&[0; 16]);
+        let push = [0x01, 0x00, 0x10, 0x10, 0x00, 0x00, 0x02, 0x00]; // mode transition: RUN
+        let mut d = S7Dissector::new(8);
+        let sink = run(
+            &mut d,
+            &[
+                (
+                    Direction::ToServer,
+                    pdu(
+                        7,
+                        9,
+                        SZL_REQUEST,
+                        &[0xff, 0x09, 0x00, 0x04, 0x04, 0x24, 0x00, 0x00],
+                    ),
+                ),
+                (Direction::ToClient, szl_response(9, 0, true, &list)),
+                (Direction::ToClient, pdu(7, 0, &push, &[])),
+            ],
+        );
+        assert_eq!(
+            sink.matching("identity"),
+            vec![
+                "identity s7comm Server plc_mode stop",
+                "identity s7comm Server plc_mode run"
+            ]
+        );
+        assert!(
+            sink.matching("record")[0].contains(r#""cpu_mode":"stop","previous_cpu_mode":"run""#)
+        );
+        assert!(
+            sink.matching("record")[1].starts_with(r#"record s7comm mode_transition response {"#)
+        );
+    }
+
+    #[test]
+    fn classifies_plc_stop_start_and_block_deletion() {
+        let mut stop = vec![0x29, 0, 0, 0, 0, 0, 0x09];
+        stop.extend_from_slice(b"P_PROGRAM");
+        let mut cold = vec![0x28, 0, 0, 0, 0, 0, 0, 0xfd, 0x00, 0x02, b'C', b' ', 0x09];
+        cold.extend_from_slice(b"P_PROGRAM");
+        let mut delete = vec![0x28, 0, 0, 0, 0, 0, 0, 0xfd, 0x00, 0x0a, 0x01, 0x00];
+        delete.extend_from_slice(b"0E00004P");
+        delete.push(0x05);
+        delete.extend_from_slice(b"_DELE");
+        let mut d = S7Dissector::new(8);
+        let sink = run(
+            &mut d,
+            &[
+                (Direction::ToServer, pdu(1, 1, &stop, &[])),
+                (Direction::ToServer, pdu(1, 2, &cold, &[])),
+                (Direction::ToServer, pdu(1, 3, &delete, &[])),
+            ],
+        );
+        let records = sink.matching("record");
+        assert!(records[0].starts_with("record s7comm plc_stop request [plc_stop]"));
+        assert!(records[1].starts_with("record s7comm plc_control request [restart]"));
+        assert!(
+            records[1].contains(r#""pi_parameter":"C","start_type":"cold""#),
+            "{}",
+            records[1]
+        );
+        assert!(records[2].starts_with("record s7comm plc_control request [program_delete]"));
+        assert!(records[2].contains(r#""blocks":["FB4"]"#));
+    }
+
+    #[test]
+    fn forgets_the_oldest_request_beyond_the_transaction_limit() {
+        let mut d = S7Dissector::new(2);
+        let jobs: Vec<_> = (1..=3)
+            .map(|r| (Direction::ToServer, pdu(1, r, SETUP, &[])))
+            .collect();
+        let sink = run(&mut d, &jobs);
+        assert_eq!(sink.anomalies("too_many_transactions"), 1);
+        let records = sink.matching("record s7comm setup_communication request");
+        assert_eq!(records.len(), 3, "the forgotten one, then two at close");
+        assert!(records[0].contains(r#""pdu_reference":1,"#));
+    }
+
+    #[test]
+    fn reports_a_plc_password_as_a_credential() {
+        let param = [0x00, 0x01, 0x12, 0x04, 0x11, 0x45, 0x01, 0x00]; // request, security, password
+        let data = [
+            0xff, 0x09, 0x00, 0x08, 0x34, 0x37, 0x75, 0x75, 0x75, 0x75, 0x75, 0x75,
+        ];
+        let answer = [
+            0x00, 0x01, 0x12, 0x08, 0x12, 0x85, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00,
+        ];
+        let mut d = S7Dissector::new(8);
+        let sink = run(
+            &mut d,
+            &[
+                (Direction::ToServer, pdu(7, 4, &param, &data)),
+                (
+                    Direction::ToClient,
+                    pdu(7, 4, &answer, &[0xff, 0x09, 0x00, 0x00]),
+                ),
+            ],
+        );
+        assert!(
+            sink.matching("record")[0]
+                .starts_with("record s7comm plc_password transaction [authentication]")
+        );
+        assert_eq!(
+            sink.matching("finding"),
+            vec![
+                r#"finding s7comm cleartext_credential Server {"mechanism":"s7_plc_password","obfuscation":"xor","accepted":true}"#
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_malformed_pdus_and_keeps_going() {
+        let mut bad_lengths = pdu(1, 1, SETUP, &[]);
+        bad_lengths[14] = 0x40; // parameter length 0x4008
+        let mut d = S7Dissector::new(8);
+        let sink = run(
+            &mut d,
+            &[
+                (Direction::ToServer, dt(&[0x72, 0x01, 0x00, 0x00])),
+                (Direction::ToServer, bad_lengths),
+                (Direction::ToServer, pdu(1, 2, &[0x04, 0x01, 0x11], &[])),
+                (Direction::ToServer, pdu(0x09, 3, &[], &[])),
+            ],
+        );
+        assert_eq!(sink.anomalies("bad_protocol_id"), 1);
+        assert_eq!(sink.anomalies("bad_length"), 1);
+        assert_eq!(sink.anomalies("bad_item"), 1);
+        assert_eq!(sink.anomalies("unknown_rosctr"), 1);
+        assert!(
+            sink.matching("record s7comm read_var request [read]")[0].contains(r#""items":[]"#)
+        );
     }
 }

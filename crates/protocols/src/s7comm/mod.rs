@@ -76,15 +76,18 @@
 mod dissector;
 mod message;
 mod parse;
+mod record;
 mod szl;
 
 use rampart_dissect::{Direction, Limits, Probe, Registration, Transport};
 
 use crate::cotp::{Peek, first_payload};
 
+const PROTOCOL: &str = "s7comm";
+
 /// The S7comm flow protocol.
 pub static REGISTRATION: Registration = Registration {
-    name: "s7comm",
+    name: PROTOCOL,
     transports: &[Transport::Tcp],
     ports: &[102],
     probe,
