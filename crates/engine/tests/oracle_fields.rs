@@ -20,6 +20,8 @@ mod goose;
 mod mms;
 #[path = "oracle_fields/s7comm.rs"]
 mod s7comm;
+#[path = "oracle_fields/s7commplus.rs"]
+mod s7commplus;
 
 use std::collections::BTreeSet;
 
@@ -38,12 +40,13 @@ const CHECKS: &[(&str, Check, Exceptions)] = &[
     ("s7comm", s7comm::check, s7comm::EXCEPTIONS),
 ];
 
-/// Protocols tshark decodes but writes no `protocol_fields` for, checked against the
-/// oracle's protocol counts and stacks instead: (tshark's name in `protocol_frame_counts`,
-/// the comparison over the whole oracle, its exceptions).
+/// Protocols for which tshark writes no `protocol_fields`, checked against the oracle's
+/// protocol counts and stacks instead: (the layers, `:`-joined, whose presence in tshark's
+/// stacks selects a capture; the comparison over the whole oracle; its exceptions).
 const STACK_CHECKS: &[(&str, Check, Exceptions)] = &[
     ("ses", mms::check, mms::EXCEPTIONS),
     ("goose", goose::check, goose::EXCEPTIONS),
+    ("cotp:data", s7commplus::check, s7commplus::EXCEPTIONS),
 ];
 
 /// Run `checks` over every capture of the corpus: a check runs where `has(oracle, key)`, on
@@ -101,7 +104,7 @@ fn run_checks(
 fn protocol_stacks_agree_with_tshark() {
     let Some((compared, failures)) = run_checks(
         STACK_CHECKS,
-        |oracle, key| oracle["protocol_frame_counts"].get(key).is_some(),
+        |oracle, key| common::in_stacks(oracle, &key.split(':').collect::<Vec<_>>()),
         |oracle, _| oracle,
     ) else {
         return;

@@ -28,6 +28,7 @@ pub mod nbns;
 pub mod ntp;
 mod outstanding;
 mod s7comm;
+mod s7commplus;
 mod snmp;
 pub mod ssh;
 mod sysdescr;
@@ -52,6 +53,7 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     // S7comm, S7comm-plus and MMS share TCP 102 and tell themselves apart after the COTP
     // handshake: each probe waits for the first data.
     s7comm::REGISTRATION,
+    s7commplus::REGISTRATION,
     mms::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
