@@ -34,9 +34,9 @@
 //!   `called_ae_qualifier`, `calling_ap_title`, `calling_ae_qualifier`, `responding_ap_title`,
 //!   `responding_ae_qualifier`, `authentication_mechanism`, `authentication` (`password`,
 //!   `other`), `acse_result`, `acse_result_code`, `acse_diagnostic`, `release_reason`,
-//!   `abort_source`;
+//!   `response_release_reason`, `abort_source`;
 //! - services: `variables` (`domain/item`, at most 64) and `variable_count`,
-//!   `variable_list_name`, `data_count`, `result_count`, `failure_count`, `data_access_error`,
+//!   `variable_name` (GetVariableAccessAttributes), `variable_list_name`, `data_count`, `result_count`, `failure_count`, `data_access_error`,
 //!   `data_access_error_name`, `report_id` (the RptID of an IEC 61850 report), `object_class`,
 //!   `object_class_name`, `object_scope`, `domain`, `continue_after`, `identifiers` and
 //!   `identifier_count`, `more_follows`, `vendor_name`, `model_name`, `revision`,

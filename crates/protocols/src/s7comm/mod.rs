@@ -38,8 +38,9 @@
 //!   `load_memory_length`, `mc7_length`, `block_length`, `block_data_length`, `more_data`;
 //! - PLC control and stop: `pi_service`, `pi_service_description`, `pi_parameter`, `blocks`
 //!   (`DB1`), `start_type` (`warm`, or `cold` for parameter `C`);
-//! - SZL: `szl_id`, `szl_index`, `szl_name`, `szl_record_length`, `szl_record_count`,
-//!   `szl_fragments`; module identification (xy11) as parallel lists `module_indexes`,
+//! - SZL: `szl_id`, `szl_index`, `szl_name` (of the request; `response_szl_id` and
+//!   `response_szl_index` when the response names another list), `szl_record_length`,
+//!   `szl_record_count`, `szl_fragments` (responses reassembled from several data units); module identification (xy11) as parallel lists `module_indexes`,
 //!   `order_numbers`, `module_bgtyp`, `module_ausbg`, `module_ausbe`, `module_versions`
 //!   (`V3.2.7` from `Ausbg`/`Ausbe`); component identification (xy1C) `plc_name`,
 //!   `module_name`, `plant_id`, `copyright`, `serial_number`, `module_type_name`,
