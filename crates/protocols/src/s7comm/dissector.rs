@@ -435,8 +435,9 @@ impl State {
                         stated,
                     );
                 }
-                let siemens =
-                    szl.component(0x04).contains("Siemens") || szl.vendor_id == Some(0x002a);
+                // The manufacturer id (index 9) is a PROFINET vendor id, kept as a number in the
+                // record; the copyright text names the maker.
+                let siemens = szl.component(0x04).contains("Siemens");
                 if siemens {
                     identify(
                         sink,

@@ -56,11 +56,12 @@
 //! data and alarm queries → `monitor`, other programmer commands and block functions →
 //! `diagnostics`, time functions → `time_sync`, security → `authentication`.
 //!
-//! Identity, about the responder: device type `plc` (strong on a setup response, stated on
+//! Identity, about the responder: device type `plc` (strong on its first ack_data, stated on
 //! identification), from SZL 0x0011 the order number, firmware (index 7), hardware version
 //! (index 1 `Ausbg`) and vendor Siemens for Siemens order numbers; from 0x001C the station
 //! name as host name, module type name as model, serial number, location and vendor Siemens
-//! (Siemens copyright or manufacturer id 0x002a); the mode from 0x0424 and mode transition
+//! (from a Siemens copyright; the manufacturer id of index 9 is kept as the number
+//! `vendor_id`, a PROFINET vendor id); the mode from 0x0424 and mode transition
 //! pushes as `plc_mode`. Identification also yields an `Event::Module` (kind `cpu`, rack and
 //! slot from the called TSAP). A PLC password request is a `cleartext_credential` finding:
 //! its obfuscation is a fixed XOR.

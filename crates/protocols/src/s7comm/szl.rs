@@ -123,7 +123,7 @@ pub enum Component<'a> {
     },
     /// Index 9: manufacturer id (a PROFIBUS/PROFINET vendor id) and profile.
     Manufacturer {
-        /// Vendor id (0x002a Siemens).
+        /// Vendor id, from the PROFIBUS/PROFINET vendor registry.
         vendor_id: u16,
         /// Profile id.
         profile_id: u16,
