@@ -638,3 +638,58 @@ fn szl_fields<'a>(f: &mut S7Fields<'a>, z: &'a SzlFacts) {
         f.push("kbus_rate", Value::U64(c.kbus_rate.into()));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An S7comm PDU: header (job/userdata: 10 octets), parameter, data.
+    fn pdu(rosctr: u8, param: &[u8], data: &[u8]) -> Vec<u8> {
+        let mut p = vec![0x32, rosctr, 0, 0, 0, 1];
+        p.extend_from_slice(&u16::try_from(param.len()).expect("small").to_be_bytes());
+        p.extend_from_slice(&u16::try_from(data.len()).expect("small").to_be_bytes());
+        p.extend_from_slice(param);
+        p.extend_from_slice(data);
+        p
+    }
+
+    fn classify(bytes: &[u8]) -> (&'static str, Option<Activity>) {
+        let facts = Facts::read_quiet(parse::pdu(bytes).expect("a PDU"));
+        (kind(&facts), activity(&facts))
+    }
+
+    #[test]
+    fn names_and_attributes_jobs_by_function_and_pi_service() {
+        let mut inse = vec![0x28, 0, 0, 0, 0, 0, 0, 0xfd, 0x00, 0x00, 0x05];
+        inse.extend_from_slice(b"_INSE");
+        assert_eq!(
+            classify(&pdu(1, &inse, &[])),
+            ("plc_control", Some(Activity::ProgramDownload))
+        );
+        let mut warm = vec![0x28, 0, 0, 0, 0, 0, 0, 0xfd, 0x00, 0x00, 0x09];
+        warm.extend_from_slice(b"P_PROGRAM");
+        assert_eq!(
+            classify(&pdu(1, &warm, &[])),
+            ("plc_control", Some(Activity::PlcStart))
+        );
+        assert_eq!(classify(&pdu(1, &[0x5a], &[])), ("unknown_function", None));
+    }
+
+    #[test]
+    fn names_and_attributes_user_data_by_group() {
+        let clock = [0x00, 0x01, 0x12, 0x04, 0x11, 0x47, 0x01, 0x00]; // time functions, read clock
+        assert_eq!(
+            classify(&pdu(7, &clock, &[])),
+            ("read_clock", Some(Activity::TimeSync))
+        );
+        let cyclic = [0x00, 0x01, 0x12, 0x04, 0x11, 0x42, 0x01, 0x00];
+        assert_eq!(
+            classify(&pdu(7, &cyclic, &[])),
+            ("cyclic_transfer", Some(Activity::Monitor))
+        );
+        let mode = [0x01, 0x00, 0x10, 0x10, 0x00, 0x00, 0x00, 0x00]; // mode transition push: STOP
+        assert_eq!(classify(&pdu(7, &mode, &[])), ("mode_transition", None));
+        let odd = [0x00, 0x01, 0x12, 0x04, 0x11, 0x4e, 0x01, 0x00]; // unassigned group 0xe
+        assert_eq!(classify(&pdu(7, &odd, &[])), ("userdata", None));
+    }
+}
