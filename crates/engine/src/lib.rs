@@ -500,26 +500,15 @@ impl Engine {
                     return;
                 }
                 let Flow { streams, data, .. } = flow;
-                let mut deliver = |d: Delivery<'_>| match d {
-                    Delivery::Data(bytes) => {
-                        data.data(ports, carrier, dir, bytes, registry, &mut emitter)
-                    }
-                    Delivery::Gap(len) => data.gap(dir, len, &mut emitter),
-                };
                 let [to_server, to_client] = streams;
                 let (mine, theirs) = if i == 0 {
                     (to_server, to_client)
                 } else {
                     (to_client, to_server)
                 };
-                mine.segment(
-                    t.seq,
-                    t.has(tcp_flags::SYN),
-                    t.has(tcp_flags::FIN),
-                    payload,
-                    cap,
-                    &mut deliver,
-                );
+                // The acknowledgement first: what this segment acknowledges was sent before
+                // it, so a request stuck behind a capture hole reaches the dissector before
+                // the response that acknowledges it.
                 if t.has(tcp_flags::ACK) {
                     let mut deliver_back = |d: Delivery<'_>| match d {
                         Delivery::Data(bytes) => {
@@ -529,6 +518,20 @@ impl Engine {
                     };
                     theirs.acknowledged(t.ack, &mut deliver_back);
                 }
+                let mut deliver = |d: Delivery<'_>| match d {
+                    Delivery::Data(bytes) => {
+                        data.data(ports, carrier, dir, bytes, registry, &mut emitter)
+                    }
+                    Delivery::Gap(len) => data.gap(dir, len, &mut emitter),
+                };
+                mine.segment(
+                    t.seq,
+                    t.has(tcp_flags::SYN),
+                    t.has(tcp_flags::FIN),
+                    payload,
+                    cap,
+                    &mut deliver,
+                );
             }
             None => {
                 if !payload.is_empty() && flow.data.wants_payload() {

@@ -154,3 +154,84 @@ fn repeated_identity_is_written_once_and_arp_requests_only_when_they_bind_someth
         "all requests are still counted"
     );
 }
+
+/// Keeps the protocol records' JSON.
+struct Records(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl rampart_engine::RecordSink for Records {
+    fn flow(&mut self, _: &rampart_engine::FlowRecord) {}
+
+    fn event(&mut self, record: &rampart_engine::EventRecord<'_>) {
+        let json = serde_json::to_string(record).expect("serialises");
+        self.0.lock().expect("unpoisoned").push(json);
+    }
+}
+
+/// A TCP segment with explicit sequence and acknowledgement numbers.
+fn segment(from_client: bool, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
+    let (client, server) = ([10, 0, 0, 1], [10, 0, 0, 2]);
+    let (src, dst, sport, dport) = if from_client {
+        (client, server, 40000, 102)
+    } else {
+        (server, client, 102, 40000)
+    };
+    let mut out = Vec::new();
+    PacketBuilder::ethernet2([0, 0x1b, 0x1b, 0, 0, src[3]], [0, 0x1b, 0x1b, 0, 0, dst[3]])
+        .ipv4(src, dst, 64)
+        .tcp(sport, dport, seq, 8192)
+        .ack(ack)
+        .psh()
+        .write(&mut out, payload)
+        .expect("in-memory write");
+    out
+}
+
+#[test]
+fn a_request_behind_a_capture_hole_reaches_the_dissector_before_the_response_acking_it() {
+    // S7comm setup communication job and ack_data in TPKT/COTP DT (RFC 1006, ISO 8073).
+    let job = [
+        0x03, 0x00, 0x00, 0x19, 0x02, 0xf0, 0x80, 0x32, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08,
+        0x00, 0x00, 0xf0, 0x00, 0x00, 0x01, 0x00, 0x01, 0x01, 0xe0,
+    ];
+    let ack = [
+        0x03, 0x00, 0x00, 0x1b, 0x02, 0xf0, 0x80, 0x32, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x08,
+        0x00, 0x00, 0x00, 0x00, 0xf0, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0xf0,
+    ];
+    let mut second_job = job;
+    second_job[12] = 0x02;
+    let mut second_ack = ack;
+    second_ack[12] = 0x02;
+    let records = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut engine = Engine::new(EngineConfig::default(), Box::new(Records(records.clone())));
+    // Seven client octets (an empty DT) between the two jobs never reached the capture.
+    let (c, s) = (1000u32, 5000u32);
+    let hole = 7;
+    let second = c + job.len() as u32 + hole;
+    let frames = [
+        segment(true, c, s, &job),
+        segment(false, s, c + job.len() as u32, &ack),
+        segment(true, second, s + ack.len() as u32, &second_job),
+        segment(
+            false,
+            s + ack.len() as u32,
+            second + job.len() as u32,
+            &second_ack,
+        ),
+    ];
+    for (i, f) in frames.iter().enumerate() {
+        engine.packet(Timestamp(1 + i as u64), 1, f, f.len() as u32);
+    }
+    let _ = engine.finish();
+    let records = records.lock().expect("unpoisoned");
+    let setups: Vec<&String> = records
+        .iter()
+        .filter(|r| r.contains(r#""dataset":"s7comm.setup_communication""#))
+        .collect();
+    assert_eq!(setups.len(), 2, "{records:?}");
+    assert!(
+        setups
+            .iter()
+            .all(|r| r.contains(r#""direction":"transaction""#)),
+        "both jobs paired with their ack_data: {setups:?}"
+    );
+}

@@ -34,6 +34,13 @@ const EXCEPTIONS: &[(&str, &str, &str)] = &[
          as carrying an unexpected protocol",
     ),
     (
+        "s7comm/s7commplus-s7-1200-upload-ob1.pcap",
+        "protocols",
+        "tshark 4.0 has no S7comm-plus dissector (the Wireshark one is an out-of-tree plugin) \
+         and labels the COTP payloads `data`; Rampart recognises them by their protocol id \
+         0x72, and oracle_fields counts them against tshark's `cotp:data` units instead",
+    ),
+    (
         "attack/ip-teardrop-peafowl.pcap",
         "conversations",
         "Rampart counts both fragment frames of the overlapping datagram in its flow (2 frames, \
@@ -70,6 +77,7 @@ const MALFORMED_CHECKED: &[&str] = &[
     "opcua/",
     "other-ot/omron-fins",
     "profinet/",
+    "s7comm/",
 ];
 
 /// Rampart protocol name → the names tshark gives it in `frame.protocols`.
@@ -105,6 +113,11 @@ const TSHARK_NAMES: &[(&str, &[&str])] = &[
     ("bacnet", &["bvlc", "bacnet", "bacapp"]),
     ("opcua", &["opcua"]),
     ("fins", &["omron"]),
+    ("s7comm", &["s7comm"]),
+    // tshark 4.0 has no S7comm-plus dissector (Wireshark's is an out-of-tree plugin).
+    ("s7commplus", &["s7comm-plus", "s7comm_plus"]),
+    ("mms", &["mms"]),
+    ("goose", &["goose"]),
 ];
 
 type ConversationKey = (String, SocketAddr, SocketAddr);

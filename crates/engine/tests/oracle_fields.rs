@@ -20,8 +20,12 @@ mod dnp3;
 mod dns;
 #[path = "oracle_fields/enip_cip.rs"]
 mod enip_cip;
+#[path = "oracle_fields/goose.rs"]
+mod goose;
 #[path = "oracle_fields/iec104.rs"]
 mod iec104;
+#[path = "oracle_fields/mms.rs"]
+mod mms;
 #[path = "oracle_fields/modbus.rs"]
 mod modbus;
 #[path = "oracle_fields/mqtt.rs"]
@@ -30,6 +34,10 @@ mod mqtt;
 mod opcua;
 #[path = "oracle_fields/profinet_dcp.rs"]
 mod profinet_dcp;
+#[path = "oracle_fields/s7comm.rs"]
+mod s7comm;
+#[path = "oracle_fields/s7commplus.rs"]
+mod s7commplus;
 
 use std::collections::BTreeSet;
 
@@ -57,13 +65,27 @@ const CHECKS: &[(&str, Check, Exceptions)] = &[
     ),
     ("bacnet", bacnet::check, bacnet::EXCEPTIONS),
     ("opcua", opcua::check, opcua::EXCEPTIONS),
+    ("s7comm", s7comm::check, s7comm::EXCEPTIONS),
 ];
 
-#[test]
-fn protocol_fields_agree_with_tshark() {
-    let Some(dir) = support::corpus() else {
-        return;
-    };
+/// Protocols for which tshark writes no `protocol_fields`, checked against the oracle's
+/// protocol counts and stacks instead: (the layers, `:`-joined, whose presence in tshark's
+/// stacks selects a capture; the comparison over the whole oracle; its exceptions).
+const STACK_CHECKS: &[(&str, Check, Exceptions)] = &[
+    ("ses", mms::check, mms::EXCEPTIONS),
+    ("goose", goose::check, goose::EXCEPTIONS),
+    ("cotp:data", s7commplus::check, s7commplus::EXCEPTIONS),
+];
+
+/// Run `checks` over every capture of the corpus: a check runs where `has(oracle, key)`, on
+/// `input(oracle, key)`. Returns how many (capture, check) pairs were compared and the
+/// disagreements, exceptions applied (and stale exceptions reported).
+fn run_checks(
+    checks: &[(&str, Check, Exceptions)],
+    has: fn(&Value, &str) -> bool,
+    input: for<'a> fn(&'a Value, &str) -> &'a Value,
+) -> Option<(usize, Vec<String>)> {
+    let dir = support::corpus()?;
     let mut failures = Vec::new();
     let mut excused = BTreeSet::new();
     let mut compared = 0;
@@ -72,9 +94,9 @@ fn protocol_fields_agree_with_tshark() {
             .expect("oracle file next to capture");
         let oracle: Value = serde_json::from_str(&text).expect("oracle is JSON");
         let name = oracle["file"].as_str().expect("file").to_string();
-        let present: Vec<_> = CHECKS
+        let present: Vec<_> = checks
             .iter()
-            .filter(|(key, _, _)| oracle["protocol_fields"].get(*key).is_some())
+            .filter(|(key, _, _)| has(&oracle, key))
             .collect();
         if present.is_empty() {
             continue;
@@ -82,7 +104,7 @@ fn protocol_fields_agree_with_tshark() {
         let run = support::analyse(&path);
         for (key, check, exceptions) in present {
             compared += 1;
-            let found = check(&oracle["protocol_fields"][*key], &run);
+            let found = check(input(&oracle, key), &run);
             if found.is_empty() {
                 continue;
             }
@@ -94,7 +116,7 @@ fn protocol_fields_agree_with_tshark() {
             }
         }
     }
-    for (key, _, exceptions) in CHECKS {
+    for (key, _, exceptions) in checks {
         for (file, reason) in *exceptions {
             if !excused.contains(&(*key, file.to_string())) {
                 failures.push(format!(
@@ -103,6 +125,36 @@ fn protocol_fields_agree_with_tshark() {
             }
         }
     }
+    Some((compared, failures))
+}
+
+#[test]
+fn protocol_stacks_agree_with_tshark() {
+    let Some((compared, failures)) = run_checks(
+        STACK_CHECKS,
+        |oracle, key| common::in_stacks(oracle, &key.split(':').collect::<Vec<_>>()),
+        |oracle, _| oracle,
+    ) else {
+        return;
+    };
+    eprintln!("{compared} (capture, protocol) stack counts compared");
+    assert!(
+        failures.is_empty(),
+        "{} disagreements:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn protocol_fields_agree_with_tshark() {
+    let Some((compared, failures)) = run_checks(
+        CHECKS,
+        |oracle, key| oracle["protocol_fields"].get(key).is_some(),
+        |oracle, key| &oracle["protocol_fields"][key],
+    ) else {
+        return;
+    };
     eprintln!("{compared} (capture, protocol) pairs compared");
     assert!(
         failures.is_empty(),

@@ -14,7 +14,9 @@ use rampart_dissect::{FrameRegistration, Registration};
 
 mod arp;
 mod bacnet;
+mod ber;
 mod cdp;
+mod cotp;
 pub mod dhcp;
 pub mod dhcpv6;
 mod dnp3;
@@ -22,19 +24,24 @@ pub mod dns;
 mod enip;
 mod fins;
 mod ftp;
+mod goose;
 pub mod http;
 mod iec104;
 mod inline;
 mod label;
 mod lldp;
 mod located;
+mod mms;
 mod modbus;
 mod mqtt;
 pub mod nbns;
 pub mod ntp;
 mod opcua;
+mod outstanding;
 mod profinet_dcp;
 mod record;
+mod s7comm;
+mod s7commplus;
 mod slmp;
 mod snmp;
 mod srtp;
@@ -44,6 +51,7 @@ mod telnet;
 mod text_list;
 pub mod tls;
 mod transactions;
+mod value;
 pub mod vendor_ids;
 
 /// The flow protocols, in probing order.
@@ -75,6 +83,11 @@ static FLOW_PROTOCOLS: &[Registration] = &[
     fins::REGISTRATION,
     // SRTP has no signature: it is recognised on its port only.
     srtp::REGISTRATION,
+    // S7comm, S7comm-plus and MMS share TCP 102 and tell themselves apart after the COTP
+    // handshake: each probe waits for the first data.
+    s7comm::REGISTRATION,
+    s7commplus::REGISTRATION,
+    mms::REGISTRATION,
     // Telnet and FTP speak plain text that other probes can rule out or claim first.
     telnet::REGISTRATION,
     ftp::REGISTRATION,
@@ -92,6 +105,7 @@ pub fn frame_protocols() -> &'static [FrameRegistration] {
         lldp::FRAME_REGISTRATION,
         cdp::FRAME_REGISTRATION,
         profinet_dcp::FRAME_REGISTRATION,
+        goose::FRAME_REGISTRATION,
     ];
     ALL
 }

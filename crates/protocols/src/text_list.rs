@@ -66,6 +66,17 @@ impl TextList {
         })
     }
 
+    /// Return item `i`, if there is one.
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = i
+            .checked_sub(1)
+            .and_then(|p| self.ends.get(p))
+            .copied()
+            .unwrap_or(0);
+        self.text.get(start..end)
+    }
+
     #[cfg(test)]
     pub(crate) fn items(&self) -> Vec<&str> {
         self.iter().collect()
@@ -85,6 +96,8 @@ mod tests {
         list.finish();
         list.push("");
         assert_eq!(list.items(), vec!["A 10.0.0.1", "MX 10 mx.example.com", ""]);
+        assert_eq!(list.get(1), Some("MX 10 mx.example.com"));
+        assert_eq!(list.get(3), None);
         list.clear();
         assert!(list.items().is_empty());
     }

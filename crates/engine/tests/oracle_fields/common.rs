@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
+use crate::support::Analysis;
+
 /// Compare tshark's `{"code": count}` map with Rampart's counts; describe the difference.
 pub fn counts(label: &str, expected: &Value, actual: &BTreeMap<String, u64>) -> Option<String> {
     let want: BTreeMap<String, u64> = expected
@@ -61,4 +63,51 @@ pub fn rows(label: &str, expected: &Value, actual: &BTreeSet<String>) -> Option<
         .map(Value::to_string)
         .collect();
     difference(label, &want, actual)
+}
+
+/// How many times the layers `run` (consecutive, such as `["cotp", "data"]`) occur in the
+/// frames of tshark's protocol stacks, or `None` when the oracle lists only the 50 commonest
+/// stacks and may have left some out.
+pub fn layer_count(oracle: &Value, run: &[&str]) -> Option<u64> {
+    let stacks = oracle["protocol_stacks"].as_object()?;
+    if stacks.len() >= 50 {
+        return None;
+    }
+    Some(
+        stacks
+            .iter()
+            .map(|(stack, frames)| {
+                let layers: Vec<&str> = stack.split(':').collect();
+                let n = layers.windows(run.len()).filter(|w| w == &run).count() as u64;
+                n * frames.as_u64().unwrap_or(0)
+            })
+            .sum(),
+    )
+}
+
+/// Tell whether the layers `run` occur in one of tshark's protocol stacks.
+pub fn in_stacks(oracle: &Value, run: &[&str]) -> bool {
+    oracle["protocol_stacks"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(stack, _)| {
+            let layers: Vec<&str> = stack.split(':').collect();
+            layers.windows(run.len()).any(|w| w == run)
+        })
+}
+
+/// How many transport units a protocol's records account for, each record counting as
+/// `per_record` says; COTP connection records count none.
+pub fn units(run: &Analysis, protocol: &str, per_record: impl Fn(&Value) -> u64) -> u64 {
+    run.events
+        .iter()
+        .filter(|e| e["kind"] == "protocol" && e["network"]["protocol"] == protocol)
+        .filter(|e| {
+            !e[protocol]["kind"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("cotp_"))
+        })
+        .map(per_record)
+        .sum()
 }
