@@ -16,6 +16,10 @@
 use std::fmt;
 use std::net::IpAddr;
 
+mod origin;
+
+pub use origin::{FlowContext, FrameContext, Origin, subject_address};
+
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 

@@ -3,9 +3,11 @@
 
 use std::fmt::{self, Write as _};
 
-/// A short label on the stack (`0x5a (unknown)`), so naming an unknown code allocates nothing.
+/// A short label on the stack (`0x5a (unknown)`), so naming an unknown code allocates nothing;
+/// a known name is kept by reference, not copied.
 #[derive(Clone, Copy)]
 pub(crate) struct Label {
+    name: Option<&'static str>,
     buf: [u8; 64],
     len: usize,
 }
@@ -14,6 +16,7 @@ impl Label {
     /// Render `args` into a new label, cut at its capacity.
     pub(crate) fn new(args: fmt::Arguments<'_>) -> Label {
         let mut label = Label {
+            name: None,
             buf: [0; 64],
             len: 0,
         };
@@ -21,9 +24,22 @@ impl Label {
         label
     }
 
+    /// A label that is a static name.
+    pub(crate) fn name(name: &'static str) -> Label {
+        Label {
+            name: Some(name),
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+
     /// Return the text.
     pub(crate) fn as_str(&self) -> &str {
-        std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default()).unwrap_or_default()
+        match self.name {
+            Some(name) => name,
+            None => std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default())
+                .unwrap_or_default(),
+        }
     }
 }
 
@@ -53,7 +69,7 @@ impl Label {
     /// ` (unknown)` when the table does not name it.
     pub(crate) fn code(name: Option<&'static str>, code: u64, digits: usize) -> Label {
         match name {
-            Some(n) => Label::new(format_args!("{n}")),
+            Some(n) => Label::name(n),
             None => Label::new(format_args!("0x{code:0digits$x} (unknown)")),
         }
     }
@@ -62,7 +78,7 @@ impl Label {
 /// Name a code, or label it `0x5a (unknown)`.
 pub(crate) fn named(name: Option<&'static str>, code: u64) -> Label {
     match name {
-        Some(n) => Label::new(format_args!("{n}")),
+        Some(n) => Label::name(n),
         None => Label::new(format_args!("{code:#04x} (unknown)")),
     }
 }

@@ -38,6 +38,26 @@ pub struct ModbusDissector {
     /// Requests awaiting responses, by transaction and unit id, with a copy of their PDU.
     pending: Outstanding<(u16, u8)>,
     scratch: Scratch,
+    values: ValueBuffers,
+}
+
+/// Value lists reused from record to record (registers, coils, file records): a record of up
+/// to 128 values then costs neither an allocation nor the initialisation of 128 slots.
+struct ValueBuffers {
+    request: Box<Values>,
+    response: Box<Values>,
+    file: Box<Values>,
+}
+
+impl Default for ValueBuffers {
+    fn default() -> Self {
+        let empty = || Box::new([Value::Bool(false); MAX_VALUES]);
+        ValueBuffers {
+            request: empty(),
+            response: empty(),
+            file: empty(),
+        }
+    }
 }
 
 /// Text buffers reused from record to record.
@@ -72,6 +92,7 @@ impl ModbusDissector {
             skipped: [0; 2],
             pending: Outstanding::new(max_transactions),
             scratch: Scratch::default(),
+            values: ValueBuffers::default(),
         }
     }
 
@@ -108,6 +129,7 @@ impl ModbusDissector {
             );
             emit(
                 &mut self.scratch,
+                &mut self.values,
                 None,
                 Some(side),
                 Some(Direction::ToServer),
@@ -143,7 +165,7 @@ impl ModbusDissector {
             unit: *unit,
             pdu,
         });
-        emit(&mut self.scratch, request, Some(side), None, sink);
+        emit(&mut self.scratch, &mut self.values, request, Some(side), None, sink);
         if let Some((_, pdu)) = pending {
             self.pending.recycle(pdu);
         }
@@ -155,7 +177,7 @@ impl ModbusDissector {
             unit,
             pdu: &pdu,
         };
-        emit(&mut self.scratch, Some(side), None, None, sink);
+        emit(&mut self.scratch, &mut self.values, Some(side), None, None, sink);
         self.pending.recycle(pdu);
     }
 }
@@ -354,6 +376,7 @@ impl FileLists {
 /// `direction` overrides the one the sides imply.
 fn emit(
     scratch: &mut Scratch,
+    values: &mut ValueBuffers,
     req: Option<Side<'_>>,
     resp: Option<Side<'_>>,
     direction: Option<Direction>,
@@ -373,10 +396,12 @@ fn emit(
     }
 
     // Everything the record borrows lives from here on.
-    let function = Label::display(&fc);
-    let mut req_values: Values = [Value::Bool(false); MAX_VALUES];
-    let mut resp_values: Values = [Value::Bool(false); MAX_VALUES];
-    let mut file_buf: Values = [Value::Bool(false); MAX_VALUES];
+    let function = fc.name().map_or_else(|| Label::display(&fc), Label::name);
+    let ValueBuffers {
+        request: req_values,
+        response: resp_values,
+        file: file_buf,
+    } = values;
     let device = match response {
         Some(Response::DeviceId(d)) => Some(DeviceObjects::read(&d, scratch, sink)),
         _ => None,
@@ -399,7 +424,7 @@ fn emit(
     let sub = DiagnosticName::of(request, response);
     let mei = MeiNames::of(request, response);
     if let Some(r) = &request {
-        push_request(fc, r, &sub, &mei, &mut req_values, &mut f);
+        push_request(fc, r, &sub, &mei, req_values, &mut f);
     }
     let file_lists = match (&request, &response) {
         (Some(Request::ReadFileRecord { sub_requests }), _) => {
@@ -417,11 +442,14 @@ fn emit(
             let data = FileRecords::new(sub_requests, true)
                 .flatten()
                 .map(|s| s.data);
-            let n = file_values(data, &mut file_buf);
+            let n = file_values(data, file_buf);
             f.push("values", Value::List(&file_buf[..n]));
         }
     }
-    let exception = Label::display(&ExceptionName(&response));
+    let exception = match response {
+        Some(Response::Exception(code)) => code_text(exception_name(code), code.into(), 2),
+        _ => Label::name(""),
+    };
     if let Some(r) = &response {
         let ctx = ResponseContext {
             fc: response_fc.unwrap_or(fc),
@@ -430,7 +458,7 @@ fn emit(
             mei: &mei,
             exception: &exception,
         };
-        push_response(&ctx, r, &mut resp_values, &mut f, sink);
+        push_response(&ctx, r, resp_values, &mut f, sink);
     }
     if let Some(s) = &server {
         f.push("server_id", Value::Bytes(s.id));
@@ -479,18 +507,6 @@ fn emit(
     }
     if let Some(u) = &umas {
         u.identify(scratch, sink);
-    }
-}
-
-/// The record's `exception` text: the exception code's name, or it in hex.
-struct ExceptionName<'r, 'a>(&'r Option<Response<'a>>);
-
-impl std::fmt::Display for ExceptionName<'_, '_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if let Some(Response::Exception(code)) = self.0 {
-            f.write_str(code_text(exception_name(*code), (*code).into(), 2).as_str())?;
-        }
-        Ok(())
     }
 }
 
@@ -956,7 +972,7 @@ impl<'a> Umas<'a> {
             response,
             function: match code {
                 Some(c) => code_text(c.name(), c.0.into(), 2),
-                None => Label::display(&"unknown"),
+                None => Label::name("unknown"),
             },
             status: response.map(|r| code_text(umas::status_name(r.status), r.status.into(), 2)),
             owner: None,

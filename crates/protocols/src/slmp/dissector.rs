@@ -173,7 +173,7 @@ fn emit(req: Option<(&Header, &[u8])>, resp: Option<(&Header, &[u8])>, sink: &mu
         report(sink, PROTOCOL, "unknown_command", None, &detail);
     }
     let name = command.map(|c| match c.name() {
-        Some(n) => Label::display(&n),
+        Some(n) => Label::name(n),
         None => Label::display(&format_args!("0x{:04x} (unknown)", c.0)),
     });
     let binary = !h.frame.ascii;

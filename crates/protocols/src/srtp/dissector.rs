@@ -91,7 +91,7 @@ impl SrtpDissector {
             report(sink, PROTOCOL, "unknown_service", Some(42), &detail);
         }
         let service_name = service.map(|s| match s.service.name() {
-            Some(n) => Label::display(&n),
+            Some(n) => Label::name(n),
             None => Label::display(&format_args!("0x{:02x} (unknown)", s.service.0)),
         });
         let status = resp
