@@ -14,6 +14,7 @@ mod registry;
 mod route;
 mod stats;
 
+use rampart_detect::{Detection, FlowEnd, Observation};
 use rampart_dissect::{Frame, Transport as Carrier};
 use rampart_event::{Direction, Mac, Timestamp};
 use rampart_flow::{CloseReason, Delivery, Endpoint, Flow, FlowConfig, FlowTable, PacketKey, side};
@@ -55,6 +56,8 @@ pub struct Report {
     pub internet: InternetSummary,
     /// Addresses seen.
     pub endpoints: Endpoints,
+    /// Detection's alerts and evidence, when it was on.
+    pub detection: Option<Detection>,
 }
 
 /// The pipeline for one shard of traffic.
@@ -118,9 +121,16 @@ impl Engine {
                 inventory: Inventory::new(rampart_oui::vendor),
                 sink,
                 endpoints: Endpoints::default(),
+                detection: None,
             },
             scratch: Vec::new(),
         }
+    }
+
+    /// Turn detection on: every packet and observation goes through `detection` too.
+    pub fn with_detection(mut self, detection: Detection) -> Engine {
+        self.out.detection = Some(detection);
+        self
     }
 
     /// Return the counters so far.
@@ -135,6 +145,9 @@ impl Engine {
         stats.bytes += u64::from(wire_len);
         stats.first_packet = Some(stats.first_packet.map_or(time, |t| t.min(time)));
         stats.last_packet = Some(stats.last_packet.map_or(time, |t| t.max(time)));
+        if let Some(detection) = &mut self.out.detection {
+            detection.packet(time, link_type, data, wire_len);
+        }
         let d = decode(link_type, data);
         if d.src_mac.is_some() {
             stats.layer(Layer::Ethernet);
@@ -217,6 +230,10 @@ impl Engine {
         let registry = &self.registry;
         self.flows
             .drain(&mut |flow, reason| end_flow(out, registry, flow, reason));
+        let last = self.out.stats.last_packet.unwrap_or_default();
+        if let Some(detection) = &mut self.out.detection {
+            detection.finish(last);
+        }
         let mut stats = std::mem::take(&mut self.out.stats);
         stats.flows = self.flows.stats();
         stats.reassembly = self.defrag.stats();
@@ -229,6 +246,7 @@ impl Engine {
             conversations,
             internet,
             endpoints: std::mem::take(&mut self.out.endpoints),
+            detection: self.out.detection.take(),
         };
         (report, self.out.sink)
     }
@@ -421,7 +439,7 @@ impl Engine {
             ..
         } = self;
         let cap = flows.config().reassembly_buffer;
-        let (slot, _) = flows.find_or_create(
+        let (slot, created) = flows.find_or_create(
             &key,
             &|port| registry.is_service_port(port),
             &mut FlowState::default,
@@ -450,6 +468,12 @@ impl Engine {
             flow.data.ttl.swap(0, 1);
             flow.data.dst_mac.swap(0, 1);
             dir = dir.reverse();
+        }
+        if let Some(detection) = &mut out.detection {
+            detection.packet_flow(flow.id);
+            if created {
+                detection.observe(s.time, &Observation::FlowStart(&context_of(flow)));
+            }
         }
         let i = side(dir);
         flow.packets[i] += s.frames;
@@ -634,6 +658,17 @@ fn end_flow(
     flow.data.close(&mut emitter);
     let record = flow_record(&flow, reason.as_str());
     out.sink.flow(&record);
+    if let Some(detection) = &mut out.detection {
+        let end = FlowEnd {
+            context: record.context,
+            start: record.start,
+            end: record.end,
+            packets: record.packets,
+            bytes: record.bytes,
+            conn_state: record.tcp.map(|t| t.conn_state),
+        };
+        detection.observe(flow.last, &Observation::FlowEnd(&end));
+    }
     let transport = transport_name(flow.protocol);
     let app = flow.data.app_name();
     let packets = flow.packets[0] + flow.packets[1];

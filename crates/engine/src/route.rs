@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 use std::net::IpAddr;
 
+use rampart_detect::{Detection, Observation};
 use rampart_event::{Event, EventSink, Mac, Subject, Timestamp, Value};
 use rampart_inventory::{Address, Inventory};
 
@@ -52,11 +53,16 @@ pub struct Outputs {
     pub sink: Box<dyn RecordSink>,
     /// Addresses seen.
     pub endpoints: Endpoints,
+    /// Alert engines, when detection is on.
+    pub detection: Option<Detection>,
 }
 
 impl Outputs {
     /// Route one event.
     pub fn route(&mut self, origin: &Origin, time: Timestamp, event: &Event<'_>) {
+        if let Some(detection) = &mut self.detection {
+            detection.observe(time, &Observation::Event { origin, event });
+        }
         match event {
             Event::Record(r) => {
                 self.stats.record(r.protocol);

@@ -1,0 +1,183 @@
+//! The alert book: every alert of a run, repeats folded into the first occurrence.
+
+use std::collections::HashMap;
+
+use crate::alert::{Alert, AlertDraft, AlertId};
+
+/// Alerts kept at most; past it, new alerts are counted and dropped (repeats still fold in).
+/// A storm of distinct alerts is itself reported by the count, and memory stays bounded.
+pub const MAX_ALERTS: usize = 100_000;
+
+/// What raising a draft did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Raised {
+    /// A new alert.
+    New(AlertId),
+    /// A repeat of an alert already in the book.
+    Repeat(AlertId),
+    /// The book was full.
+    Dropped,
+}
+
+/// Alerts by id, in the order they were first raised.
+#[derive(Debug, Default)]
+pub struct AlertBook {
+    index: HashMap<AlertId, usize>,
+    alerts: Vec<Alert>,
+    dropped: u64,
+}
+
+impl AlertBook {
+    /// Raise a draft: open a new alert or fold it into the one with its id.
+    pub fn raise(&mut self, draft: AlertDraft) -> Raised {
+        let id = draft.alert_id();
+        if let Some(&i) = self.index.get(&id) {
+            self.alerts[i].repeat(draft);
+            return Raised::Repeat(id);
+        }
+        if self.alerts.len() >= MAX_ALERTS {
+            self.dropped += 1;
+            return Raised::Dropped;
+        }
+        self.index.insert(id, self.alerts.len());
+        self.alerts.push(Alert::open(draft));
+        Raised::New(id)
+    }
+
+    /// The alert with this id.
+    pub fn get(&self, id: AlertId) -> Option<&Alert> {
+        self.index.get(&id).map(|&i| &self.alerts[i])
+    }
+
+    /// The alert with this id, to change its state.
+    pub fn get_mut(&mut self, id: AlertId) -> Option<&mut Alert> {
+        self.index.get(&id).map(|&i| &mut self.alerts[i])
+    }
+
+    /// Every alert, in the order first raised.
+    pub fn alerts(&self) -> &[Alert] {
+        &self.alerts
+    }
+
+    /// Occurrences over all alerts.
+    pub fn occurrences(&self) -> u64 {
+        self.alerts.iter().map(|a| a.count).sum()
+    }
+
+    /// New alerts dropped because the book was full.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+
+    /// Take every alert out, leaving the book empty.
+    pub fn into_alerts(self) -> Vec<Alert> {
+        self.alerts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{EngineKind, Endpoint, Rule, Severity};
+    use proptest::prelude::*;
+    use rampart_event::Timestamp;
+
+    static RULE_A: Rule = Rule {
+        id: "test.a",
+        title: "A",
+        engine: EngineKind::Anomaly,
+        category: "test",
+        severity: Severity::Minor,
+        techniques: &["T0846"],
+        remediation: "none",
+    };
+    static RULE_B: Rule = Rule {
+        id: "test.b",
+        title: "B",
+        engine: EngineKind::Policy,
+        category: "test",
+        severity: Severity::Major,
+        techniques: &[],
+        remediation: "none",
+    };
+
+    fn draft(rule: u8, src: u8, dst: u8, disc: u8, t: u64, sev: u8) -> AlertDraft {
+        let ep = |b: u8| Endpoint {
+            ip: Some(std::net::IpAddr::from([10, 0, 0, b])),
+            mac: None,
+            port: Some(u16::from(b) + 1000),
+        };
+        let rule = if rule % 2 == 0 { &RULE_A } else { &RULE_B };
+        AlertDraft::new(rule, Timestamp(t), "d")
+            .between(Some(ep(src)), Some(ep(dst)))
+            .discriminator(disc.to_string())
+            .severity(Severity::ALL[usize::from(sev % 4)])
+    }
+
+    #[test]
+    fn repeats_fold_into_one_alert() {
+        let mut book = AlertBook::default();
+        let first = book.raise(draft(0, 1, 2, 0, 100, 1));
+        let Raised::New(id) = first else {
+            panic!("first raise opens an alert")
+        };
+        assert_eq!(book.raise(draft(0, 1, 2, 0, 50, 3)), Raised::Repeat(id));
+        assert_eq!(book.raise(draft(0, 1, 2, 0, 300, 0)), Raised::Repeat(id));
+        let alert = book.get(id).expect("alert");
+        assert_eq!(alert.count, 3);
+        assert_eq!(alert.first_seen, Timestamp(50));
+        assert_eq!(alert.last_seen, Timestamp(300));
+        assert_eq!(alert.severity, Severity::Critical);
+        // Another discriminator, source or rule is another alert.
+        assert!(matches!(book.raise(draft(0, 1, 2, 1, 1, 0)), Raised::New(_)));
+        assert!(matches!(book.raise(draft(0, 3, 2, 0, 1, 0)), Raised::New(_)));
+        assert!(matches!(book.raise(draft(1, 1, 2, 0, 1, 0)), Raised::New(_)));
+        assert_eq!(book.alerts().len(), 4);
+    }
+
+    #[test]
+    fn ports_do_not_split_an_alert() {
+        let mut a = draft(0, 1, 2, 0, 1, 0);
+        let b = a.clone();
+        if let Some(src) = a.source.as_mut() {
+            src.port = Some(55555);
+        }
+        assert_eq!(a.alert_id(), b.alert_id());
+    }
+
+    #[test]
+    fn ids_are_stable_text() {
+        let id = draft(0, 1, 2, 0, 1, 0).alert_id();
+        let text = id.to_string();
+        assert_eq!(text.len(), 16);
+        assert_eq!(text.parse::<AlertId>().ok(), Some(id));
+    }
+
+    proptest! {
+        /// However drafts interleave, the occurrences the book holds equal the drafts raised,
+        /// and each alert's window spans exactly its drafts' times.
+        #[test]
+        fn aggregation_never_loses_a_count(
+            drafts in proptest::collection::vec((0u8..2, 0u8..4, 0u8..4, 0u8..3, 0u64..1_000_000, 0u8..4), 1..400)
+        ) {
+            let mut book = AlertBook::default();
+            let mut expected: HashMap<AlertId, (u64, u64, u64)> = HashMap::new();
+            for &(r, s, d, disc, t, sev) in &drafts {
+                let draft = draft(r, s, d, disc, t, sev);
+                let e = expected.entry(draft.alert_id()).or_insert((0, u64::MAX, 0));
+                e.0 += 1;
+                e.1 = e.1.min(t);
+                e.2 = e.2.max(t);
+                book.raise(draft);
+            }
+            prop_assert_eq!(book.occurrences(), drafts.len() as u64);
+            prop_assert_eq!(book.alerts().len(), expected.len());
+            for alert in book.alerts() {
+                let (count, first, last) = expected[&alert.id];
+                prop_assert_eq!(alert.count, count);
+                prop_assert_eq!(alert.first_seen, Timestamp(first));
+                prop_assert_eq!(alert.last_seen, Timestamp(last));
+            }
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! The evidence ring: the most recent packets, each tagged with its flow, so an alert can
+//! carry a PCAP of the packets that triggered it.
+//!
+//! One ring for the whole engine rather than one per flow: a fixed byte budget (no allocation
+//! once full, no per-flow buffers that 100 000 idle flows would multiply) that still gives
+//! each flow its own recent history, since an alert asks for its flows' packets only. The
+//! packets of a flow that has been quiet for a long time may have been overwritten; an alert
+//! is raised while its packets are fresh, and its PCAP is cut at that moment.
+
+use std::collections::VecDeque;
+
+use rampart_event::Timestamp;
+
+/// Bytes kept of one packet; the rest of a jumbo frame is cut, as a snap length would.
+pub const SNAP_LEN: usize = 4096;
+/// Packets one alert's PCAP holds at most (the most recent of its flows).
+pub const PCAP_PACKETS: usize = 64;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    flow: u64,
+    time: Timestamp,
+    link_type: u16,
+    wire_len: u32,
+    start: usize,
+    len: usize,
+}
+
+/// A ring of recent packets under a byte budget.
+#[derive(Debug)]
+pub struct PacketRing {
+    data: Vec<u8>,
+    entries: VecDeque<Entry>,
+    max_entries: usize,
+    head: usize,
+}
+
+/// The flow tag of a packet that belongs to no flow (ARP, LLDP, GOOSE).
+pub const NO_FLOW: u64 = 0;
+
+impl PacketRing {
+    /// A ring of `bytes` bytes (at least one full snap length) and at most `bytes / 64`
+    /// packets. Zero makes a ring that keeps nothing.
+    pub fn new(bytes: usize) -> PacketRing {
+        let bytes = if bytes == 0 { 0 } else { bytes.max(SNAP_LEN) };
+        let max_entries = bytes / 64;
+        PacketRing {
+            data: vec![0; bytes],
+            entries: VecDeque::with_capacity(max_entries),
+            max_entries,
+            head: 0,
+        }
+    }
+
+    /// Keep a packet, not yet known to belong to a flow.
+    pub fn push(&mut self, time: Timestamp, link_type: u16, data: &[u8], wire_len: u32) {
+        if self.max_entries == 0 {
+            return;
+        }
+        let len = data.len().min(SNAP_LEN);
+        if self.head + len > self.data.len() {
+            // Wrap: the packets still in the tail end are the oldest; drop them.
+            while self.entries.front().is_some_and(|f| f.start >= self.head) {
+                self.entries.pop_front();
+            }
+            self.head = 0;
+        }
+        let (p, end) = (self.head, self.head + len);
+        while self
+            .entries
+            .front()
+            .is_some_and(|f| f.start >= p && f.start < end)
+        {
+            self.entries.pop_front();
+        }
+        if self.entries.len() == self.max_entries {
+            self.entries.pop_front();
+        }
+        self.data[p..end].copy_from_slice(&data[..len]);
+        self.entries.push_back(Entry {
+            flow: NO_FLOW,
+            time,
+            link_type,
+            wire_len,
+            start: p,
+            len,
+        });
+        self.head = end;
+    }
+
+    /// Tag the last packet kept with its flow.
+    pub fn tag_last(&mut self, flow: u64) {
+        if let Some(last) = self.entries.back_mut() {
+            last.flow = flow;
+        }
+    }
+
+    /// Packets kept now.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when nothing is kept.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// A PCAP file of the most recent packets (at most [`PCAP_PACKETS`]) of `flows`, or of
+    /// the packets without a flow when `flows` is empty; `None` when none are left. Packets of
+    /// another link type than the most recent one are left out (a PCAP has one).
+    pub fn pcap(&self, flows: &[u64]) -> Option<Vec<u8>> {
+        let wanted = |e: &Entry| {
+            if flows.is_empty() {
+                e.flow == NO_FLOW
+            } else {
+                flows.contains(&e.flow)
+            }
+        };
+        let newest = self.entries.iter().rev().find(|e| wanted(e))?;
+        let link_type = newest.link_type;
+        let mut picked: Vec<&Entry> = self
+            .entries
+            .iter()
+            .rev()
+            .filter(|e| wanted(e) && e.link_type == link_type)
+            .take(PCAP_PACKETS)
+            .collect();
+        picked.reverse();
+        let mut out = pcap_header(link_type);
+        for e in picked {
+            append_record(&mut out, e, &self.data[e.start..e.start + e.len]);
+        }
+        Some(out)
+    }
+}
+
+/// A classic little-endian PCAP header with nanosecond timestamps.
+fn pcap_header(link_type: u16) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24 + PCAP_PACKETS * 128);
+    out.extend_from_slice(&0xa1b2_3c4d_u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&0i32.to_le_bytes());
+    out.extend_from_slice(&0u32.to_le_bytes());
+    out.extend_from_slice(&(SNAP_LEN as u32).to_le_bytes());
+    out.extend_from_slice(&u32::from(link_type).to_le_bytes());
+    out
+}
+
+fn append_record(out: &mut Vec<u8>, e: &Entry, bytes: &[u8]) {
+    let secs = u32::try_from(e.time.secs()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&secs.to_le_bytes());
+    out.extend_from_slice(&e.time.subsec_nanos().to_le_bytes());
+    out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(&e.wire_len.max(bytes.len() as u32).to_le_bytes());
+    out.extend_from_slice(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packets(pcap: &[u8]) -> Vec<(u32, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut at = 24;
+        while at + 16 <= pcap.len() {
+            let secs = u32::from_le_bytes(pcap[at..at + 4].try_into().expect("4"));
+            let len = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().expect("4")) as usize;
+            out.push((secs, pcap[at + 16..at + 16 + len].to_vec()));
+            at += 16 + len;
+        }
+        out
+    }
+
+    #[test]
+    fn a_flows_recent_packets_come_back_in_order() {
+        let mut ring = PacketRing::new(1 << 16);
+        for i in 0..10u8 {
+            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &[i; 60], 60);
+            ring.tag_last(if i % 2 == 0 { 7 } else { 9 });
+        }
+        let pcap = ring.pcap(&[7]).expect("packets of flow 7");
+        assert_eq!(&pcap[..4], &0xa1b2_3c4d_u32.to_le_bytes());
+        let got = packets(&pcap);
+        assert_eq!(
+            got.iter().map(|p| p.0).collect::<Vec<_>>(),
+            vec![0, 2, 4, 6, 8]
+        );
+        assert!(got.iter().all(|(s, d)| d == &vec![*s as u8; 60]));
+        assert!(ring.pcap(&[3]).is_none());
+    }
+
+    #[test]
+    fn the_byte_budget_holds_and_old_packets_go_first() {
+        let mut ring = PacketRing::new(SNAP_LEN);
+        for i in 0..1000u32 {
+            let data = vec![(i % 251) as u8; 100 + (i as usize % 300)];
+            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &data, 9000);
+            ring.tag_last(1);
+            // Every kept packet is intact: its bytes were not overwritten by a later one.
+            for e in &ring.entries {
+                let secs = e.time.secs() as u32;
+                assert!(ring.data[e.start..e.start + e.len].iter().all(|&b| b == (secs % 251) as u8));
+            }
+        }
+        assert!(ring.data.len() == SNAP_LEN);
+        let got = packets(&ring.pcap(&[1]).expect("recent packets"));
+        assert_eq!(got.last().map(|p| p.0), Some(999));
+        assert!(got.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn jumbo_frames_are_cut_and_an_empty_ring_keeps_nothing() {
+        let mut ring = PacketRing::new(1 << 20);
+        ring.push(Timestamp(0), 1, &vec![1; 9000], 9000);
+        let got = packets(&ring.pcap(&[]).expect("no-flow packet"));
+        assert_eq!(got[0].1.len(), SNAP_LEN);
+        let mut none = PacketRing::new(0);
+        none.push(Timestamp(0), 1, &[1; 60], 60);
+        assert!(none.is_empty() && none.pcap(&[]).is_none());
+    }
+}

@@ -1,0 +1,356 @@
+//! Detection: what turns events into alerts.
+//!
+//! The engine feeds a [`Detection`] every observation it makes (flow starts and ends, and
+//! every event a dissector says) and every packet (into the evidence ring). Each alert engine
+//! is a [`Detector`]: it watches observations, keeps its own bounded state and raises
+//! [`AlertDraft`]s; the [`AlertBook`] folds repeats into one alert with a count. When a draft
+//! opens a new alert, the packets of its flows are cut from the ring into the alert's PCAP.
+//!
+//! Detectors are synchronous and run on the packet path, so they must be cheap for the
+//! common case (a known edge doing a known thing): hash lookups, no formatting, no allocation
+//! until something is worth raising.
+
+#![forbid(unsafe_code)]
+
+pub mod alert;
+pub mod book;
+pub mod evidence;
+pub mod technique;
+
+use std::collections::HashMap;
+
+use rampart_event::{Event, FlowContext, Origin, Timestamp};
+
+pub use alert::{Alert, AlertDraft, AlertId, Endpoint, EngineKind, Rule, Severity, Status};
+pub use book::{AlertBook, Raised};
+pub use evidence::PacketRing;
+
+/// When the sensor learns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Learning {
+    /// Never: the baseline is what was imported; everything observed is monitored.
+    #[default]
+    Off,
+    /// Until this capture time.
+    Until(Timestamp),
+    /// For this many nanoseconds of capture time after the first packet.
+    For(u64),
+    /// Always (learning mode until switched off).
+    Always,
+}
+
+/// The sensor's mode at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mode {
+    /// Building the baseline: deviations are learned, not alerted.
+    Learning,
+    /// Watching: deviations are alerts.
+    Monitoring,
+}
+
+/// A flow that ended (or was reported while active).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowEnd {
+    /// The addressing.
+    pub context: FlowContext,
+    /// First packet.
+    pub start: Timestamp,
+    /// Last packet.
+    pub end: Timestamp,
+    /// Packets client → server, server → client.
+    pub packets: [u64; 2],
+    /// Frame bytes client → server, server → client.
+    pub bytes: [u64; 2],
+    /// Zeek-style TCP connection state (`S0`, `REJ`, `SF`, …), for TCP.
+    pub conn_state: Option<&'static str>,
+}
+
+/// What a detector is shown.
+#[derive(Debug, Clone, Copy)]
+pub enum Observation<'a> {
+    /// A flow's first packet (after the engine settled which side is the client).
+    FlowStart(&'a FlowContext),
+    /// A flow ended.
+    FlowEnd(&'a FlowEnd),
+    /// An event a dissector (or the engine) said, with where it came from.
+    Event {
+        /// The flow or frame.
+        origin: &'a Origin,
+        /// The event.
+        event: &'a Event<'a>,
+    },
+}
+
+/// What a detector gets with each observation: the time, the mode, and where to raise.
+pub struct Context<'a> {
+    /// Capture time.
+    pub time: Timestamp,
+    /// Learning or monitoring.
+    pub mode: Mode,
+    drafts: &'a mut Vec<AlertDraft>,
+}
+
+impl Context<'_> {
+    /// Raise an alert.
+    pub fn raise(&mut self, draft: AlertDraft) {
+        self.drafts.push(draft);
+    }
+}
+
+/// One alert engine.
+pub trait Detector {
+    /// Watch one observation.
+    fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>);
+
+    /// Capture time moved past a whole second: time-based checks (silence, rates).
+    fn tick(&mut self, _cx: &mut Context<'_>) {}
+
+    /// The input ended.
+    fn finish(&mut self, _cx: &mut Context<'_>) {}
+}
+
+/// Alert PCAPs kept at most in a run; later alerts still name their flows.
+pub const MAX_PCAPS: usize = 4096;
+
+/// Counters of a run's detection.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DetectionStats {
+    /// Drafts raised (alert occurrences).
+    pub occurrences: u64,
+    /// Distinct alerts.
+    pub alerts: u64,
+    /// New alerts dropped because the book was full.
+    pub dropped: u64,
+    /// Alerts with a PCAP.
+    pub pcaps: u64,
+    /// When learning ended, in capture time (nanoseconds since the epoch).
+    pub learning_ended: Option<u64>,
+}
+
+/// Detection for one engine: the detectors, the alert book and the evidence ring.
+pub struct Detection {
+    learning: Learning,
+    learning_until: Option<Timestamp>,
+    learning_ended: Option<Timestamp>,
+    detectors: Vec<Box<dyn Detector>>,
+    book: AlertBook,
+    drafts: Vec<AlertDraft>,
+    ring: PacketRing,
+    pcaps: HashMap<AlertId, Vec<u8>>,
+    fresh: Vec<AlertId>,
+    last_tick: Option<u64>,
+}
+
+impl std::fmt::Debug for Detection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detection")
+            .field("learning", &self.learning)
+            .field("detectors", &self.detectors.len())
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Detection {
+    /// Detection with these detectors, learning as `learning` says, keeping `ring_bytes` of
+    /// recent packets for evidence.
+    pub fn new(learning: Learning, detectors: Vec<Box<dyn Detector>>, ring_bytes: usize) -> Self {
+        Detection {
+            learning,
+            learning_until: match learning {
+                Learning::Until(t) => Some(t),
+                _ => None,
+            },
+            learning_ended: None,
+            detectors,
+            book: AlertBook::default(),
+            drafts: Vec::new(),
+            ring: PacketRing::new(ring_bytes),
+            pcaps: HashMap::new(),
+            fresh: Vec::new(),
+            last_tick: None,
+        }
+    }
+
+    /// The mode at `time`.
+    pub fn mode(&mut self, time: Timestamp) -> Mode {
+        let learning = match self.learning {
+            Learning::Off => false,
+            Learning::Always => true,
+            Learning::Until(_) | Learning::For(_) => self.learning_until.is_none_or(|t| time < t),
+        };
+        if learning {
+            Mode::Learning
+        } else {
+            if self.learning != Learning::Off && self.learning_ended.is_none() {
+                self.learning_ended = Some(time);
+            }
+            Mode::Monitoring
+        }
+    }
+
+    /// Keep a packet in the evidence ring; call before the packet is processed.
+    pub fn packet(&mut self, time: Timestamp, link_type: u16, data: &[u8], wire_len: u32) {
+        if let (Learning::For(nanos), None) = (self.learning, self.learning_until) {
+            self.learning_until = Some(time.plus_nanos(nanos));
+        }
+        self.ring.push(time, link_type, data, wire_len);
+        let second = time.secs();
+        if self.last_tick.is_some_and(|t| second > t) {
+            self.run(time, |d, cx| d.tick(cx));
+        }
+        self.last_tick = Some(second);
+    }
+
+    /// The packet just kept belongs to this flow.
+    pub fn packet_flow(&mut self, flow: u64) {
+        self.ring.tag_last(flow);
+    }
+
+    /// Show every detector one observation.
+    pub fn observe(&mut self, time: Timestamp, observation: &Observation<'_>) {
+        self.run(time, |d, cx| d.observe(observation, cx));
+    }
+
+    /// The input ended: last checks.
+    pub fn finish(&mut self, time: Timestamp) {
+        self.run(time, |d, cx| d.finish(cx));
+    }
+
+    fn run(&mut self, time: Timestamp, mut f: impl FnMut(&mut dyn Detector, &mut Context<'_>)) {
+        let mode = self.mode(time);
+        let mut cx = Context {
+            time,
+            mode,
+            drafts: &mut self.drafts,
+        };
+        for detector in &mut self.detectors {
+            f(detector.as_mut(), &mut cx);
+        }
+        if !self.drafts.is_empty() {
+            self.settle();
+        }
+    }
+
+    fn settle(&mut self) {
+        for draft in std::mem::take(&mut self.drafts) {
+            if let Raised::New(id) = self.book.raise(draft) {
+                self.fresh.push(id);
+                self.cut_pcap(id);
+            }
+        }
+    }
+
+    fn cut_pcap(&mut self, id: AlertId) {
+        if self.pcaps.len() >= MAX_PCAPS {
+            return;
+        }
+        let Some(alert) = self.book.get(id) else {
+            return;
+        };
+        if let Some(pcap) = self.ring.pcap(&alert.flows) {
+            self.pcaps.insert(id, pcap);
+        }
+    }
+
+    /// Alerts opened since the last call (for forwarding as they happen).
+    pub fn take_fresh(&mut self) -> Vec<&Alert> {
+        let fresh = std::mem::take(&mut self.fresh);
+        fresh.into_iter().filter_map(|id| self.book.get(id)).collect()
+    }
+
+    /// True when alerts were opened since the last [`Detection::take_fresh`].
+    pub fn has_fresh(&self) -> bool {
+        !self.fresh.is_empty()
+    }
+
+    /// The alert book.
+    pub fn book(&self) -> &AlertBook {
+        &self.book
+    }
+
+    /// The PCAP of an alert, when its packets were still in the ring.
+    pub fn pcap(&self, id: AlertId) -> Option<&[u8]> {
+        self.pcaps.get(&id).map(Vec::as_slice)
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> DetectionStats {
+        DetectionStats {
+            occurrences: self.book.occurrences(),
+            alerts: self.book.alerts().len() as u64,
+            dropped: self.book.dropped(),
+            pcaps: self.pcaps.len() as u64,
+            learning_ended: self.learning_ended.map(|t| t.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SEEN: Rule = Rule {
+        id: "test.flow",
+        title: "Flow",
+        engine: EngineKind::Policy,
+        category: "test",
+        severity: Severity::Warning,
+        techniques: &[],
+        remediation: "",
+    };
+
+    /// Raises one alert per flow start in monitoring mode.
+    struct EveryFlow;
+
+    impl Detector for EveryFlow {
+        fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
+            if let (Observation::FlowStart(f), Mode::Monitoring) = (observation, cx.mode) {
+                let src = Endpoint {
+                    ip: Some(f.client.0),
+                    ..Endpoint::default()
+                };
+                cx.raise(
+                    AlertDraft::new(&SEEN, cx.time, "flow")
+                        .between(Some(src), None)
+                        .flow(Some(f.id)),
+                );
+            }
+        }
+    }
+
+    fn flow(id: u64, client: u8) -> FlowContext {
+        FlowContext {
+            id,
+            transport: "tcp",
+            app: None,
+            client: (std::net::IpAddr::from([10, 0, 0, client]), 40000),
+            server: (std::net::IpAddr::from([10, 0, 0, 1]), 502),
+            client_mac: None,
+            server_mac: None,
+            vlan: 0,
+        }
+    }
+
+    #[test]
+    fn learning_for_a_duration_then_monitoring_with_pcaps() {
+        let mut d = Detection::new(Learning::For(10_000_000_000), vec![Box::new(EveryFlow)], 1 << 16);
+        for (sec, id, client) in [(100, 1, 2), (105, 2, 3), (111, 3, 4), (112, 4, 4)] {
+            let t = Timestamp::from_parts(sec, 0);
+            d.packet(t, 1, &[id as u8; 60], 60);
+            d.packet_flow(id);
+            d.observe(t, &Observation::FlowStart(&flow(id, client)));
+        }
+        // Flows at 100 and 105 are inside the 10 s learning period; 111 and 112 are not, and
+        // the second one from the same client is a repeat.
+        let alerts = d.book().alerts().to_vec();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].count, 2);
+        assert_eq!(alerts[0].flows, vec![3, 4]);
+        assert_eq!(d.stats().learning_ended, Some(Timestamp::from_parts(111, 0).0));
+        assert_eq!(d.take_fresh().len(), 1);
+        assert!(d.take_fresh().is_empty());
+        let pcap = d.pcap(alerts[0].id).expect("pcap cut when the alert opened");
+        assert_eq!(pcap.len(), 24 + 16 + 60);
+    }
+}
