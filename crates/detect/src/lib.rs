@@ -14,6 +14,7 @@
 
 pub mod alert;
 pub mod book;
+pub mod config;
 pub mod evidence;
 pub mod technique;
 
@@ -23,6 +24,7 @@ use rampart_event::{Event, FlowContext, Origin, Timestamp};
 
 pub use alert::{Alert, AlertDraft, AlertId, Endpoint, EngineKind, Rule, Severity, Status};
 pub use book::{AlertBook, Raised};
+pub use config::{ConfigError, DetectConfig, Marks};
 pub use evidence::PacketRing;
 
 /// When the sensor learns.
@@ -107,6 +109,12 @@ pub trait Detector {
 
     /// The input ended.
     fn finish(&mut self, _cx: &mut Context<'_>) {}
+}
+
+/// The alert engines Rampart runs, configured by `config`: one line per engine.
+pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
+    let _ = config;
+    Vec::new()
 }
 
 /// Alert PCAPs kept at most in a run; later alerts still name their flows.
