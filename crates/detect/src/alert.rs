@@ -345,6 +345,9 @@ pub struct Alert {
     pub status: Status,
     /// Flows whose packets are the evidence.
     pub flows: Vec<u64>,
+    /// Why the alert is suppressed (a mute, an exclusion rule, a maintenance window): kept
+    /// and counted, not forwarded.
+    pub suppressed: Option<String>,
 }
 
 impl Alert {
@@ -372,6 +375,7 @@ impl Alert {
             count: 1,
             status: Status::New,
             flows: draft.flows,
+            suppressed: None,
         }
     }
 

@@ -111,6 +111,12 @@ pub trait Detector {
     fn finish(&mut self, _cx: &mut Context<'_>) {}
 }
 
+/// A reason not to forward an alert: a mute, an exclusion rule, a maintenance window.
+pub trait Suppress {
+    /// Why `draft` must be kept quiet, or `None` to let it through.
+    fn suppress(&self, draft: &AlertDraft) -> Option<String>;
+}
+
 /// The alert engines Rampart runs, configured by `config`: one line per engine.
 pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
     let _ = config;
@@ -141,6 +147,7 @@ pub struct Detection {
     learning_until: Option<Timestamp>,
     learning_ended: Option<Timestamp>,
     detectors: Vec<Box<dyn Detector>>,
+    suppressors: Vec<Box<dyn Suppress>>,
     book: AlertBook,
     drafts: Vec<AlertDraft>,
     ring: PacketRing,
@@ -171,6 +178,7 @@ impl Detection {
             },
             learning_ended: None,
             detectors,
+            suppressors: Vec::new(),
             book: AlertBook::default(),
             drafts: Vec::new(),
             ring: PacketRing::new(ring_bytes),
@@ -178,6 +186,12 @@ impl Detection {
             fresh: Vec::new(),
             last_tick: None,
         }
+    }
+
+    /// Add a suppressor; drafts it names a reason for are kept with the reason, not forwarded.
+    pub fn with_suppressor(mut self, suppressor: Box<dyn Suppress>) -> Detection {
+        self.suppressors.push(suppressor);
+        self
     }
 
     /// The mode at `time`.
@@ -242,9 +256,13 @@ impl Detection {
 
     fn settle(&mut self) {
         for draft in std::mem::take(&mut self.drafts) {
+            let reason = self.suppressors.iter().find_map(|s| s.suppress(&draft));
             if let Raised::New(id) = self.book.raise(draft) {
-                self.fresh.push(id);
                 self.cut_pcap(id);
+                match (reason, self.book.get_mut(id)) {
+                    (Some(reason), Some(alert)) => alert.suppressed = Some(reason),
+                    _ => self.fresh.push(id),
+                }
             }
         }
     }
@@ -338,6 +356,29 @@ mod tests {
             server_mac: None,
             vlan: 0,
         }
+    }
+
+    struct QuietFor(std::net::IpAddr);
+
+    impl Suppress for QuietFor {
+        fn suppress(&self, draft: &AlertDraft) -> Option<String> {
+            (draft.source.and_then(|s| s.ip) == Some(self.0)).then(|| "maintenance".to_string())
+        }
+    }
+
+    #[test]
+    fn suppressed_alerts_are_kept_with_the_reason_and_not_forwarded() {
+        let quiet = std::net::IpAddr::from([10, 0, 0, 2]);
+        let mut d = Detection::new(Learning::Off, vec![Box::new(EveryFlow)], 0)
+            .with_suppressor(Box::new(QuietFor(quiet)));
+        let t = Timestamp::from_parts(1, 0);
+        d.observe(t, &Observation::FlowStart(&flow(1, 2)));
+        d.observe(t, &Observation::FlowStart(&flow(2, 3)));
+        let fresh: Vec<_> = d.take_fresh().iter().map(|a| a.source).collect();
+        assert_eq!(fresh.len(), 1);
+        assert_ne!(fresh[0].and_then(|s| s.ip), Some(quiet));
+        let muted = d.book().alerts().iter().find(|a| a.suppressed.is_some());
+        assert_eq!(muted.and_then(|a| a.suppressed.as_deref()), Some("maintenance"));
     }
 
     #[test]
