@@ -39,6 +39,7 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
     ("T0858", "Change Operating Mode"),
     ("T0859", "Valid Accounts"),
     ("T0861", "Point & Tag Identification"),
+    ("T0864", "Transient Cyber Asset"),
     ("T0866", "Exploitation of Remote Services"),
     ("T0867", "Lateral Tool Transfer"),
     ("T0868", "Detect Operating Mode"),
