@@ -153,9 +153,19 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let detection = match crate::detect::detection(args) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut config = EngineConfig::default();
     config.flow.max_flows = args.max_flows.max(1);
     let mut engine = Engine::with_registry(config, Registry::with_plugins(&plugins), outputs.sink);
+    if let Some(detection) = detection {
+        engine = engine.with_detection(detection);
+    }
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -205,8 +215,13 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
         print!("{}", summary::render(&report, &inputs));
         if let Some(dir) = &args.out {
             println!(
-                "Outputs in {}: flows.jsonl, events.jsonl, devices.jsonl, conversations.jsonl, summary.json, report.html{}.",
+                "Outputs in {}: flows.jsonl, events.jsonl, devices.jsonl, conversations.jsonl{}, summary.json, report.html{}.",
                 dir.display(),
+                if report.detection.is_some() {
+                    ", alerts.jsonl"
+                } else {
+                    ""
+                },
                 if outputs.database.is_some() {
                     ", rampart.sqlite"
                 } else {

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod analyze;
+mod detect;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,21 @@ pub struct AnalyzeArgs {
     /// files (repeatable). Plugins run sandboxed; one that misbehaves is disabled.
     #[arg(long = "plugin", value_name = "PATH")]
     plugins: Vec<PathBuf>,
+    /// Learn the baseline until this capture time (RFC 3339, `2026-03-01T08:00:00Z`) or for
+    /// this long after the first packet (`90s`, `10m`, `1h30m`), then monitor; `off` monitors
+    /// from the first packet. Default: learn throughout, so only the engines that need no
+    /// baseline (protocol-aware, protocol violation, malware, operational, custom) alert.
+    #[arg(long, value_name = "TIME|DURATION", value_parser = detect::parse_learning)]
+    learn_until: Option<rampart_detect::Learning>,
+    /// Detection settings (TOML: marked devices, thresholds, exclusions, maintenance windows).
+    #[arg(long, value_name = "FILE")]
+    detect_config: Option<PathBuf>,
+    /// Run no alert engines.
+    #[arg(long)]
+    no_detect: bool,
+    /// Megabytes of recent packets kept for the PCAPs of alerts.
+    #[arg(long, value_name = "MB", default_value_t = 16)]
+    evidence_mb: usize,
 }
 
 fn main() -> ExitCode {

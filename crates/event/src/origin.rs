@@ -58,4 +58,3 @@ pub fn subject_address(origin: &Origin, subject: Subject) -> (Option<IpAddr>, Op
         (_, Origin::Capture) => (None, None),
     }
 }
-

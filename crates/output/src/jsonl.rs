@@ -4,6 +4,8 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use rampart_detect::Detection;
+use rampart_detect::record::alert_record;
 use rampart_engine::{EventRecord, FlowRecord, Report};
 use serde::Serialize;
 
@@ -133,6 +135,9 @@ pub fn write_report(
         conversations.write(&ConversationJson(c));
     }
     conversations.flush()?;
+    if let Some(detection) = &report.detection {
+        write_alerts(dir, detection)?;
+    }
     let path = dir.join("summary.json");
     let text =
         serde_json::to_string_pretty(&SummaryJson { report, inputs }).map_err(|e| OutputError {
@@ -140,4 +145,25 @@ pub fn write_report(
             source: io::Error::other(e),
         })?;
     std::fs::write(&path, text + "\n").map_err(|source| OutputError { path, source })
+}
+
+/// Write `alerts.jsonl` and each alert's PCAP as `alerts/<id>.pcap`.
+fn write_alerts(dir: &Path, detection: &Detection) -> Result<(), OutputError> {
+    let pcap_dir = dir.join("alerts");
+    let mut alerts = LinesFile::create(dir.join("alerts.jsonl"))?;
+    for alert in detection.book().alerts() {
+        let mut pcap_name = None;
+        if let Some(bytes) = detection.pcap(alert.id) {
+            std::fs::create_dir_all(&pcap_dir).map_err(|source| OutputError {
+                path: pcap_dir.clone(),
+                source,
+            })?;
+            let name = format!("alerts/{}.pcap", alert.id);
+            let path = dir.join(&name);
+            std::fs::write(&path, bytes).map_err(|source| OutputError { path, source })?;
+            pcap_name = Some(name);
+        }
+        alerts.write(&alert_record(alert, pcap_name.as_deref()));
+    }
+    alerts.flush().map(|_| ())
 }

@@ -366,6 +366,9 @@ impl Serialize for SummaryJson<'_> {
         m.serialize_entry("devices", &r.devices.len())?;
         m.serialize_entry("conversations", &r.conversations.len())?;
         m.serialize_entry("internet", &InternetJson(&r.internet))?;
+        if let Some(detection) = &r.detection {
+            m.serialize_entry("detection", &detection.stats())?;
+        }
         m.end()
     }
 }

@@ -174,7 +174,47 @@ pub fn render(report: &Report, inputs: &[InputSummary]) -> String {
         if list.is_empty() { "" } else { ": " },
         list.join(", ")
     );
+    if let Some(detection) = &report.detection {
+        alerts(&mut out, detection);
+    }
     out
+}
+
+/// The alert lines: counts per severity, then the most severe alerts first.
+fn alerts(out: &mut String, detection: &rampart_detect::Detection) {
+    let all = detection.book().alerts();
+    let per: Vec<String> = rampart_detect::Severity::ALL
+        .iter()
+        .rev()
+        .map(|sev| {
+            let n = all.iter().filter(|a| a.severity == *sev).count();
+            format!("{n} {}", sev.as_str())
+        })
+        .collect();
+    let suppressed = all.iter().filter(|a| a.suppressed.is_some()).count();
+    let _ = writeln!(
+        out,
+        "Alerts: {} ({}; {} suppressed).",
+        all.len(),
+        per.join(", "),
+        suppressed
+    );
+    let mut shown: Vec<&rampart_detect::Alert> = all.iter().collect();
+    shown.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.first_seen.cmp(&b.first_seen))
+    });
+    for alert in shown.iter().take(DEVICES_SHOWN) {
+        let _ = writeln!(out, "  {}", alert.summary_line());
+    }
+    if shown.len() > DEVICES_SHOWN {
+        let _ = writeln!(
+            out,
+            "  … and {} more (see alerts.jsonl).",
+            shown.len() - DEVICES_SHOWN
+        );
+    }
 }
 
 #[cfg(test)]

@@ -165,7 +165,14 @@ impl ModbusDissector {
             unit: *unit,
             pdu,
         });
-        emit(&mut self.scratch, &mut self.values, request, Some(side), None, sink);
+        emit(
+            &mut self.scratch,
+            &mut self.values,
+            request,
+            Some(side),
+            None,
+            sink,
+        );
         if let Some((_, pdu)) = pending {
             self.pending.recycle(pdu);
         }
@@ -177,7 +184,14 @@ impl ModbusDissector {
             unit,
             pdu: &pdu,
         };
-        emit(&mut self.scratch, &mut self.values, Some(side), None, None, sink);
+        emit(
+            &mut self.scratch,
+            &mut self.values,
+            Some(side),
+            None,
+            None,
+            sink,
+        );
         self.pending.recycle(pdu);
     }
 }

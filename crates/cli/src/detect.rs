@@ -1,0 +1,64 @@
+//! The detection options of `rampart analyze`: when to learn, which settings, which engines.
+
+use rampart_detect::{DetectConfig, Detection, Learning, detectors};
+use rampart_event::Timestamp;
+
+use crate::AnalyzeArgs;
+
+/// Parse `--learn-until`: `off`, a duration (`10m`) or an RFC 3339 time.
+pub fn parse_learning(text: &str) -> Result<Learning, String> {
+    if text == "off" {
+        return Ok(Learning::Off);
+    }
+    if let Ok(duration) = humantime::parse_duration(text) {
+        let nanos = u64::try_from(duration.as_nanos()).map_err(|_| "duration too long")?;
+        return Ok(Learning::For(nanos));
+    }
+    match humantime::parse_rfc3339_weak(text) {
+        Ok(time) => {
+            let since = time
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|_| format!("{text}: before 1970"))?;
+            let nanos = u64::try_from(since.as_nanos()).map_err(|_| "time too far away")?;
+            Ok(Learning::Until(Timestamp(nanos)))
+        }
+        Err(_) => Err(format!(
+            "{text}: expected `off`, a duration such as 90s, 10m or 1h30m, or an RFC 3339 time such as 2026-03-01T08:00:00Z"
+        )),
+    }
+}
+
+/// The detection a run asked for, or `None` with `--no-detect`.
+pub fn detection(args: &AnalyzeArgs) -> Result<Option<Detection>, String> {
+    if args.no_detect {
+        return Ok(None);
+    }
+    let config = match &args.detect_config {
+        Some(path) => DetectConfig::load(path).map_err(|e| e.to_string())?,
+        None => DetectConfig::default(),
+    };
+    let learning = args.learn_until.unwrap_or(Learning::Always);
+    let ring = args.evidence_mb.saturating_mul(1 << 20);
+    Ok(Some(Detection::new(learning, detectors(&config), ring)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn learning_periods_parse() {
+        assert_eq!(parse_learning("off"), Ok(Learning::Off));
+        assert_eq!(parse_learning("90s"), Ok(Learning::For(90_000_000_000)));
+        assert_eq!(
+            parse_learning("1h 30m"),
+            Ok(Learning::For(5_400_000_000_000))
+        );
+        assert_eq!(
+            parse_learning("2023-11-14T22:13:20Z"),
+            Ok(Learning::Until(Timestamp::from_parts(1_700_000_000, 0)))
+        );
+        let err = parse_learning("tomorrow").expect_err("not a time");
+        assert!(err.contains("RFC 3339"), "{err}");
+    }
+}
