@@ -35,8 +35,9 @@ pub struct PacketRing {
     head: usize,
 }
 
-/// The flow tag of a packet that belongs to no flow (ARP, LLDP, GOOSE).
-pub const NO_FLOW: u64 = 0;
+/// The flow tag of a packet that belongs to no flow (ARP, LLDP, GOOSE); flow ids count
+/// from zero, so the tag is the one id the flow table never reaches.
+pub const NO_FLOW: u64 = u64::MAX;
 
 impl PacketRing {
     /// A ring of `bytes` bytes (at least one full snap length) and at most `bytes / 64`

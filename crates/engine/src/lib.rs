@@ -122,6 +122,7 @@ impl Engine {
                 sink,
                 endpoints: Endpoints::default(),
                 detection: None,
+                activities: Default::default(),
             },
             scratch: Vec::new(),
         }
@@ -656,6 +657,7 @@ fn end_flow(
         }
     }
     flow.data.close(&mut emitter);
+    out.activities.flush(&mut out.inventory, flow.id);
     let record = flow_record(&flow, reason.as_str());
     out.sink.flow(&record);
     if let Some(detection) = &mut out.detection {

@@ -1,11 +1,11 @@
 //! Where events go once a dissector says them: counters, the inventory, and the record sink.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use rampart_detect::{Detection, Observation};
-use rampart_event::{Event, EventSink, Mac, Subject, Timestamp, Value};
-use rampart_inventory::{Address, Inventory};
+use rampart_event::{Activity, Event, EventSink, Mac, Subject, Timestamp, Value};
+use rampart_inventory::{Address, Inventory, Tally};
 
 use crate::records::{EventRecord, Origin, RecordSink, subject_address};
 use crate::stats::Stats;
@@ -55,6 +55,8 @@ pub struct Outputs {
     pub endpoints: Endpoints,
     /// Alert engines, when detection is on.
     pub detection: Option<Detection>,
+    /// Activities of live flows, not yet in the inventory.
+    pub activities: ActivityTallies,
 }
 
 impl Outputs {
@@ -69,8 +71,19 @@ impl Outputs {
                 if let Some(activity) = r.activity {
                     *self.stats.actions.entry(activity.as_str()).or_default() += 1;
                     let (client, server) = parties(origin);
-                    self.inventory
-                        .observe_activity(client, server, activity, r.protocol, time);
+                    match origin {
+                        Origin::Flow(flow) => self.activities.count(
+                            &mut self.inventory,
+                            flow.id,
+                            (client, server),
+                            activity,
+                            r.protocol,
+                            time,
+                        ),
+                        _ => self
+                            .inventory
+                            .observe_activity(client, server, activity, r.protocol, time),
+                    }
                 }
                 if r.protocol == "arp" {
                     let new = self.arp_binding(
@@ -162,6 +175,70 @@ impl Outputs {
                 self.inventory.observe_binding(ip, mac, time)
             }
             _ => false,
+        }
+    }
+}
+
+/// Distinct (activity, protocol) pairs tallied per flow; more go to the inventory directly.
+const ACTIVITIES_PER_FLOW: usize = 16;
+
+/// One activity counted over a flow.
+struct FlowActivity {
+    activity: Activity,
+    protocol: String,
+    parties: (Address, Address),
+    tally: Tally,
+}
+
+/// Activities counted per live flow and handed to the inventory when the flow ends: a
+/// flow's thousand reads are one inventory update rather than a thousand. Bounded by the
+/// flow table (entries of ended flows are removed) times [`ACTIVITIES_PER_FLOW`].
+#[derive(Default)]
+pub struct ActivityTallies {
+    flows: HashMap<u64, Vec<FlowActivity>, ahash::RandomState>,
+}
+
+impl ActivityTallies {
+    /// Count one message of `activity` on flow `flow`.
+    fn count(
+        &mut self,
+        inventory: &mut Inventory,
+        flow: u64,
+        parties: (Address, Address),
+        activity: Activity,
+        protocol: &str,
+        time: Timestamp,
+    ) {
+        let list = self.flows.entry(flow).or_default();
+        if let Some(known) = list
+            .iter_mut()
+            .find(|a| a.activity == activity && a.protocol == protocol)
+        {
+            known.tally.count += 1;
+            known.tally.last = known.tally.last.max(time);
+            known.tally.first = known.tally.first.min(time);
+            return;
+        }
+        if list.len() >= ACTIVITIES_PER_FLOW {
+            inventory.observe_activity(parties.0, parties.1, activity, protocol, time);
+            return;
+        }
+        list.push(FlowActivity {
+            activity,
+            protocol: protocol.to_string(),
+            parties,
+            tally: Tally {
+                count: 1,
+                first: time,
+                last: time,
+            },
+        });
+    }
+
+    /// Hand a flow's tallies to the inventory; called when the flow ends.
+    pub fn flush(&mut self, inventory: &mut Inventory, flow: u64) {
+        for a in self.flows.remove(&flow).unwrap_or_default() {
+            inventory.observe_activities(a.parties.0, a.parties.1, a.activity, &a.protocol, a.tally);
         }
     }
 }

@@ -28,7 +28,9 @@ use rampart_event::{Activity, Attribute, Confidence, FindingKind, Mac, Timestamp
 pub use address::{is_internet, is_unicast_host};
 pub use classify::is_industrial;
 pub use device::{Conversation, Device, DeviceKey, Guess, InternetPeer, InternetSummary};
-pub use observe::{ActivitySummary, FindingSummary, ModuleInfo, Observed, Seen, Traffic};
+pub use observe::{
+    ActivitySummary, FindingSummary, ModuleInfo, Observed, Seen, Tally, Traffic,
+};
 
 use observe::{HostObs, StationObs, add_activity, add_finding, add_module, add_service};
 
@@ -323,6 +325,26 @@ impl Inventory {
         protocol: &str,
         time: Timestamp,
     ) {
+        let once = Tally {
+            count: 1,
+            first: time,
+            last: time,
+        };
+        self.observe_activities(client, server, activity, protocol, once);
+    }
+
+    /// Record `tally.count` messages of one activity between `client` and `server` at once:
+    /// what the engine tallied over a flow, so the inventory is touched per flow, not per
+    /// message.
+    pub fn observe_activities(
+        &mut self,
+        client: Address,
+        server: Address,
+        activity: Activity,
+        protocol: &str,
+        tally: Tally,
+    ) {
+        let time = tally.first;
         for (me, other, performed) in [(client, server, true), (server, client, false)] {
             let list = match (
                 me.ip.filter(|ip| is_unicast_host(*ip)),
@@ -333,7 +355,7 @@ impl Inventory {
                 (None, None) => None,
             };
             if let Some(list) = list {
-                add_activity(list, activity, protocol, performed, other.ip, time);
+                add_activity(list, activity, protocol, performed, other.ip, tally);
             }
         }
     }

@@ -230,14 +230,26 @@ pub struct ActivitySummary {
 
 /// Note one activity in a bounded list; allocation-free once the (activity, protocol, side)
 /// is known and the peer remembered.
+/// Messages of one kind counted together, with the first and last time seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tally {
+    /// How many.
+    pub count: u64,
+    /// First seen.
+    pub first: Timestamp,
+    /// Last seen.
+    pub last: Timestamp,
+}
+
 pub(crate) fn add_activity(
     list: &mut Vec<ActivitySummary>,
     activity: Activity,
     protocol: &str,
     performed: bool,
     peer: Option<IpAddr>,
-    time: Timestamp,
+    tally: Tally,
 ) {
+    let time = tally.first;
     let summary = match list
         .iter_mut()
         .position(|a| a.activity == activity && a.performed == performed && a.protocol == protocol)
@@ -258,8 +270,8 @@ pub(crate) fn add_activity(
             &mut list[last]
         }
     };
-    summary.count += 1;
-    summary.seen.extend(time, time);
+    summary.count += tally.count;
+    summary.seen.extend(tally.first, tally.last);
     if let Some(peer) = peer.filter(|p| !summary.peers.contains(p)) {
         if summary.peers.len() < MAX_ACTIVITY_PEERS {
             summary.peers.push(peer);

@@ -45,17 +45,23 @@ impl Label {
 
 impl fmt::Write for Label {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for ch in s.chars() {
-            let mut tmp = [0u8; 4];
-            let bytes = ch.encode_utf8(&mut tmp).as_bytes();
-            let end = self.len + bytes.len();
-            let Some(slot) = self.buf.get_mut(self.len..end) else {
-                return Err(fmt::Error);
-            };
-            slot.copy_from_slice(bytes);
-            self.len = end;
+        let room = self.buf.len() - self.len;
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
         }
-        Ok(())
+        if let (Some(slot), Some(bytes)) = (
+            self.buf.get_mut(self.len..self.len + take),
+            s.as_bytes().get(..take),
+        ) {
+            slot.copy_from_slice(bytes);
+            self.len += take;
+        }
+        if take < s.len() {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -70,17 +76,36 @@ impl Label {
     pub(crate) fn code(name: Option<&'static str>, code: u64, digits: usize) -> Label {
         match name {
             Some(n) => Label::name(n),
-            None => Label::new(format_args!("0x{code:0digits$x} (unknown)")),
+            None => Label::unknown_hex(code, digits),
         }
+    }
+
+    /// `0x<code> (unknown)` with at least `digits` hex digits, written without the
+    /// formatting machinery: unknown codes are common in some traffic and this is per message.
+    fn unknown_hex(code: u64, digits: usize) -> Label {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut label = Label {
+            name: None,
+            buf: [0; 64],
+            len: 0,
+        };
+        let significant = (16 - code.leading_zeros() as usize / 4).max(1);
+        let width = significant.max(digits).min(16);
+        label.buf[..2].copy_from_slice(b"0x");
+        for i in 0..width {
+            let nibble = (code >> (4 * (width - 1 - i))) & 0xf;
+            label.buf[2 + i] = HEX[nibble as usize];
+        }
+        let end = 2 + width;
+        label.buf[end..end + 10].copy_from_slice(b" (unknown)");
+        label.len = end + 10;
+        label
     }
 }
 
 /// Name a code, or label it `0x5a (unknown)`.
 pub(crate) fn named(name: Option<&'static str>, code: u64) -> Label {
-    match name {
-        Some(n) => Label::name(n),
-        None => Label::new(format_args!("{code:#04x} (unknown)")),
-    }
+    Label::code(name, code, 2)
 }
 
 #[cfg(test)]
@@ -102,6 +127,9 @@ mod tests {
             "read_property"
         );
         assert_eq!(Label::code(None, 0x5a, 2).as_str(), "0x5a (unknown)");
+        assert_eq!(Label::code(None, 0, 2).as_str(), "0x00 (unknown)");
+        assert_eq!(Label::code(None, 0x5, 1).as_str(), "0x5 (unknown)");
+        assert_eq!(named(None, 0x1234).as_str(), "0x1234 (unknown)");
         assert_eq!(Label::code(None, 0x1ff, 4).as_str(), "0x01ff (unknown)");
         assert_eq!(
             Label::code(None, u64::MAX, 2).as_str(),
