@@ -238,7 +238,13 @@ impl ActivityTallies {
     /// Hand a flow's tallies to the inventory; called when the flow ends.
     pub fn flush(&mut self, inventory: &mut Inventory, flow: u64) {
         for a in self.flows.remove(&flow).unwrap_or_default() {
-            inventory.observe_activities(a.parties.0, a.parties.1, a.activity, &a.protocol, a.tally);
+            inventory.observe_activities(
+                a.parties.0,
+                a.parties.1,
+                a.activity,
+                &a.protocol,
+                a.tally,
+            );
         }
     }
 }

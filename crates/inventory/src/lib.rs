@@ -28,9 +28,7 @@ use rampart_event::{Activity, Attribute, Confidence, FindingKind, Mac, Timestamp
 pub use address::{is_internet, is_unicast_host};
 pub use classify::is_industrial;
 pub use device::{Conversation, Device, DeviceKey, Guess, InternetPeer, InternetSummary};
-pub use observe::{
-    ActivitySummary, FindingSummary, ModuleInfo, Observed, Seen, Tally, Traffic,
-};
+pub use observe::{ActivitySummary, FindingSummary, ModuleInfo, Observed, Seen, Tally, Traffic};
 
 use observe::{HostObs, StationObs, add_activity, add_finding, add_module, add_service};
 
