@@ -20,9 +20,9 @@ const MAX_ENDPOINTS: usize = 262_144;
 #[derive(Debug, Default)]
 pub struct Endpoints {
     /// IP addresses (sources and destinations).
-    pub ips: HashSet<IpAddr>,
+    pub ips: HashSet<IpAddr, ahash::RandomState>,
     /// MAC addresses (sources and destinations).
-    pub macs: HashSet<Mac>,
+    pub macs: HashSet<Mac, ahash::RandomState>,
 }
 
 impl Endpoints {

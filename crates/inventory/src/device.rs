@@ -1,6 +1,8 @@
 //! Turning address observations into devices.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{FastMap, FastSet};
 use std::fmt;
 use std::net::IpAddr;
 
@@ -406,7 +408,7 @@ fn os(hints: Option<Vec<Observed>>, ttl: TtlSeen) -> Option<Guess> {
 
 pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
     let resolver = Resolver::new(inv);
-    let mut builders: HashMap<DeviceKey, Builder> = HashMap::new();
+    let mut builders: FastMap<DeviceKey, Builder> = FastMap::default();
     for (mac, station) in &inv.stations {
         let key = DeviceKey::Mac(*mac);
         let b = builders
@@ -434,7 +436,7 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
         .map(|b| b.finish(inv.vendor_of))
         .collect();
     for d in &mut devices {
-        d.peers = peers.get(&d.key).map_or(0, HashSet::len);
+        d.peers = peers.get(&d.key).map_or(0, FastSet::len);
         d.ips.sort_by_key(|(ip, _)| *ip);
         d.macs.sort_by_key(|(mac, _)| *mac);
     }
@@ -443,7 +445,7 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
 }
 
 /// Count each device's distinct peer addresses, from the conversations.
-fn peer_counts(inv: &Inventory, resolver: &Resolver<'_>) -> HashMap<DeviceKey, HashSet<IpAddr>> {
+fn peer_counts(inv: &Inventory, resolver: &Resolver<'_>) -> FastMap<DeviceKey, FastSet<IpAddr>> {
     let key_of = |ip: IpAddr| {
         let host = inv.hosts.get(&ip)?;
         match resolver.home(ip, host) {
@@ -452,7 +454,7 @@ fn peer_counts(inv: &Inventory, resolver: &Resolver<'_>) -> HashMap<DeviceKey, H
             Home::Internet | Home::Nowhere => None,
         }
     };
-    let mut peers: HashMap<DeviceKey, HashSet<IpAddr>> = HashMap::new();
+    let mut peers: FastMap<DeviceKey, FastSet<IpAddr>> = FastMap::default();
     for key in inv.conversations.keys() {
         for (me, other) in [(key.client, key.server), (key.server, key.client)] {
             if let Some(device) = key_of(me) {

@@ -20,10 +20,15 @@ mod classify;
 mod device;
 mod observe;
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use rampart_event::{Activity, Attribute, Confidence, FindingKind, Mac, Timestamp};
+
+/// A hash map with a fast non-cryptographic hasher: the inventory is probed per record, and
+/// its keys (addresses) are not attacker-chosen in a way that matters for a bounded map.
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+/// The set counterpart of [`FastMap`].
+pub(crate) type FastSet<T> = std::collections::HashSet<T, ahash::RandomState>;
 
 pub use address::{is_internet, is_unicast_host};
 pub use classify::is_industrial;
@@ -122,9 +127,9 @@ struct ConversationObs {
 /// The inventory under construction.
 #[derive(Debug, Default)]
 pub struct Inventory {
-    hosts: HashMap<IpAddr, HostObs>,
-    stations: HashMap<Mac, StationObs>,
-    conversations: HashMap<ConversationKey, ConversationObs>,
+    hosts: FastMap<IpAddr, HostObs>,
+    stations: FastMap<Mac, StationObs>,
+    conversations: FastMap<ConversationKey, ConversationObs>,
     vendor_of: Option<fn(Mac) -> Option<&'static str>>,
     stats: InventoryStats,
 }
