@@ -10,6 +10,7 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
     ("T0803", "Block Command Message"),
     ("T0804", "Block Reporting Message"),
     ("T0806", "Brute Force I/O"),
+    ("T0809", "Data Destruction"),
     ("T0812", "Default Credentials"),
     ("T0813", "Denial of Control"),
     ("T0814", "Denial of Service"),
