@@ -73,6 +73,9 @@ pub struct DetectConfig {
     /// The operational engine.
     #[serde(default)]
     pub operational: crate::operational::OperationalConfig,
+    /// The malware behaviour engine (Industroyer, Triton).
+    #[serde(default)]
+    pub malware_behaviour: crate::malware::MalwareBehaviourConfig,
 }
 
 impl DetectConfig {

@@ -18,6 +18,7 @@ mod capped;
 pub mod config;
 pub mod evidence;
 mod facts;
+pub mod malware;
 pub mod operational;
 pub mod protocol_policy;
 pub mod technique;
@@ -132,6 +133,10 @@ pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
         )),
         Box::new(violation::Violation::new(&config.protocol_violation)),
         Box::new(operational::Operational::new(&config.operational)),
+        Box::new(malware::MalwareBehaviour::new(
+            &config.malware_behaviour,
+            marks,
+        )),
     ]
 }
 

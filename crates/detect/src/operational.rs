@@ -517,3 +517,285 @@ impl Detector for Operational {
         self.traffic(cx);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rampart_event::{Confidence, Fields, Subject, Value};
+
+    use super::*;
+    use crate::facts::testing::{Harness, flow};
+
+    fn engine() -> Operational {
+        Operational::new(&OperationalConfig::default())
+    }
+
+    fn modbus<'a>(
+        direction: Option<Direction>,
+        fields: &'a [(&'static str, Value<'static>)],
+    ) -> Record<'a> {
+        Record {
+            protocol: "modbus",
+            kind: "read_holding_registers",
+            direction,
+            activity: None,
+            fields: Fields(fields),
+        }
+    }
+
+    fn show(e: &mut Operational, h: &mut Harness, origin: &Origin, secs: f64, r: Record<'_>) {
+        let event = Event::Record(r);
+        h.observe(
+            e,
+            secs,
+            &Observation::Event {
+                origin,
+                event: &event,
+            },
+        );
+    }
+
+    #[test]
+    fn four_unanswered_requests_are_patience_and_five_are_unresponsive() {
+        let origin = flow(1, [10, 0, 0, 1], [10, 0, 0, 2], 502);
+        let (mut e, mut h) = (engine(), Harness::new());
+        for i in 0..4 {
+            show(
+                &mut e,
+                &mut h,
+                &origin,
+                f64::from(i) * 10.0,
+                modbus(Some(Direction::ToServer), &[]),
+            );
+        }
+        assert!(h.drafts.is_empty());
+        show(
+            &mut e,
+            &mut h,
+            &origin,
+            40.0,
+            modbus(Some(Direction::ToServer), &[]),
+        );
+        assert_eq!(h.rules(), ["operational.device_unresponsive"]);
+        let d = &h.drafts[0];
+        assert_eq!(
+            d.source.and_then(|s| s.ip),
+            Some(IpAddr::from([10, 0, 0, 2]))
+        );
+        assert_eq!(
+            d.description,
+            "10.0.0.2 did not answer 5 modbus requests from 10.0.0.1 over 40.0 s"
+        );
+        show(
+            &mut e,
+            &mut h,
+            &origin,
+            45.0,
+            modbus(Some(Direction::ToServer), &[]),
+        );
+        assert_eq!(h.drafts.len(), 1, "one alert per silence");
+        show(&mut e, &mut h, &origin, 50.0, modbus(None, &[]));
+        for i in 0..5 {
+            show(
+                &mut e,
+                &mut h,
+                &origin,
+                60.0 + f64::from(i),
+                modbus(Some(Direction::ToServer), &[]),
+            );
+        }
+        assert_eq!(h.drafts.len(), 2, "an answer ends the silence");
+    }
+
+    #[test]
+    fn unanswered_requests_spread_wider_than_the_window_are_not_unresponsive() {
+        let origin = flow(1, [10, 0, 0, 1], [10, 0, 0, 2], 502);
+        let (mut e, mut h) = (engine(), Harness::new());
+        for i in 0..20 {
+            show(
+                &mut e,
+                &mut h,
+                &origin,
+                f64::from(i) * 16.0,
+                modbus(Some(Direction::ToServer), &[]),
+            );
+        }
+        assert!(h.drafts.is_empty());
+    }
+
+    fn dnp3_response(restart: bool) -> Record<'static> {
+        const SET: &[&str] = &["device_restart"];
+        const CLEAR: &[&str] = &[];
+        static SET_FIELDS: [(&str, Value<'static>); 1] = [("iin_flags", Value::Strs(SET))];
+        static CLEAR_FIELDS: [(&str, Value<'static>); 1] = [("iin_flags", Value::Strs(CLEAR))];
+        Record {
+            protocol: "dnp3",
+            kind: "transaction",
+            direction: None,
+            activity: None,
+            fields: Fields(if restart { &SET_FIELDS } else { &CLEAR_FIELDS }),
+        }
+    }
+
+    #[test]
+    fn the_restart_bit_rising_is_a_restart_and_three_in_the_window_are_frequent() {
+        let origin = flow(1, [10, 0, 0, 1], [10, 0, 0, 4], 20000);
+        let (mut e, mut h) = (engine(), Harness::new());
+        show(&mut e, &mut h, &origin, 0.0, dnp3_response(true));
+        show(&mut e, &mut h, &origin, 1.0, dnp3_response(true));
+        assert_eq!(h.rules(), ["operational.outstation_restart"]);
+        assert_eq!(
+            h.drafts[0].source.and_then(|s| s.ip),
+            Some(IpAddr::from([10, 0, 0, 4]))
+        );
+        show(&mut e, &mut h, &origin, 2.0, dnp3_response(false));
+        show(&mut e, &mut h, &origin, 100.0, dnp3_response(true));
+        assert_eq!(h.drafts.len(), 2, "two restarts are not frequent");
+        show(&mut e, &mut h, &origin, 101.0, dnp3_response(false));
+        show(&mut e, &mut h, &origin, 3600.0, dnp3_response(true));
+        let frequent: Vec<_> = h
+            .drafts
+            .iter()
+            .filter(|d| d.discriminator == "frequent")
+            .collect();
+        assert_eq!(frequent.len(), 1);
+        assert_eq!(frequent[0].severity, Severity::Major);
+        assert_eq!(
+            frequent[0].description,
+            "Outstation 10.0.0.4 restarted 3 times within 3600 s"
+        );
+    }
+
+    #[test]
+    fn restarts_older_than_the_window_do_not_make_it_frequent() {
+        let origin = flow(1, [10, 0, 0, 1], [10, 0, 0, 4], 20000);
+        let (mut e, mut h) = (engine(), Harness::new());
+        for t in [0.0, 1800.0, 3601.0] {
+            show(&mut e, &mut h, &origin, t, dnp3_response(true));
+            show(&mut e, &mut h, &origin, t + 1.0, dnp3_response(false));
+        }
+        assert!(h.drafts.iter().all(|d| d.discriminator == "restart"));
+        assert_eq!(h.drafts.len(), 3);
+    }
+
+    #[test]
+    fn an_iec104_end_of_initialisation_is_a_restart_of_its_sender() {
+        let origin = flow(1, [10, 0, 0, 1], [10, 0, 0, 8], 2404);
+        let fields = [("type_id", Value::U64(70)), ("cot", Value::U64(4))];
+        let (mut e, mut h) = (engine(), Harness::new());
+        let r = Record {
+            protocol: "iec104",
+            kind: "i_format",
+            direction: Some(Direction::ToClient),
+            activity: None,
+            fields: Fields(&fields),
+        };
+        show(&mut e, &mut h, &origin, 1.0, r);
+        assert_eq!(h.rules(), ["operational.outstation_restart"]);
+        assert_eq!(
+            h.drafts[0].source.and_then(|s| s.ip),
+            Some(IpAddr::from([10, 0, 0, 8]))
+        );
+    }
+
+    fn mode(e: &mut Operational, h: &mut Harness, secs: f64, value: &str) {
+        let origin = flow(1, [10, 0, 0, 1], [10, 0, 0, 2], 102);
+        let event = Event::Identity(Identity {
+            protocol: "s7comm",
+            subject: Subject::Server,
+            attribute: Attribute::PlcMode,
+            value,
+            confidence: Confidence::STATED,
+        });
+        h.observe(
+            e,
+            secs,
+            &Observation::Event {
+                origin: &origin,
+                event: &event,
+            },
+        );
+    }
+
+    #[test]
+    fn a_controller_entering_stop_mode_alerts_once_until_it_runs_again() {
+        let (mut e, mut h) = (engine(), Harness::new());
+        mode(&mut e, &mut h, 1.0, "run");
+        mode(&mut e, &mut h, 2.0, "stop");
+        mode(&mut e, &mut h, 3.0, "stop");
+        assert_eq!(h.rules(), ["operational.plc_stop_mode"]);
+        assert_eq!(
+            h.drafts[0].description,
+            "Controller 10.0.0.2 reports it is in stop mode (s7comm)"
+        );
+        mode(&mut e, &mut h, 4.0, "run");
+        mode(&mut e, &mut h, 5.0, "stop");
+        assert_eq!(h.drafts.len(), 2);
+    }
+
+    fn exceptions(e: &mut Operational, h: &mut Harness, n: u32, start: f64) {
+        let origin = flow(1, [10, 0, 0, 1], [10, 0, 0, 2], 502);
+        const FIELDS: [(&str, Value<'static>); 1] = [("exception_code", Value::U64(2))];
+        for i in 0..n {
+            show(
+                e,
+                h,
+                &origin,
+                start + f64::from(i) * 0.01,
+                modbus(None, &FIELDS),
+            );
+        }
+    }
+
+    #[test]
+    fn exceptions_spike_at_the_floor_without_history() {
+        let (mut e, mut h) = (engine(), Harness::new());
+        exceptions(&mut e, &mut h, 19, 0.0);
+        assert!(h.drafts.is_empty());
+        exceptions(&mut e, &mut h, 1, 1.0);
+        assert_eq!(h.rules(), ["operational.exception_spike"]);
+    }
+
+    #[test]
+    fn exceptions_spike_above_the_multiple_of_the_learned_rate() {
+        let (mut e, mut h) = (engine(), Harness::new());
+        exceptions(&mut e, &mut h, 10, 0.0);
+        exceptions(&mut e, &mut h, 10, 60.0);
+        exceptions(&mut e, &mut h, 50, 120.0);
+        assert!(
+            h.drafts.is_empty(),
+            "50 is five times the learned 10, not above it"
+        );
+        exceptions(&mut e, &mut h, 1, 125.0);
+        assert_eq!(h.rules(), ["operational.exception_spike"]);
+        assert_eq!(h.drafts[0].evidence["learned_rate_per_minute"], 10.0);
+    }
+
+    #[test]
+    fn silence_longer_than_the_threshold_is_no_traffic() {
+        let (mut e, mut h) = (engine(), Harness::new());
+        mode(&mut e, &mut h, 0.0, "run");
+        h.tick(&mut e, 300.0);
+        assert!(
+            h.drafts.is_empty(),
+            "exactly the threshold is not more than it"
+        );
+        h.tick(&mut e, 601.0);
+        assert_eq!(h.rules(), ["operational.no_traffic"]);
+        assert_eq!(h.drafts[0].evidence["silent_secs"], 301.0);
+    }
+
+    #[test]
+    fn rules_have_known_techniques() {
+        assert!(
+            RULES
+                .iter()
+                .all(|r| r.id.starts_with("operational.") && r.engine == EngineKind::Operational)
+        );
+        assert!(
+            RULES
+                .iter()
+                .flat_map(|r| r.techniques)
+                .all(|t| crate::technique::name(t).is_some())
+        );
+    }
+}

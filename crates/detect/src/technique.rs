@@ -47,6 +47,7 @@ pub const TECHNIQUES: &[(&str, &str)] = &[
     ("T0869", "Standard Application Layer Protocol"),
     ("T0877", "I/O Module Discovery"),
     ("T0878", "Alarm Suppression"),
+    ("T0880", "Loss of Safety"),
     ("T0881", "Service Stop"),
     ("T0882", "Theft of Operational Information"),
     ("T0883", "Internet Accessible Device"),
