@@ -457,6 +457,25 @@ mod tests {
     }
 
     #[test]
+    fn the_catalogue_documents_every_protocol_engine_rule() {
+        let doc = include_str!("../../../docs/detection.md");
+        let rules = [
+            crate::protocol_policy::RULES,
+            crate::violation::RULES,
+            crate::operational::RULES,
+            crate::malware::RULES,
+        ];
+        for rule in rules.iter().flat_map(|r| r.iter()) {
+            let row = format!("| `{}` | {} |", rule.id, rule.title);
+            assert!(
+                doc.contains(&row),
+                "docs/detection.md lacks the row of {}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
     fn walks_every_shape_of_text_list() {
         let texts = Value::Texts {
             text: "a/#$SYS/x",
