@@ -307,7 +307,7 @@ pub(crate) mod testing {
 
     use std::net::IpAddr;
 
-    use rampart_event::{FlowContext, Origin, Timestamp};
+    use rampart_event::{Event, FlowContext, Origin, Timestamp};
 
     use crate::{AlertDraft, Context, Detector, Mode, Observation};
 
@@ -354,6 +354,17 @@ pub(crate) mod testing {
         pub(crate) fn observe(&mut self, d: &mut dyn Detector, secs: f64, obs: &Observation<'_>) {
             let mut cx = self.cx(secs);
             d.observe(obs, &mut cx);
+        }
+
+        /// Show `d` an event from `origin` at `secs` seconds.
+        pub(crate) fn event(
+            &mut self,
+            d: &mut dyn Detector,
+            secs: f64,
+            origin: &Origin,
+            event: &Event<'_>,
+        ) {
+            self.observe(d, secs, &Observation::Event { origin, event });
         }
 
         /// Tick `d` at `secs` seconds.

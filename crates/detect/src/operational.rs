@@ -544,14 +544,7 @@ mod tests {
 
     fn show(e: &mut Operational, h: &mut Harness, origin: &Origin, secs: f64, r: Record<'_>) {
         let event = Event::Record(r);
-        h.observe(
-            e,
-            secs,
-            &Observation::Event {
-                origin,
-                event: &event,
-            },
-        );
+        h.event(e, secs, origin, &event);
     }
 
     #[test]
@@ -706,14 +699,7 @@ mod tests {
             value,
             confidence: Confidence::STATED,
         });
-        h.observe(
-            e,
-            secs,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        h.event(e, secs, &origin, &event);
     }
 
     #[test]

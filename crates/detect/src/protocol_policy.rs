@@ -601,23 +601,9 @@ mod tests {
         let mut h = Harness::new();
         let mut e = engine(Marks::default());
         h.mode = Mode::Learning;
-        h.observe(
-            &mut e,
-            1.0,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 1.0, &origin, &event);
         h.mode = Mode::Monitoring;
-        h.observe(
-            &mut e,
-            2.0,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 2.0, &origin, &event);
         assert_eq!(
             h.rules(),
             ["protocol_policy.plc_stop", "protocol_policy.plc_stop"]
@@ -653,23 +639,9 @@ mod tests {
         let mut e = engine(marks);
         let from_es = flow(1, ES, PLC, 102);
         let from_other = flow(2, [10, 0, 0, 9], PLC, 102);
-        h.observe(
-            &mut e,
-            1.0,
-            &Observation::Event {
-                origin: &from_es,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 1.0, &from_es, &event);
         assert!(h.drafts.is_empty());
-        h.observe(
-            &mut e,
-            2.0,
-            &Observation::Event {
-                origin: &from_other,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 2.0, &from_other, &event);
         assert_eq!(h.rules(), ["protocol_policy.program_download"]);
         assert_eq!(h.drafts[0].discriminator, "DB1");
         assert!(
@@ -690,14 +662,7 @@ mod tests {
         });
         let origin = flow(1, ES, PLC, 9600);
         let mut h = Harness::new();
-        h.observe(
-            &mut engine(Marks::default()),
-            1.0,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        h.event(&mut engine(Marks::default()), 1.0, &origin, &event);
         assert!(h.drafts.is_empty());
     }
 
@@ -720,32 +685,11 @@ mod tests {
         let mut h = Harness::new();
         let mut e = engine(Marks::default());
         h.mode = Mode::Learning;
-        h.observe(
-            &mut e,
-            1.0,
-            &Observation::Event {
-                origin: &known,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 1.0, &known, &event);
         h.mode = Mode::Monitoring;
-        h.observe(
-            &mut e,
-            2.0,
-            &Observation::Event {
-                origin: &known,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 2.0, &known, &event);
         assert!(h.drafts.is_empty());
-        h.observe(
-            &mut e,
-            3.0,
-            &Observation::Event {
-                origin: &rogue,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 3.0, &rogue, &event);
         assert_eq!(h.rules(), ["protocol_policy.iec104_command_new_master"]);
         assert_eq!(
             h.drafts[0].description,
@@ -754,14 +698,7 @@ mod tests {
         );
         let actcon = iec104_command(7);
         let confirmation = record("iec104", "i_format", Some(Activity::Command), &actcon);
-        h.observe(
-            &mut e,
-            4.0,
-            &Observation::Event {
-                origin: &rogue,
-                event: &confirmation,
-            },
-        );
+        h.event(&mut e, 4.0, &rogue, &confirmation);
         assert_eq!(h.drafts.len(), 1, "a confirmation is not an order");
     }
 
@@ -773,39 +710,11 @@ mod tests {
         let mut e = engine(Marks::default());
         let first = flow(1, [10, 0, 0, 1], PLC, 2404);
         let second = flow(2, [10, 0, 0, 66], PLC, 2404);
-        h.observe(
-            &mut e,
-            1.0,
-            &Observation::Event {
-                origin: &first,
-                event: &event,
-            },
-        );
-        h.observe(
-            &mut e,
-            2.0,
-            &Observation::Event {
-                origin: &first,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 1.0, &first, &event);
+        h.event(&mut e, 2.0, &first, &event);
         assert!(h.drafts.is_empty());
-        h.observe(
-            &mut e,
-            3.0,
-            &Observation::Event {
-                origin: &second,
-                event: &event,
-            },
-        );
-        h.observe(
-            &mut e,
-            4.0,
-            &Observation::Event {
-                origin: &second,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 3.0, &second, &event);
+        h.event(&mut e, 4.0, &second, &event);
         assert_eq!(h.drafts.len(), 2, "every command of the new master counts");
     }
 
@@ -828,14 +737,7 @@ mod tests {
             vlan: 0,
         });
         let mut h = Harness::new();
-        h.observe(
-            &mut engine(Marks::default()),
-            1.0,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        h.event(&mut engine(Marks::default()), 1.0, &origin, &event);
         let d = &h.drafts[0];
         assert_eq!(d.rule.id, "protocol_policy.dcp_set");
         assert_eq!(d.severity, Severity::Critical);
@@ -860,14 +762,7 @@ mod tests {
         );
         let origin = flow(1, ES, PLC, 47808);
         let mut h = Harness::new();
-        h.observe(
-            &mut engine(Marks::default()),
-            1.0,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        h.event(&mut engine(Marks::default()), 1.0, &origin, &event);
         assert_eq!(h.rules(), ["protocol_policy.bacnet_reinitialize"]);
         assert_eq!(h.drafts[0].discriminator, "startbackup");
     }
@@ -899,31 +794,10 @@ mod tests {
         let mut h = Harness::new();
         let client = flow(1, [10, 0, 0, 3], PLC, 1883);
         let scanner = flow(2, [10, 0, 0, 7], PLC, 1883);
-        h.observe(
-            &mut e,
-            1.0,
-            &Observation::Event {
-                origin: &client,
-                event: &sub(&narrow),
-            },
-        );
-        h.observe(
-            &mut e,
-            2.0,
-            &Observation::Event {
-                origin: &scanner,
-                event: &sub(&everything),
-            },
-        );
+        h.event(&mut e, 1.0, &client, &sub(&narrow));
+        h.event(&mut e, 2.0, &scanner, &sub(&everything));
         assert!(h.drafts.is_empty());
-        h.observe(
-            &mut e,
-            3.0,
-            &Observation::Event {
-                origin: &client,
-                event: &sub(&everything),
-            },
-        );
+        h.event(&mut e, 3.0, &client, &sub(&everything));
         assert_eq!(h.rules(), ["protocol_policy.mqtt_wildcard_subscription"]);
         assert_eq!(h.drafts[0].discriminator, "#");
     }

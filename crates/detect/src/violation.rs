@@ -427,26 +427,15 @@ mod tests {
     use super::*;
     use crate::facts::testing::{Harness, flow};
 
-    /// The source folders of the dissectors of [`INDUSTRIAL_PROTOCOLS`] (COTP carries S7comm
-    /// and MMS; EtherNet/IP holds CIP I/O).
-    const DISSECTOR_DIRS: &[&str] = &[
-        "modbus",
-        "dnp3",
-        "s7comm",
-        "s7commplus",
-        "cotp",
-        "enip",
-        "bacnet",
-        "iec104",
-        "mms",
-        "goose",
-        "opcua",
-        "mqtt",
-        "profinet_dcp",
-        "fins",
-        "slmp",
-        "srtp",
-    ];
+    /// The source folders of the dissectors of [`INDUSTRIAL_PROTOCOLS`]: COTP carries S7comm
+    /// and MMS, and EtherNet/IP holds CIP I/O.
+    fn dissector_dirs() -> impl Iterator<Item = &'static str> {
+        INDUSTRIAL_PROTOCOLS
+            .iter()
+            .copied()
+            .filter(|p| *p != "cip_io")
+            .chain(["cotp"])
+    }
 
     /// The text between the bracket opening at `open` and its partner.
     fn enclosed(src: &str, open: usize) -> &str {
@@ -550,7 +539,7 @@ mod tests {
 
     fn emitted_codes() -> BTreeSet<String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../protocols/src");
-        let mut files: Vec<_> = DISSECTOR_DIRS.iter().map(|d| root.join(d)).collect();
+        let mut files: Vec<_> = dissector_dirs().map(|d| root.join(d)).collect();
         files.push(root.clone());
         let mut codes = BTreeSet::new();
         for dir in files {
@@ -629,14 +618,7 @@ mod tests {
         let mut e = Violation::new(&ViolationConfig::default());
         let mut h = Harness::new();
         for i in 0..5 {
-            h.observe(
-                &mut e,
-                f64::from(i),
-                &Observation::Event {
-                    origin: &origin,
-                    event: &event,
-                },
-            );
+            h.event(&mut e, f64::from(i), &origin, &event);
         }
         let mut book = crate::AlertBook::default();
         for d in h.drafts.drain(..) {
@@ -660,38 +642,17 @@ mod tests {
         let mut e = Violation::new(&ViolationConfig::default());
         let mut h = Harness::new();
         let gap = anomaly("resynchronised", &"skipped 10 bytes");
-        h.observe(
-            &mut e,
-            1.0,
-            &Observation::Event {
-                origin: &origin,
-                event: &gap,
-            },
-        );
+        h.event(&mut e, 1.0, &origin, &gap);
         let dns = Event::Anomaly(Anomaly {
             protocol: "dns",
             code: "bad_length",
             offset: None,
             detail: &"x",
         });
-        h.observe(
-            &mut e,
-            2.0,
-            &Observation::Event {
-                origin: &origin,
-                event: &dns,
-            },
-        );
+        h.event(&mut e, 2.0, &origin, &dns);
         assert!(h.drafts.is_empty());
         let reserved = anomaly("reserved_function_code", &"function 0x09 is reserved");
-        h.observe(
-            &mut e,
-            3.0,
-            &Observation::Event {
-                origin: &origin,
-                event: &reserved,
-            },
-        );
+        h.event(&mut e, 3.0, &origin, &reserved);
         assert_eq!(h.rules(), ["protocol_violation.illegal_function"]);
     }
 
@@ -712,14 +673,7 @@ mod tests {
         });
         let mut e = Violation::new(&ViolationConfig::default());
         let mut h = Harness::new();
-        h.observe(
-            &mut e,
-            1.0,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        h.event(&mut e, 1.0, &origin, &event);
         let d = &h.drafts[0];
         assert_eq!(d.rule.id, "protocol_violation.exception");
         assert_eq!(
@@ -742,14 +696,7 @@ mod tests {
             fields: Fields(&iec),
         });
         let outstation = flow(5, [10, 0, 0, 1], [10, 0, 0, 3], 2404);
-        h.observe(
-            &mut e,
-            2.0,
-            &Observation::Event {
-                origin: &outstation,
-                event: &refusal,
-            },
-        );
+        h.event(&mut e, 2.0, &outstation, &refusal);
         assert_eq!(
             h.rules(),
             [

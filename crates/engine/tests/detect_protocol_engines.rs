@@ -40,6 +40,13 @@ fn of<'a>(alerts: &'a [Alert], rule: &str) -> Vec<&'a Alert> {
     alerts.iter().filter(|a| a.rule == rule).collect()
 }
 
+/// The one alert of `rule`.
+fn one<'a>(alerts: &'a [Alert], rule: &str) -> &'a Alert {
+    let found = of(alerts, rule);
+    assert_eq!(found.len(), 1, "{rule}: {found:?}");
+    found[0]
+}
+
 fn ip(s: &str) -> Option<IpAddr> {
     s.parse().ok()
 }
@@ -54,9 +61,8 @@ fn an_s7_stop_job_is_a_critical_plc_stop_with_its_pcap_and_the_plc_reports_stop_
         return;
     };
     let alerts = d.book().alerts();
-    let stop = of(alerts, "protocol_policy.plc_stop");
-    assert_eq!(stop.len(), 1, "raised in learning mode too");
-    let stop = stop[0];
+    // Learning: protocol-aware alerts are raised all the same.
+    let stop = one(alerts, "protocol_policy.plc_stop");
     assert_eq!(stop.severity, Severity::Critical);
     assert_eq!(stop.techniques, ["T0858", "T0816"]);
     assert_eq!(stop.source.and_then(|s| s.ip), ip("134.249.62.199"));
@@ -68,9 +74,8 @@ fn an_s7_stop_job_is_a_critical_plc_stop_with_its_pcap_and_the_plc_reports_stop_
     assert_eq!(stop.evidence["pi_service"], "P_PROGRAM");
     let pcap = d.pcap(stop.id).expect("the stop's packets are its PCAP");
     assert!(pcap.len() > 24, "a PCAP with packets");
-    let mode = of(alerts, "operational.plc_stop_mode");
-    assert_eq!(mode.len(), 1);
-    assert_eq!(mode[0].source.and_then(|s| s.ip), ip("134.249.61.163"));
+    let mode = one(alerts, "operational.plc_stop_mode");
+    assert_eq!(mode.source.and_then(|s| s.ip), ip("134.249.61.163"));
 }
 
 #[test]
@@ -78,13 +83,12 @@ fn an_s7_block_download_is_one_alert_per_block_unless_from_an_engineering_statio
     let Some(alerts) = run("s7comm/s7-download-block-db1.pcap") else {
         return;
     };
-    let download = of(&alerts, "protocol_policy.program_download");
-    assert_eq!(download.len(), 1);
-    assert_eq!(download[0].discriminator, "DB1");
+    let download = one(&alerts, "protocol_policy.program_download");
+    assert_eq!(download.discriminator, "DB1");
     // Request download, three download blocks, download ended, activate (PI _INSE).
-    assert_eq!(download[0].count, 6);
+    assert_eq!(download.count, 6);
     assert_eq!(
-        download[0].description,
+        download.description,
         "192.168.1.10 sent program DB1 to controller 192.168.1.40 (s7comm request_download)"
     );
     let marked = DetectConfig::parse(
@@ -103,14 +107,10 @@ fn a_umas_program_upload_is_one_alert_with_every_transfer_counted() {
     let Some(alerts) = run("modbus/modbus-modicon-umas-fc90.pcap") else {
         return;
     };
-    let upload = of(&alerts, "protocol_policy.program_upload");
-    assert_eq!(upload.len(), 1);
-    assert_eq!(upload[0].count, 55);
-    assert_eq!(upload[0].techniques, ["T0845"]);
-    assert_eq!(
-        upload[0].destination.and_then(|s| s.ip),
-        ip("192.168.63.253")
-    );
+    let upload = one(&alerts, "protocol_policy.program_upload");
+    assert_eq!(upload.count, 55);
+    assert_eq!(upload.techniques, ["T0845"]);
+    assert_eq!(upload.destination.and_then(|s| s.ip), ip("192.168.63.253"));
 }
 
 #[test]
@@ -118,17 +118,15 @@ fn a_dnp3_cold_restart_is_a_restart_command_and_the_refusal_an_exception() {
     let Some(alerts) = run("dnp3/dnp3-cold-restart.pcap") else {
         return;
     };
-    let restart = of(&alerts, "protocol_policy.restart");
-    assert_eq!(restart.len(), 1);
-    assert_eq!(restart[0].discriminator, "cold_restart");
+    let restart = one(&alerts, "protocol_policy.restart");
+    assert_eq!(restart.discriminator, "cold_restart");
     assert_eq!(
-        restart[0].description,
+        restart.description,
         "192.168.60.1 restarted 192.168.60.130 (dnp3 cold_restart)"
     );
-    let refused = of(&alerts, "protocol_violation.exception");
-    assert_eq!(refused.len(), 1);
-    assert_eq!(refused[0].source.and_then(|s| s.ip), ip("192.168.60.130"));
-    assert_eq!(refused[0].discriminator, "dnp3/no_func_code_support");
+    let refused = one(&alerts, "protocol_violation.exception");
+    assert_eq!(refused.source.and_then(|s| s.ip), ip("192.168.60.130"));
+    assert_eq!(refused.discriminator, "dnp3/no_func_code_support");
 }
 
 #[test]
@@ -136,9 +134,8 @@ fn a_cip_stop_service_is_a_plc_stop() {
     let Some(alerts) = run("enip/enip-cip-stop-plc.pcap") else {
         return;
     };
-    let stop = of(&alerts, "protocol_policy.plc_stop");
-    assert_eq!(stop.len(), 1);
-    assert_eq!(stop[0].evidence["service_code"], 7);
+    let stop = one(&alerts, "protocol_policy.plc_stop");
+    assert_eq!(stop.evidence["service_code"], 7);
 }
 
 #[test]
@@ -146,11 +143,10 @@ fn a_dcp_set_of_an_ip_address_names_the_address_and_the_device() {
     let Some(alerts) = run("profinet/pn-dcp-change-ip.pcap") else {
         return;
     };
-    let set = of(&alerts, "protocol_policy.dcp_set");
-    assert_eq!(set.len(), 1);
-    assert_eq!(set[0].discriminator, "ip");
+    let set = one(&alerts, "protocol_policy.dcp_set");
+    assert_eq!(set.discriminator, "ip");
     assert_eq!(
-        set[0].description,
+        set.description,
         "00:0c:29:ba:09:ea set IP address 192.168.0.10 on Profinet device 08:00:06:93:cf:32 (DCP Set)"
     );
 }
@@ -160,13 +156,11 @@ fn bacnet_reinitialize_and_communication_control_are_their_own_alerts() {
     let Some(alerts) = run("bacnet/bacnet-error-reject-abort.pcap") else {
         return;
     };
-    let reinit = of(&alerts, "protocol_policy.bacnet_reinitialize");
-    assert_eq!(reinit.len(), 1);
-    assert_eq!(reinit[0].discriminator, "coldstart");
-    let dcc = of(&alerts, "protocol_policy.bacnet_communication_control");
-    assert_eq!(dcc.len(), 1);
+    let reinit = one(&alerts, "protocol_policy.bacnet_reinitialize");
+    assert_eq!(reinit.discriminator, "coldstart");
+    let dcc = one(&alerts, "protocol_policy.bacnet_communication_control");
     assert_eq!(
-        dcc[0].description,
+        dcc.description,
         "10.10.10.10 told BACnet device 192.168.3.100 to disable communication for 60 minutes"
     );
 }
@@ -206,9 +200,8 @@ fn malformed_dnp3_is_one_alert_per_reason_and_the_silent_outstation_unresponsive
     assert_eq!(qualifiers.count, 40);
     assert!(qualifiers.evidence.contains_key("offset"));
     assert_eq!(of(&alerts, "protocol_violation.unknown_object").len(), 1);
-    let silent = of(&alerts, "operational.device_unresponsive");
-    assert_eq!(silent.len(), 1);
-    assert_eq!(silent[0].source.and_then(|s| s.ip), ip("192.168.0.2"));
+    let silent = one(&alerts, "operational.device_unresponsive");
+    assert_eq!(silent.source.and_then(|s| s.ip), ip("192.168.0.2"));
 }
 
 #[test]
@@ -216,9 +209,8 @@ fn an_iec104_end_of_initialisation_and_the_dnp3_restart_bit_are_outstation_resta
     let Some(alerts) = run("iec104/iec104-testdissect.pcap") else {
         return;
     };
-    let restart = of(&alerts, "operational.outstation_restart");
-    assert_eq!(restart.len(), 1);
-    assert_eq!(restart[0].source.and_then(|s| s.ip), ip("172.27.248.79"));
+    let restart = one(&alerts, "operational.outstation_restart");
+    assert_eq!(restart.source.and_then(|s| s.ip), ip("172.27.248.79"));
     let Some(bro) = run("dnp3/dnp3-bro.pcap") else {
         return;
     };
