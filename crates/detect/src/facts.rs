@@ -379,6 +379,27 @@ pub(crate) mod testing {
         }
     }
 
+    /// Check an engine's rules: ids unique and in the engine's namespace, the engine named,
+    /// every technique known.
+    pub(crate) fn check_rules(rules: &[&crate::Rule], engine: crate::EngineKind) {
+        let prefix = format!("{}.", engine.as_str());
+        assert!(
+            rules
+                .iter()
+                .all(|r| r.id.starts_with(&prefix) && r.engine == engine)
+        );
+        let techniques = rules.iter().flat_map(|r| r.techniques);
+        assert!(
+            techniques
+                .into_iter()
+                .all(|t| crate::technique::name(t).is_some())
+        );
+        let mut ids: Vec<_> = rules.iter().map(|r| r.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), rules.len(), "ids are unique");
+    }
+
     /// `secs` seconds after the epoch.
     pub(crate) fn at(secs: f64) -> Timestamp {
         Timestamp((secs * 1e9) as u64)

@@ -772,16 +772,6 @@ mod tests {
 
     #[test]
     fn rules_have_known_techniques() {
-        assert!(
-            RULES
-                .iter()
-                .all(|r| r.id.starts_with("operational.") && r.engine == EngineKind::Operational)
-        );
-        assert!(
-            RULES
-                .iter()
-                .flat_map(|r| r.techniques)
-                .all(|t| crate::technique::name(t).is_some())
-        );
+        crate::facts::testing::check_rules(RULES, EngineKind::Operational);
     }
 }

@@ -804,17 +804,6 @@ mod tests {
 
     #[test]
     fn rules_have_unique_ids_in_the_engine_namespace_and_known_techniques() {
-        let mut ids: Vec<_> = RULES.iter().map(|r| r.id).collect();
-        assert!(ids.iter().all(|id| id.starts_with("protocol_policy.")));
-        assert!(RULES.iter().all(|r| r.engine == EngineKind::ProtocolPolicy));
-        assert!(
-            RULES
-                .iter()
-                .flat_map(|r| r.techniques)
-                .all(|t| crate::technique::name(t).is_some())
-        );
-        ids.sort_unstable();
-        ids.dedup();
-        assert_eq!(ids.len(), RULES.len());
+        crate::facts::testing::check_rules(RULES, EngineKind::ProtocolPolicy);
     }
 }

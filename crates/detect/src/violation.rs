@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use crate::alert::{AlertDraft, EngineKind, Rule, Severity};
 use crate::capped::CappedMap;
-use crate::facts::{self, Refusal};
+use crate::facts::{self, Parties, Refusal};
 use crate::protocol_policy::side;
 use crate::{Context, Detector, Observation};
 
@@ -326,6 +326,30 @@ impl Violation {
         first
     }
 
+    /// Raise `rule` between the parties for (`protocol`, `name`); only the first occurrence
+    /// is described (by `describe`), repeats just count.
+    fn raise(
+        &mut self,
+        rule: &'static Rule,
+        p: &Parties,
+        (protocol, name): (&str, &str),
+        cx: &mut Context<'_>,
+        describe: impl FnOnce(AlertDraft) -> AlertDraft,
+    ) {
+        let (src, dst) = (p.sender.and_then(|s| s.ip), p.receiver.and_then(|r| r.ip));
+        let mut draft = AlertDraft::new(rule, cx.time, String::new());
+        if self.first(src, dst, protocol, name) {
+            draft = describe(draft);
+        }
+        cx.raise(
+            draft
+                .between(p.sender, p.receiver)
+                .protocol(protocol)
+                .discriminator(format!("{protocol}/{name}"))
+                .flow(p.flow),
+        );
+    }
+
     fn anomaly(&mut self, origin: &Origin, a: &Anomaly<'_>, cx: &mut Context<'_>) {
         if !self.watched(a.protocol) {
             return;
@@ -334,9 +358,8 @@ impl Violation {
             return;
         };
         let p = facts::parties(origin, None);
-        let (src, dst) = (p.sender.and_then(|s| s.ip), p.receiver.and_then(|r| r.ip));
-        let mut draft = if self.first(src, dst, a.protocol, a.code) {
-            let description = format!(
+        self.raise(rule, &p, (a.protocol, a.code), cx, |mut d| {
+            d.description = format!(
                 "{} message between {} and {}: {} ({})",
                 a.protocol,
                 side(p.sender),
@@ -344,22 +367,14 @@ impl Violation {
                 a.detail,
                 a.code
             );
-            let d = AlertDraft::new(rule, cx.time, description)
+            let d = d
                 .evidence("code", a.code)
                 .evidence("reason", a.detail.to_string());
             match a.offset {
                 Some(offset) => d.evidence("offset", offset),
                 None => d,
             }
-        } else {
-            AlertDraft::new(rule, cx.time, String::new())
-        };
-        draft = draft
-            .between(p.sender, p.receiver)
-            .protocol(a.protocol)
-            .discriminator(format!("{}/{}", a.protocol, a.code))
-            .flow(p.flow);
-        cx.raise(draft);
+        });
     }
 
     fn record(&mut self, origin: &Origin, r: &Record<'_>, cx: &mut Context<'_>) {
@@ -375,10 +390,9 @@ impl Violation {
         };
         // The refusal comes from the server: it is the alert's source.
         let p = facts::parties(origin, Some(rampart_event::Direction::ToClient));
-        let (src, dst) = (p.sender.and_then(|s| s.ip), p.receiver.and_then(|r| r.ip));
-        let mut draft = if self.first(src, dst, r.protocol, e.name) {
+        self.raise(rule, &p, (r.protocol, e.name), cx, |mut d| {
             let code = e.code.map_or(String::new(), |c| format!(" (code {c})"));
-            let description = format!(
+            d.description = format!(
                 "{} answered {}'s {} {} with {}{code}",
                 side(p.sender),
                 side(p.receiver),
@@ -386,18 +400,9 @@ impl Violation {
                 facts::operation(r),
                 e.name
             );
-            let mut d = AlertDraft::new(rule, cx.time, description);
             d.evidence = facts::evidence(&r.fields);
             d.evidence("exception", e.name)
-        } else {
-            AlertDraft::new(rule, cx.time, String::new())
-        };
-        draft = draft
-            .between(p.sender, p.receiver)
-            .protocol(r.protocol)
-            .discriminator(format!("{}/{}", r.protocol, e.name))
-            .flow(p.flow);
-        cx.raise(draft);
+        });
     }
 }
 
@@ -708,13 +713,6 @@ mod tests {
 
     #[test]
     fn rules_have_unique_ids_in_the_engine_namespace() {
-        assert!(RULES.iter().all(|r| r.id.starts_with("protocol_violation.")
-            && r.engine == EngineKind::ProtocolViolation));
-        assert!(
-            RULES
-                .iter()
-                .flat_map(|r| r.techniques)
-                .all(|t| crate::technique::name(t).is_some())
-        );
+        crate::facts::testing::check_rules(RULES, EngineKind::ProtocolViolation);
     }
 }
