@@ -78,6 +78,12 @@ impl Familiar {
         }
     }
 
+    /// Note that the sensor is learning: there is a baseline to be new against, even if this
+    /// kind of act was never seen in it.
+    pub(crate) fn note_learning(&mut self) {
+        self.learned = true;
+    }
+
     /// True when `actor` acting on `target` now is new; learns the pair in learning mode.
     pub(crate) fn is_new(&mut self, (actor, target): (IpAddr, IpAddr), mode: Mode) -> bool {
         if self.pairs.contains(&(actor, target)) {
@@ -85,7 +91,7 @@ impl Familiar {
         }
         let adopt = match mode {
             Mode::Learning => {
-                self.learned = true;
+                self.note_learning();
                 true
             }
             Mode::Monitoring => {

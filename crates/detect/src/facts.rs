@@ -508,6 +508,29 @@ mod tests {
     }
 
     #[test]
+    fn the_protocol_engines_sections_parse_and_refuse_unknown_keys() {
+        let path = std::path::Path::new("detect.toml");
+        let text = "[protocol_policy]\nmqtt_filters = [\"#\"]\n\
+            [protocol_violation]\nexceptions = false\n\
+            [operational]\nno_traffic_secs = 60\nexception_spike_factor = 3.5\n\
+            [malware_behaviour]\nburst_ioas = 25\n";
+        let c = crate::DetectConfig::parse(text, path).expect("valid");
+        assert_eq!(c.protocol_policy.mqtt_filters, ["#"]);
+        assert!(
+            c.protocol_policy.mqtt_sys_topics,
+            "unset keys keep their defaults"
+        );
+        assert!(!c.protocol_violation.exceptions);
+        assert_eq!(c.operational.no_traffic_secs, 60);
+        assert_eq!(c.operational.exception_spike_factor, 3.5);
+        assert_eq!(c.operational.unresponsive_requests, 5);
+        assert_eq!(c.malware_behaviour.burst_ioas, 25);
+        let err = crate::DetectConfig::parse("[operational]\nno_trafic_secs = 60\n", path)
+            .expect_err("misspelt key");
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
     fn walks_every_shape_of_text_list() {
         let texts = Value::Texts {
             text: "a/#$SYS/x",

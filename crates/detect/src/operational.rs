@@ -173,7 +173,11 @@ fn is_unanswered(r: &Record<'_>) -> bool {
     match r.protocol {
         "modbus" | "s7comm" | "enip" => true,
         "s7commplus" => facts::text(&r.fields, "opcode_name") == Some("request"),
-        "bacnet" => r.kind == "confirmed_request",
+        // A confirmed request broadcast to a network has no one reply to wait for.
+        "bacnet" => {
+            r.kind == "confirmed_request"
+                && facts::text(&r.fields, "bvlc_function") == Some("original_unicast_npdu")
+        }
         "opcua" => r.kind == "service",
         "dnp3" => r.kind == "unanswered",
         _ => false,

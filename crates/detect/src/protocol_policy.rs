@@ -22,7 +22,7 @@ use crate::alert::{AlertDraft, Endpoint, EngineKind, Rule, Severity};
 use crate::capped::Familiar;
 use crate::config::Marks;
 use crate::facts::{self, Parties};
-use crate::{Context, Detector, Observation};
+use crate::{Context, Detector, Mode, Observation};
 
 /// The protocol-aware policy engine's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -416,6 +416,10 @@ impl ProtocolPolicy {
 
 impl Detector for ProtocolPolicy {
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
+        if cx.mode == Mode::Learning {
+            self.masters.note_learning();
+            self.opcua_clients.note_learning();
+        }
         if let Observation::Event {
             origin,
             event: Event::Record(r),
@@ -565,7 +569,6 @@ mod tests {
     use rampart_event::{Fields, FrameContext, Mac};
 
     use super::*;
-    use crate::Mode;
     use crate::facts::testing::{Harness, flow};
 
     fn record<'a>(
