@@ -278,7 +278,13 @@ fn check(r: &Record<'_>) -> Option<Check> {
             _ => return None,
         },
         ("iec104", Activity::Command) => Check::Iec104Command,
-        ("opcua", Activity::Write | Activity::Command | Activity::ConfigChange) => {
+        ("opcua", Activity::Write | Activity::Command) => Check::OpcuaWrite,
+        // Node management changes the address space; a server registering itself with a
+        // discovery server (also a configuration change) is what servers do.
+        ("opcua", Activity::ConfigChange)
+            if facts::text(&r.fields, "service")
+                .is_some_and(|s| s.starts_with("add_") || s.starts_with("delete_")) =>
+        {
             Check::OpcuaWrite
         }
         (_, Activity::ProgramDownload) => Check::Activity(&PROGRAM_DOWNLOAD),
@@ -719,6 +725,26 @@ mod tests {
         h.event(&mut e, 3.0, &second, &event);
         h.event(&mut e, 4.0, &second, &event);
         assert_eq!(h.drafts.len(), 2, "every command of the new master counts");
+    }
+
+    #[test]
+    fn opcua_node_changes_count_as_writes_but_server_registration_does_not() {
+        let mut e = engine(Marks::default());
+        let mut h = Harness::new();
+        h.mode = Mode::Learning;
+        let lds = flow(1, [10, 0, 0, 30], PLC, 4840);
+        let quiet = record("opcua", "service", Some(Activity::Read), &[]);
+        h.event(&mut e, 0.0, &lds, &quiet);
+        h.mode = Mode::Monitoring;
+        let register = [("service", Value::Str("register_server2"))];
+        let event = record("opcua", "service", Some(Activity::ConfigChange), &register);
+        h.event(&mut e, 1.0, &lds, &event);
+        assert!(h.drafts.is_empty());
+        let add = [("service", Value::Str("add_nodes"))];
+        let event = record("opcua", "service", Some(Activity::ConfigChange), &add);
+        h.event(&mut e, 2.0, &lds, &event);
+        assert_eq!(h.rules(), ["protocol_policy.opcua_write_new_client"]);
+        assert_eq!(h.drafts[0].discriminator, "add_nodes");
     }
 
     #[test]
