@@ -240,3 +240,28 @@ fn real_iec104_commands_are_not_an_industroyer_burst() {
         );
     }
 }
+
+#[test]
+fn an_opcua_client_that_only_read_while_learning_is_new_when_it_writes_calls_and_adds_nodes() {
+    let capture = "opcua/opcua-open62541-mainloop.pcapng";
+    // The session opens and reads in its first second; the writes, the method call and the
+    // node additions come after.
+    let Some(d) = detect(
+        capture,
+        &DetectConfig::default(),
+        Learning::For(1_000_000_000),
+    ) else {
+        return;
+    };
+    let new = of(d.book().alerts(), "protocol_policy.opcua_write_new_client");
+    let services: Vec<_> = new
+        .iter()
+        .map(|a| (a.discriminator.as_str(), a.count))
+        .collect();
+    assert_eq!(services, [("write", 2), ("call", 1), ("add_nodes", 4)]);
+    assert!(new.iter().all(|a| a.source.and_then(|s| s.ip) == ip("::1")));
+    let Some(d) = detect(capture, &DetectConfig::default(), Learning::Always) else {
+        return;
+    };
+    assert!(of(d.book().alerts(), "protocol_policy.opcua_write_new_client").is_empty());
+}
