@@ -189,6 +189,18 @@ fn is_answer(r: &Record<'_>) -> bool {
     r.direction != Some(Direction::ToServer) && !(r.protocol == "dnp3" && r.kind == "unanswered")
 }
 
+/// An outstation: its IP and, behind a gateway, its link address (DNP3 outstation address,
+/// IEC 104 common address).
+type Station = (IpAddr, Option<u64>);
+
+/// The link address of the outstation a record comes from, when the protocol has one.
+fn link_address(r: &Record<'_>) -> Option<u64> {
+    match r.protocol {
+        "dnp3" => facts::number(&r.fields, "outstation"),
+        _ => facts::number(&r.fields, "common_address"),
+    }
+}
+
 /// Requests to one server in one protocol since it last answered.
 #[derive(Debug, Clone, Copy, Default)]
 struct Silence {
@@ -211,8 +223,8 @@ struct ExceptionRate {
 pub struct Operational {
     config: OperationalConfig,
     silences: CappedMap<(IpAddr, &'static str), Silence>,
-    restart_flags: CappedMap<IpAddr, bool>,
-    restarts: CappedMap<IpAddr, VecDeque<Timestamp>>,
+    restart_flags: CappedMap<Station, bool>,
+    restarts: CappedMap<Station, VecDeque<Timestamp>>,
     stopped: CappedMap<(Option<IpAddr>, Option<rampart_event::Mac>), bool>,
     exceptions: CappedMap<IpAddr, ExceptionRate>,
     last_traffic: Option<Timestamp>,
@@ -315,7 +327,7 @@ impl Operational {
                 let Some(ip) = p.sender.and_then(|s| s.ip) else {
                     return;
                 };
-                let was = self.restart_flags.entry(ip, || false);
+                let was = self.restart_flags.entry((ip, link_address(r)), || false);
                 let rose = set && !*was;
                 *was = set;
                 rose.then_some(p)
@@ -338,7 +350,8 @@ impl Operational {
         };
         let window = self.config.restart_window_secs.saturating_mul(NANOS);
         let keep = self.config.frequent_restarts.max(1);
-        let times = self.restarts.entry(ip, VecDeque::new);
+        let address = link_address(r);
+        let times = self.restarts.entry((ip, address), VecDeque::new);
         times.retain(|t| cx.time.nanos_since(*t) <= window);
         if times.len() >= keep {
             times.pop_front();
@@ -361,20 +374,22 @@ impl Operational {
             d.evidence.extend(facts::evidence(&r.fields));
             d
         };
+        let station = match address {
+            Some(a) => format!("{} (address {a})", side(p.sender)),
+            None => side(p.sender),
+        };
         let description = format!(
-            "Outstation {} restarted ({} in {})",
-            side(p.sender),
-            signal,
+            "Outstation {station} restarted ({signal} in {})",
             r.protocol
         );
-        let single = base("restart", description);
+        let suffix = address.map_or(String::new(), |a| format!("/{a}"));
+        let single = base(&format!("restart{suffix}"), description);
         let frequent = (recent >= self.config.frequent_restarts).then(|| {
             let description = format!(
-                "Outstation {} restarted {recent} times within {} s",
-                side(p.sender),
+                "Outstation {station} restarted {recent} times within {} s",
                 self.config.restart_window_secs
             );
-            base("frequent", description).severity(Severity::Major)
+            base(&format!("frequent{suffix}"), description).severity(Severity::Major)
         });
         cx.raise(single);
         if let Some(d) = frequent {
