@@ -64,6 +64,18 @@ pub struct DetectConfig {
     /// Marked devices.
     #[serde(default)]
     pub devices: Marks,
+    /// The protocol-aware policy engine.
+    #[serde(default)]
+    pub protocol_policy: crate::protocol_policy::ProtocolPolicyConfig,
+    /// The protocol violation engine.
+    #[serde(default)]
+    pub protocol_violation: crate::violation::ViolationConfig,
+    /// The operational engine.
+    #[serde(default)]
+    pub operational: crate::operational::OperationalConfig,
+    /// The malware behaviour engine (Industroyer, Triton).
+    #[serde(default)]
+    pub malware_behaviour: crate::malware::MalwareBehaviourConfig,
 }
 
 impl DetectConfig {

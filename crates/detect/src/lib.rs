@@ -14,10 +14,16 @@
 
 pub mod alert;
 pub mod book;
+mod capped;
 pub mod config;
 pub mod evidence;
+mod facts;
+pub mod malware;
+pub mod operational;
+pub mod protocol_policy;
 pub mod record;
 pub mod technique;
+pub mod violation;
 
 use std::collections::HashMap;
 
@@ -120,8 +126,13 @@ pub trait Suppress {
 
 /// The alert engines Rampart runs, configured by `config`: one line per engine.
 pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
-    let _ = config;
-    Vec::new()
+    let marks = &config.devices;
+    vec![
+        Box::new(protocol_policy::ProtocolPolicy::new(&config.protocol_policy, marks)),
+        Box::new(violation::Violation::new(&config.protocol_violation)),
+        Box::new(operational::Operational::new(&config.operational)),
+        Box::new(malware::MalwareBehaviour::new(&config.malware_behaviour, marks)),
+    ]
 }
 
 /// Alert PCAPs kept at most in a run; later alerts still name their flows.
