@@ -64,6 +64,9 @@ pub struct DetectConfig {
     /// Marked devices.
     #[serde(default)]
     pub devices: Marks,
+    /// The anomaly engine's thresholds.
+    #[serde(default)]
+    pub anomaly: crate::anomaly::AnomalyConfig,
 }
 
 impl DetectConfig {
