@@ -20,21 +20,34 @@ use rampart_event::{Event, Origin, Record, Timestamp};
 
 use super::config::{AnomalyConfig, PollingChange, SilentChannel};
 use super::window::Tracked;
-use super::{Host, POLLING_CHANGE, SILENT_CHANNEL, flow_of, request_sides};
+use super::{Host, POLLING_CHANGE, SILENT_CHANNEL, field_str, flow_of, request_sides};
 use crate::alert::AlertDraft;
 use crate::{Context, Detector, Mode, Observation};
 
 /// Weight of the newest interval in the period and its deviation.
 const GAIN: f64 = 0.125;
 
-/// A channel: requester, responder, and a hash of the protocol and the request kind (so a
-/// known channel is found without copying its name).
+/// Fields that name the command of a request whose record kind is generic (DNP3
+/// `transaction` with its `function`, EtherNet/IP `cip` with its `service`, FINS `command`).
+const COMMAND_FIELDS: [&str; 3] = ["function", "service", "command"];
+
+/// A channel: requester, responder, and a hash of the protocol and the command (so a known
+/// channel is found without copying its name).
 type Key = (Host, Host, u64);
+
+/// What a request does: its kind, and its command when the kind alone does not say.
+fn command_of<'a>(record: &Record<'a>) -> (&'a str, Option<&'a str>) {
+    let command = COMMAND_FIELDS
+        .iter()
+        .find_map(|name| field_str(&record.fields, name))
+        .filter(|c| *c != record.kind);
+    (record.kind, command)
+}
 
 fn key_of(src: Host, dst: Host, record: &Record<'_>) -> Key {
     let mut h = DefaultHasher::new();
     record.protocol.hash(&mut h);
-    record.kind.hash(&mut h);
+    command_of(record).hash(&mut h);
     (src, dst, h.finish())
 }
 
@@ -55,9 +68,13 @@ struct Channel {
 
 impl Channel {
     fn new(record: &Record<'_>, time: Timestamp) -> Channel {
+        let kind = match command_of(record) {
+            (kind, Some(command)) => format!("{kind} {command}"),
+            (kind, None) => kind.to_string(),
+        };
         Channel {
             protocol: record.protocol.to_string(),
-            kind: record.kind.to_string(),
+            kind,
             flow: None,
             last: time,
             period: 0.0,
@@ -390,6 +407,47 @@ mod tests {
             poll(&mut run, last + i * 3000);
         }
         run.finish(ms(last + 100_000));
+        assert!(run.take().is_empty());
+    }
+
+    #[test]
+    fn each_command_of_a_generic_kind_is_its_own_channel() {
+        let mut run = periodic(Mode::Monitoring);
+        let origin = Origin::Flow(flow(3, "10.0.0.2", "10.0.0.1", 20000));
+        for (function, period) in [("read", 1000), ("select", 333), ("operate", 777)] {
+            let fields = [("function", rampart_event::Value::Str(function))];
+            let record = Record {
+                protocol: "dnp3",
+                kind: "transaction",
+                direction: None,
+                activity: Some(Activity::Read),
+                fields: Fields(&fields),
+            };
+            for i in 0..20 {
+                run.observe(
+                    ms(i * period),
+                    &Observation::Event {
+                        origin: &origin,
+                        event: &Event::Record(record),
+                    },
+                );
+            }
+        }
+        let mut kinds: Vec<String> = run
+            .detector
+            .channels
+            .iter_mut()
+            .map(|(_, c)| c.kind.clone())
+            .collect();
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            [
+                "transaction operate",
+                "transaction read",
+                "transaction select"
+            ]
+        );
         assert!(run.take().is_empty());
     }
 

@@ -15,7 +15,7 @@ use super::window::{Episode, Tracked};
 use super::{ADDRESS_SCAN, Host, OT_SCAN, PORT_SCAN, field_u64, first_targets, request_sides};
 use crate::alert::{AlertDraft, Endpoint};
 use crate::config::Marks;
-use crate::{Context, Detector, Observation};
+use crate::{Context, Detector, FlowEnd, Observation};
 
 /// Prefix length of the IPv4 network an address scan is counted in.
 pub const IPV4_PREFIX: u8 = 16;
@@ -50,8 +50,13 @@ fn is_group(ip: IpAddr) -> bool {
     }
 }
 
-/// Ports one source reached across destinations, and until when a per-destination port scan
-/// already explains them.
+/// Zeek connection states of a TCP attempt nobody accepted: no answer (`S0`), refused
+/// (`REJ`), reset by the originator before an answer (`RSTOS0`), answered only with a SYN-ACK
+/// and a reset (`RSTRH`), or half-open (`SH`, `SHR`).
+const FAILED_ATTEMPTS: [&str; 6] = ["S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR"];
+
+/// Failed attempts one source made across destinations, and until when a per-destination
+/// port scan already explains them.
 #[derive(Debug, Default)]
 struct Across {
     ports: Episode<u16>,
@@ -165,16 +170,29 @@ impl Scans {
         let episode = self
             .destinations
             .entry((src, dst), cx.time, Episode::default);
-        let vertical = episode.note(port, Some(flow.id), cx.time, window.nanos(), count);
-        if vertical {
-            let draft = port_draft(episode, cx, src, Some(dst), count, window.secs());
-            episode.close(cx.time, window.nanos());
-            cx.raise(draft);
+        if !episode.note(port, Some(flow.id), cx.time, window.nanos(), count) {
+            return;
         }
+        let draft = port_draft(episode, cx, src, Some(dst), count, window.secs());
+        episode.close(cx.time, window.nanos());
+        cx.raise(draft);
         let across = self.sources.entry(src, cx.time, Across::default);
-        if vertical {
-            across.explained_until = cx.time.plus_nanos(window.nanos());
+        across.explained_until = cx.time.plus_nanos(window.nanos());
+    }
+
+    /// A TCP connection attempt that failed counts towards a port scan across destinations:
+    /// a scan mostly knocks on closed ports, while a busy client's connections succeed.
+    fn failed_attempt(&mut self, end: &FlowEnd, cx: &mut Context<'_>) {
+        let flow = &end.context;
+        let (src, dst, port) = (flow.client.0, flow.server.0, flow.server.1);
+        if !end.conn_state.is_some_and(|s| FAILED_ATTEMPTS.contains(&s))
+            || is_group(dst)
+            || self.marks.is_scanner(src)
+        {
+            return;
         }
+        let (count, window) = (self.port.ports.get(), self.port.window_secs);
+        let across = self.sources.entry(src, cx.time, Across::default);
         if !across
             .ports
             .note(port, Some(flow.id), cx.time, window.nanos(), count)
@@ -183,7 +201,11 @@ impl Scans {
         }
         if cx.time >= across.explained_until {
             let draft = port_draft(&across.ports, cx, src, None, count, window.secs());
-            cx.raise(draft.discriminator("across_destinations"));
+            cx.raise(
+                draft
+                    .discriminator("across_destinations")
+                    .evidence("failed_attempts_only", true),
+            );
         }
         across.ports.close(cx.time, window.nanos());
     }
@@ -310,6 +332,7 @@ impl Detector for Scans {
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         match observation {
             Observation::FlowStart(flow) => self.flow_start(flow, cx),
+            Observation::FlowEnd(end) => self.failed_attempt(end, cx),
             Observation::Event {
                 origin,
                 event: rampart_event::Event::Record(record),
@@ -468,21 +491,65 @@ mod tests {
         assert_eq!(drafts[0].evidence["ports"], 25);
     }
 
+    fn ended(flow: FlowContext, state: &'static str) -> FlowEnd {
+        FlowEnd {
+            context: flow,
+            start: secs(0),
+            end: secs(0),
+            packets: [1, 1],
+            bytes: [60, 60],
+            conn_state: Some(state),
+        }
+    }
+
     #[test]
-    fn twenty_five_ports_across_destinations_are_a_port_scan_without_one_destination() {
+    fn twenty_five_refused_ports_across_destinations_are_a_port_scan_without_one_destination() {
         let mut run = scans(Marks::default());
         for port in 1..=25u16 {
-            let dst = format!("10.1.0.{}", port % 5 + 1);
-            start(
-                &mut run,
-                secs(u64::from(port)),
-                &flow(port.into(), "10.0.0.9", &dst, port),
+            let f = flow(
+                port.into(),
+                "10.0.0.9",
+                &format!("10.1.0.{}", port % 5 + 1),
+                port,
             );
+            run.observe(secs(port.into()), &Observation::FlowStart(&f));
+            let state = if port % 2 == 0 { "REJ" } else { "S0" };
+            if port == 25 {
+                assert!(run.take().is_empty(), "five ports on each destination");
+            }
+            run.observe(secs(port.into()), &Observation::FlowEnd(&ended(f, state)));
         }
         let drafts = run.take();
         assert_eq!(drafts.len(), 1);
         assert_eq!(drafts[0].discriminator, "across_destinations");
         assert_eq!(drafts[0].destination, None);
+    }
+
+    #[test]
+    fn a_client_reaching_many_services_that_answer_is_no_port_scan() {
+        let mut run = scans(Marks::default());
+        for port in 1..=60u16 {
+            let f = flow(
+                port.into(),
+                "10.0.0.9",
+                &format!("10.1.0.{}", port % 5 + 1),
+                port,
+            );
+            run.observe(secs(port.into()), &Observation::FlowStart(&f));
+            run.observe(secs(port.into()), &Observation::FlowEnd(&ended(f, "SF")));
+        }
+        assert!(run.take().is_empty());
+    }
+
+    #[test]
+    fn a_vertical_scan_is_not_raised_again_across_destinations() {
+        let mut run = scans(Marks::default());
+        for port in 1..=40u16 {
+            let f = flow(port.into(), "10.0.0.9", "10.1.0.1", port);
+            run.observe(secs(port.into()), &Observation::FlowStart(&f));
+            run.observe(secs(port.into()), &Observation::FlowEnd(&ended(f, "REJ")));
+        }
+        assert_eq!(run.take_ids(), vec!["anomaly.port_scan"]);
     }
 
     #[test]
