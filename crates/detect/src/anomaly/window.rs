@@ -174,20 +174,14 @@ impl<T: PartialEq + Copy> Episode<T> {
         self.flows.clear();
         self.quiet_until = now.plus_nanos(window);
     }
-
-    /// True while a closed episode is quiet.
-    pub fn is_quiet(&self, now: Timestamp) -> bool {
-        now < self.quiet_until
-    }
 }
 
 /// A map with a capacity: when a new key arrives at capacity, the least recently seen eighth
-/// of the keys is evicted at once, so eviction costs O(log n) per insertion amortised.
+/// of the keys is evicted at once, so eviction costs a constant per insertion amortised.
 #[derive(Debug)]
 pub struct Tracked<K, V> {
     map: HashMap<K, (V, Timestamp)>,
     cap: usize,
-    evicted: u64,
 }
 
 impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
@@ -196,7 +190,6 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
         Tracked {
             map: HashMap::new(),
             cap: cap.max(1),
-            evicted: 0,
         }
     }
 
@@ -217,11 +210,6 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
         Some(&mut slot.0)
     }
 
-    /// The value of `key`, when tracked, without marking it seen.
-    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
-        self.map.get_mut(key).map(|(v, _)| v)
-    }
-
     /// Stop tracking `key`.
     pub fn remove(&mut self, key: &K) -> Option<V> {
         self.map.remove(key).map(|(v, _)| v)
@@ -232,27 +220,11 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
         self.map.iter_mut().map(|(k, (v, _))| (k, v))
     }
 
-    /// Keys tracked now.
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// True when nothing is tracked.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
-    /// Keys evicted so far to stay under the capacity.
-    pub fn evicted(&self) -> u64 {
-        self.evicted
-    }
-
     fn evict_oldest(&mut self) {
         let mut times: Vec<Timestamp> = self.map.values().map(|(_, t)| *t).collect();
         let n = (times.len() / 8).max(1);
         let (_, cutoff, _) = times.select_nth_unstable(n - 1);
         let cutoff = *cutoff;
-        let before = self.map.len();
         let mut budget = n;
         self.map.retain(|_, (_, t)| {
             if *t <= cutoff && budget > 0 {
@@ -262,7 +234,6 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
                 true
             }
         });
-        self.evicted += (before - self.map.len()) as u64;
     }
 }
 
@@ -340,9 +311,8 @@ mod tests {
         // Key 0 is seen again, so 1 and 2 are the oldest when 16 arrives.
         t.entry(0, at(100), || 0);
         t.entry(16, at(101), || 0);
-        assert_eq!(t.len(), 15);
-        assert!(t.get_mut(&0).is_some());
-        assert!(t.get_mut(&1).is_none() && t.get_mut(&2).is_none());
-        assert_eq!(t.evicted(), 2);
+        let mut kept: Vec<u32> = t.iter_mut().map(|(k, _)| *k).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
     }
 }
