@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use rampart_event::{Event, Mac, Record, Timestamp, Value};
 
 use super::config::{AnomalyConfig, ArpScan, ArpSpoofing, GratuitousArpFlood};
-use super::window::{Episode, Recent, Tracked};
+use super::window::{Burst, Episode, Tracked};
 use super::{ARP_SCAN, ARP_SPOOFING, GRATUITOUS_ARP_FLOOD, field_bool, first_targets};
 use crate::alert::{AlertDraft, Endpoint};
 use crate::config::Marks;
@@ -63,13 +63,6 @@ struct Binding {
     conflict: Option<[Mac; 2]>,
 }
 
-/// Gratuitous ARPs of one host, raising once per window episode.
-#[derive(Debug, Default)]
-struct Flood {
-    recent: Recent,
-    quiet_until: Timestamp,
-}
-
 /// ARP scans, spoofing and gratuitous floods.
 #[derive(Debug)]
 pub struct Arp {
@@ -79,7 +72,7 @@ pub struct Arp {
     marks: Marks,
     askers: Tracked<Mac, Episode<IpAddr>>,
     bindings: Tracked<IpAddr, Binding>,
-    announcers: Tracked<Mac, Flood>,
+    announcers: Tracked<Mac, Burst>,
 }
 
 impl Arp {
@@ -147,14 +140,11 @@ impl Arp {
 
     fn gratuitous(&mut self, m: Message, cx: &mut Context<'_>) {
         let (count, window) = (self.flood.count.get(), self.flood.window_secs);
-        let flood = self.announcers.entry(m.sender_mac, cx.time, Flood::default);
-        if cx.time < flood.quiet_until
-            || flood.recent.record(cx.time, window.nanos(), count) < count
-        {
+        let flood = self.announcers.entry(m.sender_mac, cx.time, Burst::default);
+        if !flood.note(None, cx.time, window.nanos(), count) {
             return;
         }
-        flood.recent.clear();
-        flood.quiet_until = cx.time.plus_nanos(window.nanos());
+        flood.close(cx.time, window.nanos());
         let source = Endpoint {
             ip: m.sender_ip,
             mac: Some(m.sender_mac),
@@ -285,13 +275,17 @@ mod tests {
             dst: Mac::BROADCAST,
             vlan: 0,
         });
-        run.observe(
-            time,
-            &Observation::Event {
-                origin: &origin,
-                event: &Event::Record(record),
-            },
-        );
+        run.record(time, &origin, record);
+    }
+
+    /// `mac` answers that it has `sender`.
+    fn reply(run: &mut Run<Arp>, at: u64, mac: Mac, sender: &str) {
+        send(run, secs(at), "reply", mac, sender, "192.168.1.5");
+    }
+
+    /// `mac` announces `own`.
+    fn gratuitous(run: &mut Run<Arp>, at: u64, mac: Mac, own: &str) {
+        send(run, secs(at), "request", mac, own, own);
     }
 
     #[test]
@@ -344,31 +338,10 @@ mod tests {
     #[test]
     fn an_address_claimed_by_a_second_mac_while_the_first_is_active_is_spoofing() {
         let mut run = arp();
-        send(
-            &mut run,
-            secs(0),
-            "reply",
-            GATEWAY,
-            "192.168.1.1",
-            "192.168.1.5",
-        );
-        send(
-            &mut run,
-            secs(10),
-            "reply",
-            GATEWAY,
-            "192.168.1.1",
-            "192.168.1.6",
-        );
+        reply(&mut run, 0, GATEWAY, "192.168.1.1");
+        reply(&mut run, 10, GATEWAY, "192.168.1.1");
         assert!(run.take().is_empty());
-        send(
-            &mut run,
-            secs(20),
-            "reply",
-            ATTACKER,
-            "192.168.1.1",
-            "192.168.1.5",
-        );
+        reply(&mut run, 20, ATTACKER, "192.168.1.1");
         let drafts = run.take();
         assert_eq!(drafts.len(), 1);
         let d = &drafts[0];
@@ -379,14 +352,7 @@ mod tests {
         assert_eq!(d.source.and_then(|s| s.mac), Some(ATTACKER));
         assert_eq!(d.destination.and_then(|s| s.mac), Some(GATEWAY));
         // The gateway answers again: the same two MACs, the same alert, counted again.
-        send(
-            &mut run,
-            secs(21),
-            "reply",
-            GATEWAY,
-            "192.168.1.1",
-            "192.168.1.5",
-        );
+        reply(&mut run, 21, GATEWAY, "192.168.1.1");
         let again = run.take();
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].alert_id(), d.alert_id());
@@ -396,31 +362,10 @@ mod tests {
     #[test]
     fn an_address_that_moved_after_its_holder_went_quiet_is_no_spoofing() {
         let mut run = arp();
-        send(
-            &mut run,
-            secs(0),
-            "reply",
-            GATEWAY,
-            "192.168.1.1",
-            "192.168.1.5",
-        );
-        send(
-            &mut run,
-            secs(300),
-            "reply",
-            ATTACKER,
-            "192.168.1.1",
-            "192.168.1.5",
-        );
+        reply(&mut run, 0, GATEWAY, "192.168.1.1");
+        reply(&mut run, 300, ATTACKER, "192.168.1.1");
         assert!(run.take().is_empty());
-        send(
-            &mut run,
-            secs(301),
-            "reply",
-            ATTACKER,
-            "192.168.1.1",
-            "192.168.1.5",
-        );
+        reply(&mut run, 301, ATTACKER, "192.168.1.1");
         assert!(run.take().is_empty());
     }
 
@@ -428,35 +373,14 @@ mod tests {
     fn thirty_gratuitous_arps_in_a_minute_are_a_flood() {
         let mut run = arp();
         for i in 0..29u64 {
-            send(
-                &mut run,
-                secs(i * 2),
-                "request",
-                ATTACKER,
-                "192.168.1.1",
-                "192.168.1.1",
-            );
+            gratuitous(&mut run, i * 2, ATTACKER, "192.168.1.1");
         }
         // The attacker's gratuitous claims also conflict with nobody: it holds the address.
         assert!(run.take().is_empty());
-        send(
-            &mut run,
-            secs(58),
-            "request",
-            ATTACKER,
-            "192.168.1.1",
-            "192.168.1.1",
-        );
+        gratuitous(&mut run, 58, ATTACKER, "192.168.1.1");
         assert_eq!(run.take_ids(), vec!["anomaly.gratuitous_arp_flood"]);
         // Still flooding in the same window: no second alert.
-        send(
-            &mut run,
-            secs(59),
-            "request",
-            ATTACKER,
-            "192.168.1.1",
-            "192.168.1.1",
-        );
+        gratuitous(&mut run, 59, ATTACKER, "192.168.1.1");
         assert!(run.take().is_empty());
     }
 

@@ -13,10 +13,34 @@ pub const MAX_TRACKED: usize = 1_000_000;
 /// The longest window, one day.
 pub const MAX_WINDOW_SECS: u64 = 86_400;
 
-/// How many of something; between 1 and [`MAX_COUNT`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "u32")]
-pub struct Count(u32);
+/// A number checked as it is read: the struct, and its conversion from the raw value that
+/// refuses anything outside `$valid` with the message `$what`.
+macro_rules! checked {
+    ($(#[$meta:meta])* $name:ident($raw:ty) where $n:ident: $valid:expr, $what:expr) => {
+        $(#[$meta])*
+        pub struct $name($raw);
+
+        impl TryFrom<$raw> for $name {
+            type Error = String;
+
+            fn try_from($n: $raw) -> Result<$name, String> {
+                if $valid {
+                    Ok($name($n))
+                } else {
+                    Err(format!("{}, not {}", $what, $n))
+                }
+            }
+        }
+    };
+}
+
+checked!(
+    /// How many of something; between 1 and [`MAX_COUNT`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+    #[serde(try_from = "u32")]
+    Count(u32) where n: (1..=MAX_COUNT).contains(&n),
+    format!("a count must be between 1 and {MAX_COUNT}")
+);
 
 impl Count {
     /// The count as a length.
@@ -25,24 +49,13 @@ impl Count {
     }
 }
 
-impl TryFrom<u32> for Count {
-    type Error = String;
-
-    fn try_from(n: u32) -> Result<Count, String> {
-        if (1..=MAX_COUNT).contains(&n) {
-            Ok(Count(n))
-        } else {
-            Err(format!(
-                "a count must be between 1 and {MAX_COUNT}, not {n}"
-            ))
-        }
-    }
-}
-
-/// A duration in whole seconds; between 1 and [`MAX_WINDOW_SECS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "u64")]
-pub struct Secs(u64);
+checked!(
+    /// A duration in whole seconds; between 1 and [`MAX_WINDOW_SECS`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+    #[serde(try_from = "u64")]
+    Secs(u64) where n: (1..=MAX_WINDOW_SECS).contains(&n),
+    format!("a duration must be between 1 and {MAX_WINDOW_SECS} seconds")
+);
 
 impl Secs {
     /// The duration in nanoseconds.
@@ -56,24 +69,13 @@ impl Secs {
     }
 }
 
-impl TryFrom<u64> for Secs {
-    type Error = String;
-
-    fn try_from(n: u64) -> Result<Secs, String> {
-        if (1..=MAX_WINDOW_SECS).contains(&n) {
-            Ok(Secs(n))
-        } else {
-            Err(format!(
-                "a duration must be between 1 and {MAX_WINDOW_SECS} seconds, not {n}"
-            ))
-        }
-    }
-}
-
-/// How many keys a table tracks; between 1 and [`MAX_TRACKED`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "usize")]
-pub struct Capacity(usize);
+checked!(
+    /// How many keys a table tracks; between 1 and [`MAX_TRACKED`].
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+    #[serde(try_from = "usize")]
+    Capacity(usize) where n: (1..=MAX_TRACKED).contains(&n),
+    format!("a capacity must be between 1 and {MAX_TRACKED}")
+);
 
 impl Capacity {
     /// The capacity.
@@ -82,24 +84,13 @@ impl Capacity {
     }
 }
 
-impl TryFrom<usize> for Capacity {
-    type Error = String;
-
-    fn try_from(n: usize) -> Result<Capacity, String> {
-        if (1..=MAX_TRACKED).contains(&n) {
-            Ok(Capacity(n))
-        } else {
-            Err(format!(
-                "a capacity must be between 1 and {MAX_TRACKED}, not {n}"
-            ))
-        }
-    }
-}
-
-/// A ratio above one ("five times the baseline").
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(try_from = "f64")]
-pub struct Factor(f64);
+checked!(
+    /// A ratio above one ("five times the baseline"), at most 1000.
+    #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+    #[serde(try_from = "f64")]
+    Factor(f64) where x: x.is_finite() && x > 1.0 && x <= 1000.0,
+    "a factor must be above 1 and at most 1000"
+);
 
 impl Factor {
     /// The ratio.
@@ -108,41 +99,18 @@ impl Factor {
     }
 }
 
-impl TryFrom<f64> for Factor {
-    type Error = String;
-
-    fn try_from(x: f64) -> Result<Factor, String> {
-        if x.is_finite() && x > 1.0 && x <= 1000.0 {
-            Ok(Factor(x))
-        } else {
-            Err(format!(
-                "a factor must be above 1 and at most 1000, not {x}"
-            ))
-        }
-    }
-}
-
-/// A share strictly between 0 and 1.
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(try_from = "f64")]
-pub struct Fraction(f64);
+checked!(
+    /// A share strictly between 0 and 1.
+    #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+    #[serde(try_from = "f64")]
+    Fraction(f64) where x: x.is_finite() && x > 0.0 && x < 1.0,
+    "a fraction must be between 0 and 1"
+);
 
 impl Fraction {
     /// The share.
     pub fn get(self) -> f64 {
         self.0
-    }
-}
-
-impl TryFrom<f64> for Fraction {
-    type Error = String;
-
-    fn try_from(x: f64) -> Result<Fraction, String> {
-        if x.is_finite() && x > 0.0 && x < 1.0 {
-            Ok(Fraction(x))
-        } else {
-            Err(format!("a fraction must be between 0 and 1, not {x}"))
-        }
     }
 }
 

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use rampart_event::{Activity, Event, Origin, Record, Value};
 
 use super::config::{AnomalyConfig, LoginAttempts, PasswordGuessing};
-use super::window::{Distinct, LastFlows, Recent, Tracked};
+use super::window::{Burst, Distinct, Tracked};
 use super::{LOGIN_ATTEMPTS, PASSWORD_GUESSING, field_bool, field_str, field_u64, first_targets};
 use crate::alert::{AlertDraft, Endpoint};
 use crate::{Context, Detector, Observation};
@@ -59,21 +59,11 @@ fn is_failed_login(record: &Record<'_>) -> bool {
     }
 }
 
-/// Failures from one source to one destination.
-#[derive(Debug, Default)]
-struct Guesses {
-    recent: Recent,
-    flows: LastFlows,
-    quiet_until: rampart_event::Timestamp,
-}
-
 /// Failures from one source to anywhere, and where.
 #[derive(Debug, Default)]
 struct Attempts {
-    recent: Recent,
+    failures: Burst,
     destinations: Distinct<IpAddr>,
-    flows: LastFlows,
-    quiet_until: rampart_event::Timestamp,
 }
 
 /// Excessive failed logins and password guessing.
@@ -82,7 +72,7 @@ pub struct Logins {
     attempts: LoginAttempts,
     guessing: PasswordGuessing,
     by_source: Tracked<IpAddr, Attempts>,
-    by_pair: Tracked<(IpAddr, IpAddr), Guesses>,
+    by_pair: Tracked<(IpAddr, IpAddr), Burst>,
 }
 
 impl Logins {
@@ -112,12 +102,8 @@ impl Logins {
         cx: &mut Context<'_>,
     ) {
         let (count, window) = (self.guessing.failures.get(), self.guessing.window_secs);
-        let g = self.by_pair.entry((src, dst), cx.time, Guesses::default);
-        if cx.time < g.quiet_until {
-            return;
-        }
-        g.flows.push(Some(flow.id));
-        if g.recent.record(cx.time, window.nanos(), count) < count {
+        let g = self.by_pair.entry((src, dst), cx.time, Burst::default);
+        if !g.note(Some(flow.id), cx.time, window.nanos(), count) {
             return;
         }
         let mut draft = AlertDraft::new(
@@ -132,12 +118,10 @@ impl Logins {
         .protocol(protocol)
         .evidence("failures", count as u64)
         .evidence("window_seconds", window.secs());
-        for id in g.flows.ids() {
+        for id in g.flows() {
             draft = draft.flow(Some(id));
         }
-        g.recent.clear();
-        g.flows.clear();
-        g.quiet_until = cx.time.plus_nanos(window.nanos());
+        g.close(cx.time, window.nanos());
         cx.raise(draft);
     }
 
@@ -151,12 +135,14 @@ impl Logins {
     ) {
         let (count, window) = (self.attempts.failures.get(), self.attempts.window_secs);
         let a = self.by_source.entry(src, cx.time, Attempts::default);
-        if cx.time < a.quiet_until {
+        if a.failures.is_quiet(cx.time) {
             return;
         }
-        a.flows.push(Some(flow.id));
         a.destinations.insert(dst, cx.time, window.nanos(), count);
-        if a.recent.record(cx.time, window.nanos(), count) < count {
+        if !a
+            .failures
+            .note(Some(flow.id), cx.time, window.nanos(), count)
+        {
             return;
         }
         let mut draft = AlertDraft::new(
@@ -172,13 +158,11 @@ impl Logins {
         .evidence("failures", count as u64)
         .evidence("window_seconds", window.secs())
         .evidence("destinations", first_targets(a.destinations.items()));
-        for id in a.flows.ids() {
+        for id in a.failures.flows() {
             draft = draft.flow(Some(id));
         }
-        a.recent.clear();
+        a.failures.close(cx.time, window.nanos());
         a.destinations.clear();
-        a.flows.clear();
-        a.quiet_until = cx.time.plus_nanos(window.nanos());
         cx.raise(draft);
     }
 }
@@ -225,13 +209,7 @@ mod tests {
 
     fn show(run: &mut Run<Logins>, time: Timestamp, server: &str, record: Record<'_>) {
         let origin = Origin::Flow(flow(1, "10.0.0.66", server, 23));
-        run.observe(
-            time,
-            &Observation::Event {
-                origin: &origin,
-                event: &Event::Record(record),
-            },
-        );
+        run.record(time, &origin, record);
     }
 
     fn telnet(run: &mut Run<Logins>, time: Timestamp, server: &str, success: bool) {

@@ -288,13 +288,7 @@ mod tests {
             fields: Fields(&[]),
         };
         let origin = Origin::Flow(flow(3, "10.0.0.2", "10.0.0.1", 502));
-        run.observe(
-            ms(at_ms),
-            &Observation::Event {
-                origin: &origin,
-                event: &Event::Record(record),
-            },
-        );
+        run.record(ms(at_ms), &origin, record);
     }
 
     fn periodic(mode: Mode) -> Run<Periodic> {
@@ -424,13 +418,7 @@ mod tests {
                 fields: Fields(&fields),
             };
             for i in 0..20 {
-                run.observe(
-                    ms(i * period),
-                    &Observation::Event {
-                        origin: &origin,
-                        event: &Event::Record(record),
-                    },
-                );
+                run.record(ms(i * period), &origin, record);
             }
         }
         let mut kinds: Vec<String> = run

@@ -344,7 +344,7 @@ impl Detector for Scans {
 
 #[cfg(test)]
 mod tests {
-    use rampart_event::{Event, Fields, FrameContext, Mac, Value};
+    use rampart_event::{Fields, FrameContext, Mac, Value};
 
     use super::*;
     use crate::Mode;
@@ -575,13 +575,7 @@ mod tests {
             fields: Fields(&fields),
         };
         let origin = Origin::Flow(flow(7, "10.0.0.9", server, 502));
-        run.observe(
-            time,
-            &Observation::Event {
-                origin: &origin,
-                event: &Event::Record(record),
-            },
-        );
+        run.record(time, &origin, record);
     }
 
     #[test]
@@ -613,13 +607,7 @@ mod tests {
                 fields: Fields(&fields),
             };
             let origin = Origin::Flow(flow(7, "10.0.0.9", "10.1.0.1", 502));
-            run.observe(
-                secs(unit),
-                &Observation::Event {
-                    origin: &origin,
-                    event: &Event::Record(record),
-                },
-            );
+            run.record(secs(unit), &origin, record);
             if unit == 9 {
                 assert!(run.take().is_empty());
             }
@@ -649,13 +637,7 @@ mod tests {
                 dst: Mac([0, 0x1b, 0x1b, 0, 0, i]),
                 vlan: 0,
             });
-            run.observe(
-                secs(u64::from(i)),
-                &Observation::Event {
-                    origin: &origin,
-                    event: &Event::Record(record),
-                },
-            );
+            run.record(secs(u64::from(i)), &origin, record);
         }
         let drafts = run.take();
         assert_eq!(drafts.len(), 1);

@@ -3,21 +3,19 @@
 
 use std::net::IpAddr;
 
-use rampart_event::{FlowContext, Timestamp};
+use rampart_event::FlowContext;
 
 use super::EXCESSIVE_SESSIONS;
 use super::config::{AnomalyConfig, ExcessiveSessions};
-use super::window::{Distinct, LastFlows, Recent, Tracked};
+use super::window::{Burst, Distinct, Tracked};
 use crate::alert::{AlertDraft, Endpoint};
 use crate::{Context, Detector, Observation};
 
 /// Sessions of one source.
 #[derive(Debug, Default)]
 struct Opened {
-    recent: Recent,
+    sessions: Burst,
     peers: Distinct<IpAddr>,
-    flows: LastFlows,
-    quiet_until: Timestamp,
 }
 
 /// Peers named in the evidence of an excessive-sessions alert.
@@ -43,13 +41,15 @@ impl Sessions {
         let src = flow.client.0;
         let (count, window) = (self.limit.sessions.get(), self.limit.window_secs);
         let o = self.sources.entry(src, cx.time, Opened::default);
-        if cx.time < o.quiet_until {
+        if o.sessions.is_quiet(cx.time) {
             return;
         }
-        o.flows.push(Some(flow.id));
         o.peers
             .insert(flow.server.0, cx.time, window.nanos(), PEERS_KEPT);
-        if o.recent.record(cx.time, window.nanos(), count) < count {
+        if !o
+            .sessions
+            .note(Some(flow.id), cx.time, window.nanos(), count)
+        {
             return;
         }
         let mut draft = AlertDraft::new(
@@ -68,13 +68,11 @@ impl Sessions {
         .evidence("sessions", count as u64)
         .evidence("window_seconds", window.secs())
         .evidence("recent_peers", super::first_targets(o.peers.items()));
-        for id in o.flows.ids() {
+        for id in o.sessions.flows() {
             draft = draft.flow(Some(id));
         }
-        o.recent.clear();
+        o.sessions.close(cx.time, window.nanos());
         o.peers.clear();
-        o.flows.clear();
-        o.quiet_until = cx.time.plus_nanos(window.nanos());
         cx.raise(draft);
     }
 }

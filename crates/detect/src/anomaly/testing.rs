@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use rampart_event::{FlowContext, Timestamp};
+use rampart_event::{Event, FlowContext, Origin, Record, Timestamp};
 
 use crate::{AlertDraft, Context, Detector, Mode, Observation};
 
@@ -35,6 +35,17 @@ impl<D: Detector> Run<D> {
     /// Show one observation.
     pub fn observe(&mut self, time: Timestamp, observation: &Observation<'_>) {
         self.with_cx(time, |d, cx| d.observe(observation, cx));
+    }
+
+    /// Show a record said in `origin`.
+    pub fn record(&mut self, time: Timestamp, origin: &Origin, record: Record<'_>) {
+        self.observe(
+            time,
+            &Observation::Event {
+                origin,
+                event: &Event::Record(record),
+            },
+        );
     }
 
     /// A packet of `flow`.

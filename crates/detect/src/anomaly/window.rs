@@ -176,6 +176,45 @@ impl<T: PartialEq + Copy> Episode<T> {
     }
 }
 
+/// A count of events that raises once per window episode, with the episode's latest flows:
+/// when the threshold is reached the episode closes, and counting starts afresh one window
+/// later.
+#[derive(Debug, Default)]
+pub struct Burst {
+    recent: Recent,
+    flows: LastFlows,
+    quiet_until: Timestamp,
+}
+
+impl Burst {
+    /// True while a closed episode is quiet: nothing counts.
+    pub fn is_quiet(&self, now: Timestamp) -> bool {
+        now < self.quiet_until
+    }
+
+    /// Count an event (of `flow`) at `now`; true when this makes `count` events within
+    /// `window` nanoseconds.
+    pub fn note(&mut self, flow: Option<u64>, now: Timestamp, window: u64, count: usize) -> bool {
+        if self.is_quiet(now) {
+            return false;
+        }
+        self.flows.push(flow);
+        self.recent.record(now, window, count) >= count
+    }
+
+    /// The episode's most recent flows, oldest first.
+    pub fn flows(&self) -> impl Iterator<Item = u64> + '_ {
+        self.flows.ids()
+    }
+
+    /// Close the episode after it raised: quiet for one window from `now`.
+    pub fn close(&mut self, now: Timestamp, window: u64) {
+        self.recent.clear();
+        self.flows.clear();
+        self.quiet_until = now.plus_nanos(window);
+    }
+}
+
 /// A map with a capacity: when a new key arrives at capacity, the least recently seen eighth
 /// of the keys is evicted at once, so eviction costs a constant per insertion amortised.
 #[derive(Debug)]
@@ -289,6 +328,18 @@ mod tests {
         e.close(at(1), 10 * SEC);
         assert!(!e.note(3, None, at(5), 10 * SEC, 1), "quiet");
         assert!(e.note(3, None, at(11), 10 * SEC, 1));
+    }
+
+    #[test]
+    fn a_burst_raises_at_its_count_then_stays_quiet_for_a_window() {
+        let mut b = Burst::default();
+        assert!(!b.note(Some(1), at(0), 10 * SEC, 3));
+        assert!(!b.note(Some(2), at(1), 10 * SEC, 3));
+        assert!(b.note(Some(2), at(2), 10 * SEC, 3));
+        assert_eq!(b.flows().collect::<Vec<_>>(), vec![1, 2]);
+        b.close(at(2), 10 * SEC);
+        assert!(b.is_quiet(at(11)) && !b.is_quiet(at(12)));
+        assert!(!b.note(None, at(12), 10 * SEC, 3));
     }
 
     #[test]
