@@ -11,11 +11,13 @@
 
 use std::net::IpAddr;
 
-use rampart_event::{Activity, Event, Origin, Record, Value};
+use rampart_event::{Activity, Event, FlowContext, Origin, Record, Value};
 
 use super::config::{AnomalyConfig, LoginAttempts, PasswordGuessing};
 use super::window::{Burst, Distinct, Tracked};
-use super::{LOGIN_ATTEMPTS, PASSWORD_GUESSING, field_bool, field_str, field_u64, first_targets};
+use super::{
+    LOGIN_ATTEMPTS, PASSWORD_GUESSING, field_bool, field_str, field_u64, first_targets, with_flows,
+};
 use crate::alert::{AlertDraft, Endpoint};
 use crate::{Context, Detector, Observation};
 
@@ -87,20 +89,13 @@ impl Logins {
         }
     }
 
-    fn failure(&mut self, flow: &rampart_event::FlowContext, protocol: &str, cx: &mut Context<'_>) {
-        let (src, dst) = (flow.client.0, flow.server.0);
-        self.guess(src, dst, flow, protocol, cx);
-        self.attempt(src, dst, flow, protocol, cx);
+    fn failure(&mut self, flow: &FlowContext, protocol: &str, cx: &mut Context<'_>) {
+        self.guess(flow, protocol, cx);
+        self.attempt(flow, protocol, cx);
     }
 
-    fn guess(
-        &mut self,
-        src: IpAddr,
-        dst: IpAddr,
-        flow: &rampart_event::FlowContext,
-        protocol: &str,
-        cx: &mut Context<'_>,
-    ) {
+    fn guess(&mut self, flow: &FlowContext, protocol: &str, cx: &mut Context<'_>) {
+        let (src, dst) = (flow.client.0, flow.server.0);
         let (count, window) = (self.guessing.failures.get(), self.guessing.window_secs);
         let g = self.by_pair.entry((src, dst), cx.time, Burst::default);
         if !g.note(Some(flow.id), cx.time, window.nanos(), count) {
@@ -118,21 +113,13 @@ impl Logins {
         .protocol(protocol)
         .evidence("failures", count as u64)
         .evidence("window_seconds", window.secs());
-        for id in g.flows() {
-            draft = draft.flow(Some(id));
-        }
+        draft = with_flows(draft, g.flows());
         g.close(cx.time, window.nanos());
         cx.raise(draft);
     }
 
-    fn attempt(
-        &mut self,
-        src: IpAddr,
-        dst: IpAddr,
-        flow: &rampart_event::FlowContext,
-        protocol: &str,
-        cx: &mut Context<'_>,
-    ) {
+    fn attempt(&mut self, flow: &FlowContext, protocol: &str, cx: &mut Context<'_>) {
+        let (src, dst) = (flow.client.0, flow.server.0);
         let (count, window) = (self.attempts.failures.get(), self.attempts.window_secs);
         let a = self.by_source.entry(src, cx.time, Attempts::default);
         if a.failures.is_quiet(cx.time) {
@@ -158,9 +145,7 @@ impl Logins {
         .evidence("failures", count as u64)
         .evidence("window_seconds", window.secs())
         .evidence("destinations", first_targets(a.destinations.items()));
-        for id in a.failures.flows() {
-            draft = draft.flow(Some(id));
-        }
+        draft = with_flows(draft, a.failures.flows());
         a.failures.close(cx.time, window.nanos());
         a.destinations.clear();
         cx.raise(draft);
@@ -174,7 +159,7 @@ fn ip_endpoint(ip: IpAddr) -> Endpoint {
     }
 }
 
-fn server(flow: &rampart_event::FlowContext) -> Endpoint {
+fn server(flow: &FlowContext) -> Endpoint {
     Endpoint {
         ip: Some(flow.server.0),
         mac: flow.server_mac,

@@ -23,7 +23,7 @@ use std::net::IpAddr;
 
 use rampart_event::{Direction, Fields, Mac, Origin, Record, Value};
 
-use crate::alert::{Endpoint, EngineKind, Rule, Severity};
+use crate::alert::{AlertDraft, Endpoint, EngineKind, Rule, Severity};
 use crate::{DetectConfig, Detector};
 
 pub use config::AnomalyConfig;
@@ -292,6 +292,14 @@ pub fn field_bool(fields: &Fields<'_>, name: &str) -> Option<bool> {
         Value::Bool(b) => Some(b),
         _ => None,
     }
+}
+
+/// Name the flows whose recent packets make the alert's PCAP.
+pub fn with_flows(mut draft: AlertDraft, flows: impl Iterator<Item = u64>) -> AlertDraft {
+    for id in flows {
+        draft = draft.flow(Some(id));
+    }
+    draft
 }
 
 /// The first targets of an episode as evidence (at most ten, as text).

@@ -12,7 +12,9 @@ use rampart_event::{Activity, FlowContext, Origin, Record};
 
 use super::config::{AddressScan, AnomalyConfig, OtScan, PortScan};
 use super::window::{Episode, Tracked};
-use super::{ADDRESS_SCAN, Host, OT_SCAN, PORT_SCAN, field_u64, first_targets, request_sides};
+use super::{
+    ADDRESS_SCAN, Host, OT_SCAN, PORT_SCAN, field_u64, first_targets, request_sides, with_flows,
+};
 use crate::alert::{AlertDraft, Endpoint};
 use crate::config::Marks;
 use crate::{Context, Detector, FlowEnd, Observation};
@@ -157,9 +159,7 @@ impl Scans {
         .evidence("destinations", count as u64)
         .evidence("window_seconds", window.secs())
         .evidence("first_targets", first_targets(episode.targets()));
-        for id in episode.flows() {
-            draft = draft.flow(Some(id));
-        }
+        draft = with_flows(draft, episode.flows());
         episode.close(cx.time, window.nanos());
         cx.raise(draft);
     }
@@ -257,9 +257,7 @@ impl Scans {
         .evidence("targets", count as u64)
         .evidence("window_seconds", window.secs())
         .evidence("first_targets", first_targets(episode.targets()));
-        for id in episode.flows() {
-            draft = draft.flow(Some(id));
-        }
+        draft = with_flows(draft, episode.flows());
         episode.close(cx.time, window.nanos());
         cx.raise(draft);
     }
@@ -292,9 +290,7 @@ impl Scans {
         .evidence("unit_ids", count as u64)
         .evidence("window_seconds", window.secs())
         .evidence("first_targets", first_targets(episode.targets()));
-        for id in episode.flows() {
-            draft = draft.flow(Some(id));
-        }
+        draft = with_flows(draft, episode.flows());
         episode.close(cx.time, window.nanos());
         cx.raise(draft);
     }
@@ -322,9 +318,7 @@ fn port_draft(
     .evidence("ports", count as u64)
     .evidence("window_seconds", window)
     .evidence("first_targets", first_targets(episode.targets()));
-    for id in episode.flows() {
-        draft = draft.flow(Some(id));
-    }
+    draft = with_flows(draft, episode.flows());
     draft
 }
 

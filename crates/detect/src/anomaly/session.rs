@@ -5,9 +5,9 @@ use std::net::IpAddr;
 
 use rampart_event::FlowContext;
 
-use super::EXCESSIVE_SESSIONS;
 use super::config::{AnomalyConfig, ExcessiveSessions};
 use super::window::{Burst, Distinct, Tracked};
+use super::{EXCESSIVE_SESSIONS, with_flows};
 use crate::alert::{AlertDraft, Endpoint};
 use crate::{Context, Detector, Observation};
 
@@ -68,9 +68,7 @@ impl Sessions {
         .evidence("sessions", count as u64)
         .evidence("window_seconds", window.secs())
         .evidence("recent_peers", super::first_targets(o.peers.items()));
-        for id in o.sessions.flows() {
-            draft = draft.flow(Some(id));
-        }
+        draft = with_flows(draft, o.sessions.flows());
         o.sessions.close(cx.time, window.nanos());
         o.peers.clear();
         cx.raise(draft);

@@ -11,9 +11,9 @@ use std::net::IpAddr;
 
 use rampart_event::FlowContext;
 
-use super::TRAFFIC_SPIKE;
 use super::config::{AnomalyConfig, TrafficSpike};
 use super::window::{LastFlows, Tracked};
+use super::{TRAFFIC_SPIKE, with_flows};
 use crate::alert::{AlertDraft, Endpoint};
 use crate::{Context, Detector, Mode, Observation};
 
@@ -118,9 +118,7 @@ impl Traffic {
         .evidence("baseline_bytes_per_minute", v.baseline.round())
         .evidence("factor", self.limit.factor.get())
         .evidence("floor_bytes", self.limit.floor_bytes);
-        for id in v.flows.ids() {
-            draft = draft.flow(Some(id));
-        }
+        draft = with_flows(draft, v.flows.ids());
         cx.raise(draft);
     }
 }
