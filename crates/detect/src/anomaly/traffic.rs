@@ -237,4 +237,33 @@ mod tests {
         }
         assert!(run.take().is_empty());
     }
+
+    #[test]
+    fn detection_hands_every_packet_of_a_flow_to_the_spike_detector() {
+        let config = AnomalyConfig::default();
+        let mut detection = crate::Detection::new(
+            crate::Learning::Off,
+            vec![Box::new(Traffic::new(&config))],
+            0,
+        );
+        let f = flow(1, "10.0.0.2", "10.0.0.1", 502);
+        let packet = |detection: &mut crate::Detection, at: rampart_event::Timestamp| {
+            detection.packet(at, 1, &[0; 60], 1000);
+            detection.packet_flow(1);
+        };
+        // As the engine does: the first packet is tagged with its flow before the flow starts.
+        packet(&mut detection, secs(0));
+        detection.observe(secs(0), &Observation::FlowStart(&f));
+        for m in 0..12 {
+            for s in 0..10 {
+                packet(&mut detection, secs(m * 60 + s * 6));
+            }
+        }
+        assert!(detection.book().alerts().is_empty());
+        for i in 0..1000 {
+            packet(&mut detection, secs(12 * 60 + i / 30));
+        }
+        let rules: Vec<&str> = detection.book().alerts().iter().map(|a| a.rule).collect();
+        assert_eq!(rules, ["anomaly.traffic_spike"]);
+    }
 }
