@@ -8,9 +8,15 @@ use std::path::Path;
 use rampart_detect::{Alert, DetectConfig, Detection, Learning, detectors};
 use rampart_engine::{Engine, EngineConfig, NullSink};
 
-/// Run the engine with the default detectors of `config` over `path`; the detection state.
+/// Run the engine with the detectors of `config` over `path`, monitoring throughout; the
+/// detection state.
 fn detect(path: &Path, config: &DetectConfig) -> Detection {
-    let detection = Detection::new(Learning::Off, detectors(config), 1 << 22);
+    detect_learning(path, config, Learning::Off)
+}
+
+/// The same, learning as `learning` says.
+fn detect_learning(path: &Path, config: &DetectConfig, learning: Learning) -> Detection {
+    let detection = Detection::new(learning, detectors(config), 1 << 22);
     let mut engine =
         Engine::new(EngineConfig::default(), Box::new(NullSink)).with_detection(detection);
     support::feed(&mut engine, path);
@@ -105,6 +111,42 @@ fn conflicting_arp_claims_in_a_real_capture_are_spoofing() {
     assert!(
         with_genuine > 10,
         "{with_genuine} conflicts with the genuine MAC"
+    );
+}
+
+#[test]
+fn a_real_pause_in_a_modbus_poll_is_a_silent_channel_only_when_monitoring() {
+    let Some(dir) = support::corpus() else {
+        return;
+    };
+    // 141.81.0.10 polls 141.81.0.46 with read coils every 2 s and read discrete inputs every
+    // second, then pauses and reconnects (tshark: no read coils from 11:03:44.5 to 11:04:06.5).
+    let path = dir.join("modbus/modbus-tcp-pipelined.pcap");
+    let detection = detect(&path, &DetectConfig::default());
+    let mut silent: Vec<(String, u64)> = detection
+        .book()
+        .alerts()
+        .iter()
+        .filter(|a| a.rule == "anomaly.silent_channel")
+        .map(|a| {
+            assert_eq!(ip(a, false).as_deref(), Some("141.81.0.10"));
+            assert_eq!(ip(a, true).as_deref(), Some("141.81.0.46"));
+            let period = a.evidence["period_ms"].as_f64().unwrap_or_default();
+            (a.discriminator.clone(), (period / 100.0).round() as u64)
+        })
+        .collect();
+    silent.sort();
+    assert_eq!(
+        silent,
+        [
+            ("read_coils".to_string(), 20),
+            ("read_discrete_inputs".to_string(), 10)
+        ]
+    );
+    let learning = detect_learning(&path, &DetectConfig::default(), Learning::Always);
+    assert!(
+        learning.book().alerts().is_empty(),
+        "learning raises no deviation"
     );
 }
 
