@@ -339,13 +339,17 @@ mod tests {
         assert_eq!(OT_SCAN.techniques, &["T0846", "T0888"]);
     }
 
-    #[test]
-    fn every_rule_is_documented() {
-        let doc = include_str!("../../../../docs/detection.md");
-        let section = doc
+    /// The "Anomaly engine" section of `docs/detection.md`.
+    fn documented_section() -> &'static str {
+        include_str!("../../../../docs/detection.md")
             .split("\n## ")
             .find(|s| s.starts_with("Anomaly engine"))
-            .expect("an Anomaly engine section");
+            .expect("an Anomaly engine section")
+    }
+
+    #[test]
+    fn every_rule_is_documented() {
+        let section = documented_section();
         for rule in RULES {
             assert!(
                 section.contains(&format!("`{}`", rule.id)),
@@ -360,6 +364,19 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_documented_settings_are_the_defaults() {
+        let section = documented_section();
+        let toml = section
+            .split("```toml\n")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .expect("a TOML example");
+        let parsed = DetectConfig::parse(toml, std::path::Path::new("detection.md"))
+            .expect("the example parses");
+        assert_eq!(parsed.anomaly, AnomalyConfig::default());
     }
 
     #[test]
