@@ -76,6 +76,9 @@ pub struct DetectConfig {
     /// The malware behaviour engine (Industroyer, Triton).
     #[serde(default)]
     pub malware_behaviour: crate::malware::MalwareBehaviourConfig,
+    /// The anomaly engine's thresholds.
+    #[serde(default)]
+    pub anomaly: crate::anomaly::AnomalyConfig,
 }
 
 impl DetectConfig {

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod anomaly;
 pub mod book;
 mod capped;
 pub mod config;
@@ -111,6 +112,10 @@ pub trait Detector {
     /// Watch one observation.
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>);
 
+    /// A packet of flow `flow`, `wire_len` bytes on the wire, was seen: for volumes, which
+    /// flow starts and ends alone cannot give while a long-lived flow runs.
+    fn packet(&mut self, _flow: u64, _wire_len: u32, _cx: &mut Context<'_>) {}
+
     /// Capture time moved past a whole second: time-based checks (silence, rates).
     fn tick(&mut self, _cx: &mut Context<'_>) {}
 
@@ -127,12 +132,14 @@ pub trait Suppress {
 /// The alert engines Rampart runs, configured by `config`: one line per engine.
 pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
     let marks = &config.devices;
-    vec![
+    let mut engines: Vec<Box<dyn Detector>> = vec![
         Box::new(protocol_policy::ProtocolPolicy::new(&config.protocol_policy, marks)),
         Box::new(violation::Violation::new(&config.protocol_violation)),
         Box::new(operational::Operational::new(&config.operational)),
         Box::new(malware::MalwareBehaviour::new(&config.malware_behaviour, marks)),
-    ]
+    ];
+    engines.extend(anomaly::detectors(config));
+    engines
 }
 
 /// Alert PCAPs kept at most in a run; later alerts still name their flows.
@@ -166,6 +173,7 @@ pub struct Detection {
     pcaps: HashMap<AlertId, Vec<u8>>,
     fresh: Vec<AlertId>,
     last_tick: Option<u64>,
+    last_packet: Option<(Timestamp, u32)>,
 }
 
 impl std::fmt::Debug for Detection {
@@ -197,6 +205,7 @@ impl Detection {
             pcaps: HashMap::new(),
             fresh: Vec::new(),
             last_tick: None,
+            last_packet: None,
         }
     }
 
@@ -229,6 +238,7 @@ impl Detection {
             self.learning_until = Some(time.plus_nanos(nanos));
         }
         self.ring.push(time, link_type, data, wire_len);
+        self.last_packet = Some((time, wire_len));
         let second = time.secs();
         if self.last_tick.is_some_and(|t| second > t) {
             self.run(time, |d, cx| d.tick(cx));
@@ -239,6 +249,9 @@ impl Detection {
     /// The packet just kept belongs to this flow.
     pub fn packet_flow(&mut self, flow: u64) {
         self.ring.tag_last(flow);
+        if let Some((time, wire_len)) = self.last_packet {
+            self.run(time, |d, cx| d.packet(flow, wire_len, cx));
+        }
     }
 
     /// Show every detector one observation.

@@ -123,14 +123,9 @@ impl RecordSink for CollectingSink {
     }
 }
 
-/// Run the engine over the capture at `path`, skipping recoverable read errors as
-/// `rampart analyze` does.
-pub fn analyse(path: &Path) -> Analysis {
-    let collected = Arc::new(Mutex::new(Collected::default()));
-    let mut engine = Engine::new(
-        EngineConfig::default(),
-        Box::new(CollectingSink(collected.clone())),
-    );
+/// Feed every packet of the capture at `path` to `engine`, skipping recoverable read errors
+/// as `rampart analyze` does.
+pub fn feed(engine: &mut Engine, path: &Path) {
     let mut file = CaptureFile::open(path)
         .unwrap_or_else(|e| panic!("{}: capture opens: {e}", path.display()));
     loop {
@@ -141,6 +136,17 @@ pub fn analyse(path: &Path) -> Analysis {
             Err(e) => panic!("{}: {e}", path.display()),
         }
     }
+}
+
+/// Run the engine over the capture at `path`, skipping recoverable read errors as
+/// `rampart analyze` does.
+pub fn analyse(path: &Path) -> Analysis {
+    let collected = Arc::new(Mutex::new(Collected::default()));
+    let mut engine = Engine::new(
+        EngineConfig::default(),
+        Box::new(CollectingSink(collected.clone())),
+    );
+    feed(&mut engine, path);
     let (report, _) = engine.finish();
     let mut collected = collected.lock().expect("unpoisoned");
     Analysis {

@@ -1,0 +1,369 @@
+//! Sliding windows and bounded tables shared by the anomaly detectors.
+//!
+//! Every window keeps at most as many entries as its threshold needs to be reached (a
+//! detector asking "50 distinct destinations in 2 minutes?" never needs a 51st), so a
+//! window's memory is bounded by its configured count, and thresholds are capped at
+//! [`MAX_COUNT`](super::config::MAX_COUNT). Every table of windows is a [`Tracked`] map
+//! with a capacity that evicts the least recently seen keys first.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+
+use rampart_event::Timestamp;
+
+/// True when `then` is within `window` nanoseconds before `now`.
+fn inside(now: Timestamp, then: Timestamp, window: u64) -> bool {
+    now.nanos_since(then) < window
+}
+
+/// The times of the most recent events of one kind, exact within the window.
+#[derive(Debug, Default)]
+pub struct Recent {
+    times: VecDeque<Timestamp>,
+}
+
+impl Recent {
+    /// Count an event at `now`, keeping at most `cap` times; returns how many events of the
+    /// last `window` nanoseconds are kept (at most `cap`).
+    pub fn record(&mut self, now: Timestamp, window: u64, cap: usize) -> usize {
+        while self.times.front().is_some_and(|&t| !inside(now, t, window)) {
+            self.times.pop_front();
+        }
+        if self.times.len() >= cap.max(1) {
+            self.times.pop_front();
+        }
+        self.times.push_back(now);
+        self.times.len()
+    }
+
+    /// Forget every event (a raised episode starts counting again).
+    pub fn clear(&mut self) {
+        self.times.clear();
+    }
+}
+
+/// Distinct items seen in the window, in the order first seen, each with when it was last seen.
+#[derive(Debug)]
+pub struct Distinct<T> {
+    items: Vec<(T, Timestamp)>,
+}
+
+impl<T> Default for Distinct<T> {
+    fn default() -> Self {
+        Distinct { items: Vec::new() }
+    }
+}
+
+impl<T: PartialEq + Copy> Distinct<T> {
+    /// Note `item` at `now`, keeping at most `cap` items of the last `window` nanoseconds;
+    /// returns how many distinct items the window holds.
+    pub fn insert(&mut self, item: T, now: Timestamp, window: u64, cap: usize) -> usize {
+        if let Some(slot) = self.items.iter_mut().find(|(i, _)| *i == item) {
+            slot.1 = now;
+        } else {
+            self.items.retain(|&(_, t)| inside(now, t, window));
+            if self.items.len() >= cap.max(1) {
+                self.items.remove(0);
+            }
+            self.items.push((item, now));
+        }
+        self.items.len()
+    }
+
+    /// The items, first seen first.
+    pub fn items(&self) -> impl Iterator<Item = T> + '_ {
+        self.items.iter().map(|&(i, _)| i)
+    }
+
+    /// Forget every item.
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+}
+
+/// The last few flows of an episode, for the alert's PCAP (the most recent ones, whose
+/// packets are still in the evidence ring).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LastFlows {
+    ids: [u64; crate::alert::MAX_ALERT_FLOWS],
+    len: usize,
+    next: usize,
+}
+
+impl LastFlows {
+    /// Remember a flow, forgetting the oldest when full.
+    pub fn push(&mut self, flow: Option<u64>) {
+        let Some(id) = flow else {
+            return;
+        };
+        if self.ids[..self.len].contains(&id) {
+            return;
+        }
+        self.ids[self.next] = id;
+        self.next = (self.next + 1) % self.ids.len();
+        self.len = (self.len + 1).min(self.ids.len());
+    }
+
+    /// The flows remembered, oldest first.
+    pub fn ids(&self) -> impl Iterator<Item = u64> + '_ {
+        let split = if self.len < self.ids.len() {
+            0
+        } else {
+            self.next
+        };
+        let (newer, older) = self.ids[..self.len].split_at(split);
+        older.iter().chain(newer).copied()
+    }
+
+    /// Forget them.
+    pub fn clear(&mut self) {
+        *self = LastFlows::default();
+    }
+}
+
+/// A count of distinct targets that raises once per window episode: when the threshold is
+/// reached the episode closes, and the key counts afresh only one window later.
+#[derive(Debug)]
+pub struct Episode<T> {
+    seen: Distinct<T>,
+    flows: LastFlows,
+    quiet_until: Timestamp,
+}
+
+impl<T> Default for Episode<T> {
+    fn default() -> Self {
+        Episode {
+            seen: Distinct::default(),
+            flows: LastFlows::default(),
+            quiet_until: Timestamp(0),
+        }
+    }
+}
+
+impl<T: PartialEq + Copy> Episode<T> {
+    /// Note `target` (reached by `flow`) at `now`; true when this makes `count` distinct
+    /// targets within `window` nanoseconds. Nothing counts while a closed episode is quiet.
+    pub fn note(
+        &mut self,
+        target: T,
+        flow: Option<u64>,
+        now: Timestamp,
+        window: u64,
+        count: usize,
+    ) -> bool {
+        if now < self.quiet_until {
+            return false;
+        }
+        self.flows.push(flow);
+        self.seen.insert(target, now, window, count) >= count
+    }
+
+    /// The targets of the episode, first seen first.
+    pub fn targets(&self) -> impl Iterator<Item = T> + '_ {
+        self.seen.items()
+    }
+
+    /// The episode's most recent flows, oldest first.
+    pub fn flows(&self) -> impl Iterator<Item = u64> + '_ {
+        self.flows.ids()
+    }
+
+    /// Close the episode after it raised: quiet for one window from `now`.
+    pub fn close(&mut self, now: Timestamp, window: u64) {
+        self.seen.clear();
+        self.flows.clear();
+        self.quiet_until = now.plus_nanos(window);
+    }
+}
+
+/// A count of events that raises once per window episode, with the episode's latest flows:
+/// when the threshold is reached the episode closes, and counting starts afresh one window
+/// later.
+#[derive(Debug, Default)]
+pub struct Burst {
+    recent: Recent,
+    flows: LastFlows,
+    quiet_until: Timestamp,
+}
+
+impl Burst {
+    /// True while a closed episode is quiet: nothing counts.
+    pub fn is_quiet(&self, now: Timestamp) -> bool {
+        now < self.quiet_until
+    }
+
+    /// Count an event (of `flow`) at `now`; true when this makes `count` events within
+    /// `window` nanoseconds.
+    pub fn note(&mut self, flow: Option<u64>, now: Timestamp, window: u64, count: usize) -> bool {
+        if self.is_quiet(now) {
+            return false;
+        }
+        self.flows.push(flow);
+        self.recent.record(now, window, count) >= count
+    }
+
+    /// The episode's most recent flows, oldest first.
+    pub fn flows(&self) -> impl Iterator<Item = u64> + '_ {
+        self.flows.ids()
+    }
+
+    /// Close the episode after it raised: quiet for one window from `now`.
+    pub fn close(&mut self, now: Timestamp, window: u64) {
+        self.recent.clear();
+        self.flows.clear();
+        self.quiet_until = now.plus_nanos(window);
+    }
+}
+
+/// A map with a capacity: when a new key arrives at capacity, the least recently seen eighth
+/// of the keys is evicted at once, so eviction costs a constant per insertion amortised.
+#[derive(Debug)]
+pub struct Tracked<K, V> {
+    map: HashMap<K, (V, Timestamp)>,
+    cap: usize,
+}
+
+impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
+    /// An empty map holding at most `cap` keys.
+    pub fn new(cap: usize) -> Self {
+        Tracked {
+            map: HashMap::new(),
+            cap: cap.max(1),
+        }
+    }
+
+    /// The value of `key`, made by `make` when new, marked seen at `now`.
+    pub fn entry(&mut self, key: K, now: Timestamp, make: impl FnOnce() -> V) -> &mut V {
+        if !self.map.contains_key(&key) && self.map.len() >= self.cap {
+            self.evict_oldest();
+        }
+        let slot = self.map.entry(key).or_insert_with(|| (make(), now));
+        slot.1 = slot.1.max(now);
+        &mut slot.0
+    }
+
+    /// The value of `key`, when tracked, marked seen at `now`.
+    pub fn touch(&mut self, key: &K, now: Timestamp) -> Option<&mut V> {
+        let slot = self.map.get_mut(key)?;
+        slot.1 = slot.1.max(now);
+        Some(&mut slot.0)
+    }
+
+    /// Stop tracking `key`.
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.map.remove(key).map(|(v, _)| v)
+    }
+
+    /// Every key and value.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
+        self.map.iter_mut().map(|(k, (v, _))| (k, v))
+    }
+
+    fn evict_oldest(&mut self) {
+        let mut times: Vec<Timestamp> = self.map.values().map(|(_, t)| *t).collect();
+        let n = (times.len() / 8).max(1);
+        let (_, cutoff, _) = times.select_nth_unstable(n - 1);
+        let cutoff = *cutoff;
+        let mut budget = n;
+        self.map.retain(|_, (_, t)| {
+            if *t <= cutoff && budget > 0 {
+                budget -= 1;
+                false
+            } else {
+                true
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEC: u64 = 1_000_000_000;
+
+    fn at(secs: u64) -> Timestamp {
+        Timestamp::from_parts(secs, 0)
+    }
+
+    #[test]
+    fn recent_counts_only_events_inside_the_window() {
+        let mut r = Recent::default();
+        assert_eq!(r.record(at(0), 10 * SEC, 100), 1);
+        assert_eq!(r.record(at(9), 10 * SEC, 100), 2);
+        assert_eq!(r.record(at(10), 10 * SEC, 100), 2, "the event at 0 left");
+        assert_eq!(r.record(at(30), 10 * SEC, 100), 1);
+    }
+
+    #[test]
+    fn recent_keeps_no_more_than_its_cap() {
+        let mut r = Recent::default();
+        for i in 0..10 {
+            assert_eq!(r.record(at(i), 100 * SEC, 3), (i as usize + 1).min(3));
+        }
+    }
+
+    #[test]
+    fn distinct_counts_each_item_once_and_forgets_stale_ones() {
+        let mut d = Distinct::default();
+        assert_eq!(d.insert(1, at(0), 10 * SEC, 50), 1);
+        assert_eq!(d.insert(1, at(1), 10 * SEC, 50), 1);
+        assert_eq!(d.insert(2, at(2), 10 * SEC, 50), 2);
+        assert_eq!(
+            d.insert(3, at(10), 10 * SEC, 50),
+            3,
+            "1 was seen again at 1 s"
+        );
+        assert_eq!(d.insert(4, at(11), 10 * SEC, 50), 3, "1 left, 2 not yet");
+        assert_eq!(d.items().collect::<Vec<_>>(), vec![2, 3, 4]);
+    }
+
+    #[test]
+    fn an_episode_raises_once_then_stays_quiet_for_a_window() {
+        let mut e = Episode::default();
+        assert!(!e.note(1, Some(1), at(0), 10 * SEC, 2));
+        assert!(e.note(2, Some(2), at(1), 10 * SEC, 2));
+        assert_eq!(e.targets().collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(e.flows().collect::<Vec<_>>(), vec![1, 2]);
+        e.close(at(1), 10 * SEC);
+        assert!(!e.note(3, None, at(5), 10 * SEC, 1), "quiet");
+        assert!(e.note(3, None, at(11), 10 * SEC, 1));
+    }
+
+    #[test]
+    fn a_burst_raises_at_its_count_then_stays_quiet_for_a_window() {
+        let mut b = Burst::default();
+        assert!(!b.note(Some(1), at(0), 10 * SEC, 3));
+        assert!(!b.note(Some(2), at(1), 10 * SEC, 3));
+        assert!(b.note(Some(2), at(2), 10 * SEC, 3));
+        assert_eq!(b.flows().collect::<Vec<_>>(), vec![1, 2]);
+        b.close(at(2), 10 * SEC);
+        assert!(b.is_quiet(at(11)) && !b.is_quiet(at(12)));
+        assert!(!b.note(None, at(12), 10 * SEC, 3));
+    }
+
+    #[test]
+    fn last_flows_keep_the_most_recent_eight() {
+        let mut f = LastFlows::default();
+        for id in 0..20 {
+            f.push(Some(id));
+            f.push(Some(id));
+        }
+        f.push(None);
+        assert_eq!(f.ids().collect::<Vec<_>>(), (12..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn tracked_evicts_the_least_recently_seen_keys() {
+        let mut t: Tracked<u32, u32> = Tracked::new(16);
+        for k in 0..16 {
+            *t.entry(k, at(u64::from(k)), || 0) += 1;
+        }
+        // Key 0 is seen again, so 1 and 2 are the oldest when 16 arrives.
+        t.entry(0, at(100), || 0);
+        t.entry(16, at(101), || 0);
+        let mut kept: Vec<u32> = t.iter_mut().map(|(k, _)| *k).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [0, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]);
+    }
+}
