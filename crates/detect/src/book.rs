@@ -78,7 +78,7 @@ impl AlertBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{EngineKind, Endpoint, Rule, Severity};
+    use crate::alert::{Endpoint, EngineKind, Rule, Severity};
     use proptest::prelude::*;
     use rampart_event::Timestamp;
 
@@ -107,7 +107,7 @@ mod tests {
             mac: None,
             port: Some(u16::from(b) + 1000),
         };
-        let rule = if rule % 2 == 0 { &RULE_A } else { &RULE_B };
+        let rule = if rule.is_multiple_of(2) { &RULE_A } else { &RULE_B };
         AlertDraft::new(rule, Timestamp(t), "d")
             .between(Some(ep(src)), Some(ep(dst)))
             .discriminator(disc.to_string())
@@ -129,9 +129,18 @@ mod tests {
         assert_eq!(alert.last_seen, Timestamp(300));
         assert_eq!(alert.severity, Severity::Critical);
         // Another discriminator, source or rule is another alert.
-        assert!(matches!(book.raise(draft(0, 1, 2, 1, 1, 0)), Raised::New(_)));
-        assert!(matches!(book.raise(draft(0, 3, 2, 0, 1, 0)), Raised::New(_)));
-        assert!(matches!(book.raise(draft(1, 1, 2, 0, 1, 0)), Raised::New(_)));
+        assert!(matches!(
+            book.raise(draft(0, 1, 2, 1, 1, 0)),
+            Raised::New(_)
+        ));
+        assert!(matches!(
+            book.raise(draft(0, 3, 2, 0, 1, 0)),
+            Raised::New(_)
+        ));
+        assert!(matches!(
+            book.raise(draft(1, 1, 2, 0, 1, 0)),
+            Raised::New(_)
+        ));
         assert_eq!(book.alerts().len(), 4);
     }
 
