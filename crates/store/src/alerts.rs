@@ -494,13 +494,13 @@ impl AlertDb {
 
     /// Apply `transition` to an alert with an optional note: the status and its history
     /// row are written together, or, when the alert is unknown or the change not allowed,
-    /// nothing is. Returns the new status.
+    /// nothing is. Returns the status before and after.
     pub fn change(
         &mut self,
         id: AlertId,
         transition: Transition,
         note: Option<&str>,
-    ) -> Result<Status, AlertDbError> {
+    ) -> Result<(Status, Status), AlertDbError> {
         let path = self.path.clone();
         let sqlite = |source| AlertDbError::Sqlite {
             path: path.clone(),
@@ -544,7 +544,7 @@ impl AlertDb {
         )
         .map_err(sqlite)?;
         tx.commit().map_err(sqlite)?;
-        Ok(to)
+        Ok((from, to))
     }
 
     /// The PCAP of an alert.
@@ -840,7 +840,7 @@ mod tests {
         let id = alerts[0].id;
         assert_eq!(
             db.change(id, Transition::Resolve, Some("planned")).ok(),
-            Some(Status::Resolved)
+            Some((Status::New, Status::Resolved))
         );
         let err = db
             .change(id, Transition::Acknowledge, Some("late"))
