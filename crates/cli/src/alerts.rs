@@ -385,12 +385,7 @@ fn show(a: &StoredAlert, history: &[HistoryEntry]) -> String {
             a.first_seen, a.last_seen, a.count
         ),
     ));
-    let techniques: Vec<String> = a
-        .detail
-        .get("techniques")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    let techniques: Vec<String> = items(&a.detail, "/techniques")
         .filter_map(Value::as_str)
         .map(|id| match technique::name(id) {
             Some(name) => format!("{id} {name}"),
@@ -486,12 +481,7 @@ fn timeline_statuses(
     db: &AlertDb,
     incident: &StoredIncident,
 ) -> Result<Vec<&'static str>, TriageError> {
-    let entries = incident
-        .json
-        .pointer("/incident/timeline")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
+    let entries = items(&incident.json, "/incident/timeline");
     let mut statuses = Vec::new();
     for entry in entries {
         let id = entry
@@ -502,6 +492,15 @@ fn timeline_statuses(
         statuses.push(db.alert(id)?.status.as_str());
     }
     Ok(statuses)
+}
+
+/// The elements of the array at `pointer`, none when there is no array there.
+fn items<'a>(value: &'a Value, pointer: &str) -> impl Iterator<Item = &'a Value> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
 }
 
 fn incident_list(incidents: &[StoredIncident]) -> String {
@@ -523,11 +522,7 @@ fn incident_list(incidents: &[StoredIncident]) -> String {
 
 fn incident_show(i: &StoredIncident, statuses: &[&str]) -> String {
     let strings = |pointer: &str| -> Vec<String> {
-        i.json
-            .pointer(pointer)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
+        items(&i.json, pointer)
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
             .collect()
     };
@@ -538,12 +533,7 @@ fn incident_show(i: &StoredIncident, statuses: &[&str]) -> String {
         .zip(&names)
         .map(|(id, name)| format!("{id} {name}"))
         .collect();
-    let devices: Vec<String> = i
-        .json
-        .pointer("/incident/devices")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    let devices: Vec<String> = items(&i.json, "/incident/devices")
         .map(|d| {
             let text = |k: &str| d.get(k).and_then(Value::as_str).map(str::to_string);
             side_text(&(text("ip"), text("mac")))
@@ -564,12 +554,7 @@ fn incident_show(i: &StoredIncident, statuses: &[&str]) -> String {
         ));
     }
     out.push_str("Timeline\n");
-    let entries = i
-        .json
-        .pointer("/incident/timeline")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten();
+    let entries = items(&i.json, "/incident/timeline");
     for (entry, status) in entries.zip(statuses) {
         let text = |p: &str| entry.pointer(p).and_then(Value::as_str).unwrap_or("");
         out.push_str(&format!(

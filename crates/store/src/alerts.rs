@@ -734,6 +734,17 @@ mod tests {
         )
     }
 
+    fn scratch() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("rampart.sqlite");
+        (dir, path)
+    }
+
+    fn actions(db: &AlertDb, id: AlertId) -> Vec<String> {
+        let history = db.history(id).expect("history");
+        history.into_iter().map(|h| h.action).collect()
+    }
+
     fn write(path: &Path, alerts: &[Alert], pcaps: &HashMap<AlertId, Vec<u8>>) -> AlertsWritten {
         let incidents = incident::group(alerts, incident::DEFAULT_WINDOW);
         let mut store = Store::create(path).expect("database created");
@@ -744,8 +755,7 @@ mod tests {
 
     #[test]
     fn a_run_stores_alerts_pcaps_incidents_and_their_first_history() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("rampart.sqlite");
+        let (_dir, path) = scratch();
         let mut suppressed = alert(&SCAN, 5, 9, 3);
         suppressed.suppressed = Some("exclusion rule 'x': y".into());
         let alerts = vec![alert(&STOP, 10, 9, 2), suppressed];
@@ -802,8 +812,7 @@ mod tests {
 
     #[test]
     fn filters_pick_status_severity_and_engine() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("rampart.sqlite");
+        let (_dir, path) = scratch();
         let alerts = vec![alert(&STOP, 10, 9, 2), alert(&SCAN, 5, 9, 3)];
         write(&path, &alerts, &HashMap::new());
         let mut db = AlertDb::open(&path).expect("opened");
@@ -832,8 +841,7 @@ mod tests {
 
     #[test]
     fn a_refused_change_writes_nothing() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("rampart.sqlite");
+        let (_dir, path) = scratch();
         let alerts = vec![alert(&STOP, 10, 9, 2)];
         write(&path, &alerts, &HashMap::new());
         let mut db = AlertDb::open(&path).expect("opened");
@@ -854,19 +862,12 @@ mod tests {
             Err(AlertDbError::UnknownAlert(_))
         ));
         assert_eq!(db.alert(id).expect("alert").status, Status::Resolved);
-        let actions: Vec<String> = db
-            .history(id)
-            .expect("history")
-            .into_iter()
-            .map(|h| h.action)
-            .collect();
-        assert_eq!(actions, vec!["raised", "resolved"]);
+        assert_eq!(actions(&db, id), vec!["raised", "resolved"]);
     }
 
     #[test]
     fn a_later_run_keeps_the_status_and_reopens_what_came_back() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("rampart.sqlite");
+        let (_dir, path) = scratch();
         let first = vec![alert(&STOP, 10, 9, 2), alert(&SCAN, 5, 9, 3)];
         write(&path, &first, &HashMap::new());
         {
@@ -892,13 +893,10 @@ mod tests {
             db.alert(first[1].id).expect("scan").status,
             Status::Acknowledged
         );
-        let actions: Vec<String> = db
-            .history(first[0].id)
-            .expect("history")
-            .into_iter()
-            .map(|h| h.action)
-            .collect();
-        assert_eq!(actions, vec!["raised", "resolved", "reopened"]);
+        assert_eq!(
+            actions(&db, first[0].id),
+            vec!["raised", "resolved", "reopened"]
+        );
     }
 
     #[test]
