@@ -107,7 +107,11 @@ mod tests {
             mac: None,
             port: Some(u16::from(b) + 1000),
         };
-        let rule = if rule.is_multiple_of(2) { &RULE_A } else { &RULE_B };
+        let rule = if rule.is_multiple_of(2) {
+            &RULE_A
+        } else {
+            &RULE_B
+        };
         AlertDraft::new(rule, Timestamp(t), "d")
             .between(Some(ep(src)), Some(ep(dst)))
             .discriminator(disc.to_string())

@@ -511,6 +511,16 @@ mod tests {
     }
 
     #[test]
+    fn the_detection_configuration_sets_the_window() {
+        let path = std::path::Path::new("d.toml");
+        let c = crate::DetectConfig::parse("[incidents]\nwindow = \"10m\"\n", path).expect("valid");
+        assert_eq!(c.incidents.window, std::time::Duration::from_secs(600));
+        let err = crate::DetectConfig::parse("[incidents]\nwindw = \"10m\"\n", path)
+            .expect_err("unknown key");
+        assert!(err.to_string().contains("line 2"), "{err}");
+    }
+
+    #[test]
     fn ids_read_back_from_text() {
         let id = IncidentId::of_first_alert(AlertId(42));
         assert_eq!(id.to_string().parse::<IncidentId>().ok(), Some(id));
