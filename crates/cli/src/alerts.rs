@@ -322,6 +322,16 @@ fn side_text(side: &(Option<String>, Option<String>)) -> String {
     }
 }
 
+/// `10.0.0.9 -> 10.0.0.2`, or the one side an alert has.
+fn sides_text(a: &StoredAlert) -> String {
+    let has = |side: &(Option<String>, Option<String>)| side.0.is_some() || side.1.is_some();
+    match (has(&a.source), has(&a.destination)) {
+        (true, true) => format!("{} -> {}", side_text(&a.source), side_text(&a.destination)),
+        (false, true) => format!("-> {}", side_text(&a.destination)),
+        _ => side_text(&a.source),
+    }
+}
+
 fn list(alerts: &[StoredAlert], as_json: bool) -> String {
     if as_json {
         return alerts.iter().map(|a| line(&alert_json(a))).collect();
@@ -335,7 +345,7 @@ fn list(alerts: &[StoredAlert], as_json: bool) -> String {
     );
     for a in alerts {
         out.push_str(&format!(
-            "{}  {:<8}  {:<12}  {:<18}  {:<27}  {:>6}  {} ({} -> {}){}\n",
+            "{}  {:<8}  {:<12}  {:<18}  {:<27}  {:>6}  {} ({}){}\n",
             a.id,
             a.severity.as_str(),
             a.status.as_str(),
@@ -343,8 +353,7 @@ fn list(alerts: &[StoredAlert], as_json: bool) -> String {
             a.first_seen,
             a.count,
             a.title,
-            side_text(&a.source),
-            side_text(&a.destination),
+            sides_text(a),
             if a.suppressed.is_some() {
                 " [suppressed]"
             } else {

@@ -185,7 +185,12 @@ fn list_puts_the_most_severe_first_and_filters() {
     assert!(rows[1].starts_with(&f.stop.to_string()));
     assert!(rows[1].contains("critical") && rows[1].contains("PLC stop (10.0.0.9 -> 10.0.0.2)"));
     assert!(rows[2].starts_with(&f.scan.to_string()));
-    assert!(rows[3].starts_with(&f.new_device.to_string()) && rows[3].ends_with("[suppressed]"));
+    assert!(rows[3].starts_with(&f.new_device.to_string()));
+    assert!(
+        rows[3].ends_with("New device (10.0.0.9) [suppressed]"),
+        "{}",
+        rows[3]
+    );
 
     let major = json_lines(&ok(alerts(&f, &["list", "--severity", "major", "--json"])));
     let ids: Vec<&str> = major.iter().filter_map(|a| a["id"].as_str()).collect();
