@@ -69,8 +69,9 @@ pub struct AlertsWritten {
 }
 
 impl Store {
-    /// Store a run's final alerts (with their PCAPs, as `pcap` gives them, saved as
-    /// `alerts/<id>.pcap` beside the database) and incidents, and commit.
+    /// Store a run's final alerts (with their PCAPs as `pcap` gives them, and the path
+    /// `alerts/<id>.pcap` where `rampart analyze` writes each beside the database) and
+    /// incidents, and commit. On failure none of it is written and what was stored stays.
     pub fn write_alerts<'p>(
         &mut self,
         alerts: &[Alert],
@@ -84,8 +85,9 @@ impl Store {
             .flat_map(|i| i.timeline.iter().map(move |e| (e.alert, i.id)))
             .collect();
         let result = (|| -> rusqlite::Result<()> {
-            self.conn
-                .execute_batch("UPDATE alerts SET incident_id = NULL; DELETE FROM incidents;")?;
+            self.conn.execute_batch(
+                "SAVEPOINT alerts; UPDATE alerts SET incident_id = NULL; DELETE FROM incidents;",
+            )?;
             for alert in alerts {
                 let incident = incident_of.get(&alert.id).map(ToString::to_string);
                 upsert_alert(
@@ -103,7 +105,16 @@ impl Store {
             }
             Ok(())
         })();
-        result.map_err(|e| self.wrap(e))?;
+        if let Err(e) = result {
+            // The savepoint may not exist if SAVEPOINT itself failed; the first error is the one to report.
+            let _ = self
+                .conn
+                .execute_batch("ROLLBACK TO alerts; RELEASE alerts;");
+            return Err(self.wrap(e));
+        }
+        self.conn
+            .execute_batch("RELEASE alerts")
+            .map_err(|e| self.wrap(e))?;
         self.commit()?;
         Ok(written)
     }
@@ -897,6 +908,37 @@ mod tests {
             actions(&db, first[0].id),
             vec!["raised", "resolved", "reopened"]
         );
+    }
+
+    #[test]
+    fn a_failed_write_keeps_what_was_stored() {
+        let (_dir, path) = scratch();
+        let first = vec![alert(&STOP, 10, 9, 2)];
+        write(&path, &first, &HashMap::new());
+        Connection::open(&path)
+            .and_then(|c| {
+                c.execute_batch(
+                    "CREATE TRIGGER refuse BEFORE INSERT ON alerts WHEN NEW.rule = 'anomaly.port_scan' BEGIN SELECT RAISE(ABORT, 'refused by test'); END;",
+                )
+            })
+            .expect("trigger");
+        let mut later = vec![first[0].clone(), alert(&SCAN, 20, 9, 3)];
+        later[0].count = 9;
+        let incidents = incident::group(&later, incident::DEFAULT_WINDOW);
+        let mut store = Store::reopen(&path).expect("reopened");
+        let err = store
+            .write_alerts(&later, |_| None, &incidents)
+            .expect_err("refused");
+        assert!(err.to_string().contains("refused by test"), "{err}");
+        store.commit().expect("nothing partial left to commit");
+        drop(store);
+        let db = AlertDb::open(&path).expect("opened");
+        let stop = db.alert(first[0].id).expect("kept");
+        assert_eq!(stop.count, 1);
+        assert!(stop.incident.is_some());
+        assert_eq!(db.incidents().expect("incidents").len(), 1);
+        assert_eq!(db.list(&AlertFilter::default()).expect("listed").len(), 1);
+        assert_eq!(actions(&db, first[0].id), vec!["raised"]);
     }
 
     #[test]
