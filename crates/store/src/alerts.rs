@@ -106,7 +106,7 @@ impl Store {
             Ok(())
         })();
         if let Err(e) = result {
-            // The savepoint may not exist if SAVEPOINT itself failed; the first error is the one to report.
+            // Undo this write only; the first error is the one to report.
             let _ = self
                 .conn
                 .execute_batch("ROLLBACK TO alerts; RELEASE alerts;");
