@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod alerts;
 mod analyze;
 mod detect;
 
@@ -25,6 +26,10 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// List the protocols Rampart recognises (with --plugin, plugins too).
     Protocols(ProtocolsArgs),
+    /// Triage the alerts a run stored: list, show, acknowledge, resolve, reopen, PCAP.
+    Alerts(alerts::AlertsArgs),
+    /// The incidents of the last run: related alerts on the same devices, with a timeline.
+    Incidents(alerts::IncidentsArgs),
 }
 
 /// Options of `rampart protocols`.
@@ -88,6 +93,8 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
+        Command::Alerts(args) => alerts::run_alerts(&args),
+        Command::Incidents(args) => alerts::run_incidents(&args),
         Command::Protocols(args) => match analyze::load_plugins(&args.plugins) {
             Ok(plugins) => {
                 print!("{}", analyze::protocol_list(&plugins));

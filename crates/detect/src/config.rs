@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 use ipnet::IpNet;
 use serde::Deserialize;
 
+use crate::incident::IncidentConfig;
+use crate::suppress::{Exclusion, MaintenanceWindow};
+
 /// What a configuration file could not be.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -79,15 +82,27 @@ pub struct DetectConfig {
     /// The anomaly engine's thresholds.
     #[serde(default)]
     pub anomaly: crate::anomaly::AnomalyConfig,
+    /// Alert exclusion rules (`[[exclusion]]`).
+    #[serde(default, rename = "exclusion")]
+    pub exclusions: Vec<Exclusion>,
+    /// Maintenance windows (`[[maintenance]]`).
+    #[serde(default)]
+    pub maintenance: Vec<MaintenanceWindow>,
+    /// How alerts group into incidents.
+    #[serde(default)]
+    pub incidents: IncidentConfig,
 }
 
 impl DetectConfig {
     /// Parse a configuration; `path` only names the source in errors.
     pub fn parse(text: &str, path: &Path) -> Result<DetectConfig, ConfigError> {
-        toml::from_str(text).map_err(|e| ConfigError::Invalid {
+        let invalid = |message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message: e.to_string(),
-        })
+            message,
+        };
+        let config: DetectConfig = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        crate::suppress::validate(&config.exclusions, &config.maintenance).map_err(invalid)?;
+        Ok(config)
     }
 
     /// Read and parse a configuration file.

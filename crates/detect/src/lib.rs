@@ -19,10 +19,13 @@ mod capped;
 pub mod config;
 pub mod evidence;
 mod facts;
+pub mod incident;
+pub mod lifecycle;
 pub mod malware;
 pub mod operational;
 pub mod protocol_policy;
 pub mod record;
+pub mod suppress;
 pub mod technique;
 pub mod violation;
 
@@ -34,6 +37,8 @@ pub use alert::{Alert, AlertDraft, AlertId, Endpoint, EngineKind, Rule, Severity
 pub use book::{AlertBook, Raised};
 pub use config::{ConfigError, DetectConfig, Marks};
 pub use evidence::PacketRing;
+pub use incident::{Incident, IncidentConfig, IncidentId};
+pub use lifecycle::{Transition, TransitionError};
 
 /// When the sensor learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

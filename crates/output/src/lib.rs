@@ -7,10 +7,12 @@
 #![forbid(unsafe_code)]
 
 pub mod html;
+pub mod incidents;
 mod jsonl;
 pub mod schema;
 pub mod summary;
 
+pub use incidents::write_incidents;
 pub use jsonl::{JsonLines, OutputError, write_report};
 pub use schema::InputSummary;
 

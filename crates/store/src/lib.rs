@@ -7,6 +7,11 @@
 
 #![forbid(unsafe_code)]
 
+mod alerts;
+
+pub use alerts::{
+    AlertDb, AlertDbError, AlertFilter, AlertsWritten, HistoryEntry, StoredAlert, StoredIncident,
+};
 use std::path::{Path, PathBuf};
 
 use rampart_engine::{EventRecord, FlowRecord, Origin, Report};
@@ -61,7 +66,8 @@ pub struct Store {
 }
 
 impl Store {
-    /// Create the database at `path`, replacing the run tables of an earlier run there.
+    /// Create the database at `path`, replacing the run tables of an earlier run there; the
+    /// alert lifecycle tables stay, so an analyst's decisions survive a new run.
     pub fn create(path: &Path) -> Result<Store, StoreError> {
         let wrap = |source| StoreError {
             path: path.to_path_buf(),
@@ -75,6 +81,7 @@ impl Store {
         )
         .map_err(wrap)?;
         conn.execute_batch(SCHEMA).map_err(wrap)?;
+        conn.execute_batch(alerts::SCHEMA).map_err(wrap)?;
         conn.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?1)",
             params![SCHEMA_VERSION.to_string()],
@@ -130,6 +137,7 @@ impl Store {
         };
         let conn = Connection::open(path).map_err(wrap)?;
         conn.execute_batch(SCHEMA).map_err(wrap)?;
+        conn.execute_batch(alerts::SCHEMA).map_err(wrap)?;
         conn.execute_batch("BEGIN").map_err(wrap)?;
         Ok(Store {
             path: path.to_path_buf(),
