@@ -23,6 +23,7 @@ outdir=${2:-$repo/samples/stories}
 state=/run/rampart-stories
 pymodbus_version=3.16.1
 snap7_version=3.3.0
+export PYTHONDONTWRITEBYTECODE=1 # the peers import schedule.py: leave no __pycache__ beside it
 
 # The timeline, in seconds from the story's start (the HMI's first packet). Learning is the
 # first LEARN seconds; each injection comes well after it and 10 s after the one before, so
@@ -197,9 +198,9 @@ EOF
 }
 
 capture() { # capture FILE: start tcpdump on the bridge, writing FILE; sets tcpdump_pid
-    # Headers and the application payloads all fit in 256 bytes; the snap length keeps the
-    # captures small should a peer ever send more.
-    daemon sw tcpdump tcpdump -i br0 -n -s 256 -U -Z root -w "$1"
+    # Whole frames: a snap length would cut the TLS handshake, and a truncated frame is an
+    # anomaly the story does not mean. The conversations are small, so the files stay small.
+    daemon sw tcpdump tcpdump -i br0 -n -s 0 -U -Z root -w "$1"
     tcpdump_pid=$!
     for _ in $(seq 50); do
         grep -q 'listening on' "$state/tcpdump.log" && return
