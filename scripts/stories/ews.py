@@ -7,12 +7,11 @@ Usage: ews.py PLC START UNTIL [--stop-at OFFSET]
   START   the story's start, seconds since the epoch; UNTIL the offset to stop reading at.
 """
 
-import argparse
 import logging
 
 import snap7
 
-from schedule import sleep_until, ticks
+from schedule import client_arguments, sleep_until, ticks
 
 READ_FIRST = 0.5
 READ_PERIOD = 5.0
@@ -20,11 +19,8 @@ READ_PERIOD = 5.0
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING)
-    args = argparse.ArgumentParser()
-    args.add_argument("plc")
-    args.add_argument("start", type=float)
-    args.add_argument("until", type=float)
-    args.add_argument("--stop-at", type=float)
+    args = client_arguments("until", "the offset to stop reading at")
+    args.add_argument("--stop-at", type=float, help="the offset of the PLC stop")
     opts = args.parse_args()
 
     sleep_until(opts.start, READ_FIRST)

@@ -7,23 +7,19 @@ Usage: hmi.py PLC START UNTIL [--write-at OFFSET]
   START   the story's start, seconds since the epoch; UNTIL the offset to stop polling at.
 """
 
-import argparse
 import sys
 
 from pymodbus.client import ModbusTcpClient
 
-from schedule import sleep_until, ticks
+from schedule import client_arguments, sleep_until, ticks
 
 POLL_FIRST = 0.0
 POLL_PERIOD = 1.0
 
 
 def main() -> None:
-    args = argparse.ArgumentParser()
-    args.add_argument("plc")
-    args.add_argument("start", type=float)
-    args.add_argument("until", type=float)
-    args.add_argument("--write-at", type=float)
+    args = client_arguments("until", "the offset to stop polling at")
+    args.add_argument("--write-at", type=float, help="the offset of the setpoint write")
     opts = args.parse_args()
 
     client = ModbusTcpClient(opts.plc, port=502, timeout=2)

@@ -7,22 +7,17 @@ Usage: intruder.py PLC START AT
   START   the story's start, seconds since the epoch; AT the offset of the first read.
 """
 
-import argparse
 import sys
 
 from pymodbus.client import ModbusTcpClient
 
-from schedule import sleep_until
+from schedule import client_arguments, sleep_until
 
 READS = 3
 
 
 def main() -> None:
-    args = argparse.ArgumentParser()
-    args.add_argument("plc")
-    args.add_argument("start", type=float)
-    args.add_argument("at", type=float)
-    opts = args.parse_args()
+    opts = client_arguments("at", "the offset of the first read").parse_args()
 
     sleep_until(opts.start, opts.at)
     client = ModbusTcpClient(opts.plc, port=502, timeout=2)

@@ -83,67 +83,27 @@ namespaces=(sw plc hmi broker sensor ews intruder)
 PLC=10.77.0.10
 BROKER=10.77.0.30
 
-ns_exists() { ip netns list | grep -q "^rs-$1\b"; }
-in_ns() { # in_ns NS COMMAND...
-    local ns=$1
-    shift
-    ip netns exec "rs-$ns" "$@"
-}
-daemon() { # daemon NS NAME COMMAND...: start in the background, logging to $state/NAME.log
-    local ns=$1 name=$2
-    shift 2
-    # A plain command, not a function, so that $! is the peer's own pid (ip netns exec execs).
-    ip netns exec "rs-$ns" "$@" >"$state/$name.log" 2>&1 &
-}
-
-signal_ns() { # signal_ns NS SIGNAL: signal every process in the namespace (all started here)
-    local pids
-    mapfile -t pids < <(ip netns pids "rs-$1")
-    [[ ${#pids[@]} -eq 0 ]] || kill "-$2" "${pids[@]}" 2>/dev/null || true
-}
-
-teardown() {
-    local ns
-    for ns in "${namespaces[@]}"; do
-        if ns_exists "$ns"; then signal_ns "$ns" TERM; fi
-    done
-    sleep 0.5
-    for ns in "${namespaces[@]}"; do
-        ns_exists "$ns" || continue
-        signal_ns "$ns" KILL
-        ip netns del "rs-$ns" 2>/dev/null || true
-    done
-}
+ns_prefix=rs-
+# shellcheck source=scripts/netns.sh
+source "$here/../netns.sh"
 
 on_exit() {
     local status=$?
     set +e
-    teardown
-    if [[ $status -ne 0 && $status -ne 130 && $status -ne 143 && -d $state ]]; then
-        echo "make-stories: the peers' logs follow" >&2
-        tail -n 5 "$state"/*.log >&2
-    fi
+    stop_namespaces
+    show_logs_on_failure "$status" make-stories
     rm -rf "$state"
 }
 
 build_network() {
-    local ns entry name addr mac other oaddr omac
-    for ns in "${namespaces[@]}"; do
-        ip netns add "rs-$ns"
-        # No IPv6 at all (set before any interface exists): router solicitations, MLD and
-        # duplicate address detection would only add traffic that is not the story.
-        in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-        in_ns "$ns" ip link set lo up
-    done
+    local entry name addr mac other oaddr omac
+    make_namespaces
     in_ns sw ip link add br0 type bridge stp_state 0
     in_ns sw ip link set br0 up
     for entry in "${hosts[@]}"; do
         read -r name addr mac <<<"$entry"
-        ip -n rs-sw link add "$name" type veth peer name eth0 netns "rs-$name"
-        ip -n rs-sw link set "$name" master br0 up
-        in_ns "$name" ip link set eth0 address "$mac"
+        plug_host "$name" "$mac"
         in_ns "$name" ip addr add "$addr/24" dev eth0
-        in_ns "$name" ip link set eth0 up
     done
     # Static neighbours everywhere: without ARP the captures hold only the story's
     # conversations, and no ARP request gives the intruder away before its step.
@@ -154,14 +114,6 @@ build_network() {
             [[ $other == "$entry" ]] || in_ns "$name" ip neigh replace "$oaddr" lladdr "$omac" dev eth0 nud permanent
         done
     done
-}
-
-wait_listen() { # wait_listen NS PORT
-    for _ in $(seq 100); do
-        [[ -n $(in_ns "$1" ss -ltnH "sport = :$2") ]] && return
-        sleep 0.1
-    done
-    die "nothing listens on tcp/$2 in rs-$1"
 }
 
 start_servers() {
@@ -191,10 +143,10 @@ EOF
     daemon broker mosquitto mosquitto -c "$state/mosquitto.conf"
     peer_pids[mosquitto]=$!
 
-    wait_listen plc 502
-    wait_listen plc 102
-    wait_listen broker 8883
-    wait_listen broker 1883
+    wait_listen plc tcp 502
+    wait_listen plc tcp 102
+    wait_listen broker tcp 8883
+    wait_listen broker tcp 1883
 }
 
 capture() { # capture FILE: start tcpdump on the bridge, writing FILE; sets tcpdump_pid
@@ -233,7 +185,8 @@ start_normal() { # start_normal STORY
     peer_pids[ews]=$!
     at_offset 0.3
     # mosquitto_pub -l keeps one session and publishes each line it reads.
-    ip netns exec rs-sensor bash -c '
+    # shellcheck disable=SC2016 # expanded by the inner bash, from its arguments
+    ip netns exec "${ns_prefix}sensor" bash -c '
         python3 "$1/sensor.py" "$2" "$3" |
             mosquitto_pub -h "$4" -p 8883 --cafile "$5" -i sensor01 -u sensor01 -P Temp-Sensor-01 \
                 -q 1 -t plant/line1/tank1/temperature -l' \
@@ -265,7 +218,7 @@ check_alive() {
 record() { # record STORY
     local name=$1 pcap=$state/$1.pcap
     say "recording '$name' (${END} s)"
-    teardown # leftovers of an interrupted run
+    stop_namespaces # leftovers of an interrupted run
     rm -rf "$state"
     mkdir -p "$state"
     peer_pids=()
@@ -283,10 +236,10 @@ record() { # record STORY
     check_alive
     [[ $name == attack ]] && { grep -q 'wrote setpoints' "$state/hmi.log" || die "the HMI did not write"; }
     [[ $name == attack ]] && { grep -q 'PLC stop sent' "$state/ews.log" || die "the PLC stop was not sent"; }
-    teardown
+    stop_namespaces
     mkdir -p "$outdir"
     cp "$pcap" "$outdir/$name.pcap"
-    say "wrote $outdir/$name.pcap: $(tcpdump -r "$outdir/$name.pcap" 2>/dev/null | wc -l) packets, $(stat -c %s "$outdir/$name.pcap") bytes"
+    say "wrote $outdir/$name.pcap: $(tcpdump -r "$outdir/$name.pcap" 2>/dev/null | wc -l) packets, $(stat -c %s "$outdir/$name.pcap") bytes; analyse it with --learn-until ${LEARN}s"
 }
 
 check_tools

@@ -201,6 +201,11 @@ fn describe(alerts: &[&Value]) -> String {
     lines.join("\n")
 }
 
+/// Fail with `what` and the alerts when there are any.
+fn assert_none(alerts: &[&Value], what: std::fmt::Arguments<'_>) {
+    assert!(alerts.is_empty(), "{what}:\n{}", describe(alerts));
+}
+
 fn engine_of(alert: &Value) -> &str {
     alert["alert"]["engine"].as_str().unwrap_or("")
 }
@@ -286,10 +291,9 @@ fn no_deviation_alert_is_raised_while_learning() {
             .iter()
             .filter(|a| DEVIATION_ENGINES.contains(&engine_of(a)) && run.in_learning(a))
             .collect();
-        assert!(
-            early.is_empty(),
-            "{capture}: deviations in the first {learn} s:\n{}",
-            describe(&early)
+        assert_none(
+            &early,
+            format_args!("{capture}: deviations in the first {learn} s"),
         );
     }
 }
@@ -303,12 +307,10 @@ fn clean_story_raises_no_deviation() {
         .iter()
         .filter(|a| clean.quiet_engines.iter().any(|e| e == engine_of(a)))
         .collect();
-    assert!(
-        deviations.is_empty(),
-        "{} must be quiet on {}:\n{}",
-        clean.quiet_engines.join(", "),
-        clean.capture,
-        describe(&deviations)
+    let engines = clean.quiet_engines.join(", ");
+    assert_none(
+        &deviations,
+        format_args!("{engines} alerts on {}", clean.capture),
     );
 }
 
