@@ -71,35 +71,15 @@ fi
 
 # --- namespaces and cleanup --------------------------------------------------------------------
 
-ns_exists() { ip netns list | grep -q "^rp-$1\b"; }
-
-signal_ns() { # signal_ns NS SIGNAL: signal every process in the namespace (all started here)
-    local pids
-    mapfile -t pids < <(ip netns pids "rp-$1")
-    [[ ${#pids[@]} -eq 0 ]] || kill "-$2" "${pids[@]}" 2>/dev/null || true
-}
-
-stop_all() {
-    local ns
-    for ns in "${namespaces[@]}"; do
-        if ns_exists "$ns"; then signal_ns "$ns" TERM; fi
-    done
-    sleep 0.5
-    for ns in "${namespaces[@]}"; do
-        ns_exists "$ns" || continue
-        signal_ns "$ns" KILL
-        ip netns del "rp-$ns" 2>/dev/null || true
-    done
-}
+ns_prefix=rp-
+# shellcheck source=scripts/netns.sh
+source "$repo/scripts/netns.sh"
 
 cleanup() {
     local status=$?
     set +e
-    stop_all
-    if [[ $status -ne 0 && $status -ne 130 && $status -ne 143 && -d $state ]]; then
-        echo "record-sample: the peers' logs follow" >&2
-        tail -n 5 "$state"/*.log >&2
-    fi
+    stop_namespaces
+    show_logs_on_failure "$status" record-sample
     local d
     for d in "${made_dirs[@]}"; do rm -rf "$d"; done
     rm -rf "$state"
@@ -108,7 +88,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-stop_all # leftovers of an interrupted run
+stop_namespaces # leftovers of an interrupted run
 rm -rf "$state"
 mkdir -p "$state"
 # Daemons expect these runtime directories, which their systemd units normally create.
@@ -116,35 +96,7 @@ for d in /run/sshd /run/lldpd; do
     [[ -d $d ]] || { mkdir -p "$d" && made_dirs+=("$d"); }
 done
 
-in_ns() { # in_ns NS COMMAND...: run in the host's namespace
-    local ns=$1
-    shift
-    ip netns exec "rp-$ns" "$@"
-}
-daemon() { # daemon NS NAME COMMAND...: start in the background, logging to $state/NAME.log
-    local ns=$1 name=$2
-    shift 2
-    # A plain command, not a function, so that $! is the daemon's own pid (ip netns exec execs).
-    ip netns exec "rp-$ns" "$@" >"$state/$name.log" 2>&1 &
-}
-wait_listen() { # wait_listen NS tcp|udp PORT
-    local flag=-ltnH
-    [[ $2 == udp ]] && flag=-lunH
-    for _ in $(seq 100); do
-        [[ -n $(in_ns "$1" ss $flag "sport = :$3") ]] && return
-        sleep 0.1
-    done
-    die "nothing listens on $2/$3 in rp-$1"
-}
-quiet_ipv6() { # no IPv6 anywhere: router solicitations and MLD would only add noise
-    in_ns "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 || true
-}
-
-for ns in "${namespaces[@]}"; do
-    ip netns add "rp-$ns"
-    quiet_ipv6 "$ns"
-    in_ns "$ns" ip link set lo up
-done
+make_namespaces
 in_ns sw ip link add br0 type bridge stp_state 0
 # Forward LLDP (01:80:c2:00:00:0e) like a plain switch would flood it, so the capture sees it.
 in_ns sw ip link set br0 type bridge group_fwd_mask 0x4000
@@ -152,10 +104,7 @@ in_ns sw ip link set br0 up
 
 for entry in "${hosts[@]}"; do
     read -r name addr mac <<<"$entry"
-    ip -n rp-sw link add "$name" type veth peer name eth0 netns "rp-$name"
-    ip -n rp-sw link set "$name" master br0 up
-    in_ns "$name" ip link set eth0 address "$mac"
-    in_ns "$name" ip link set eth0 up
+    plug_host "$name" "$mac"
     [[ $addr == dhcp ]] || in_ns "$name" ip addr add "$addr/24" dev eth0
 done
 
