@@ -14,7 +14,7 @@ use rampart_output::{Fanout, InputSummary, JsonLines, JsonSink, html, summary, w
 use rampart_store::Store;
 use tracing::{info, warn};
 
-use crate::AnalyzeArgs;
+use crate::{AnalyzeArgs, forward};
 
 /// When to draw the progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -153,6 +153,13 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let forwarder = match args.forward.as_deref().map(forward::start).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let mut config = EngineConfig::default();
     config.flow.max_flows = args.max_flows.max(1);
     let mut engine = Engine::with_registry(config, Registry::with_plugins(&plugins), outputs.sink);
@@ -175,7 +182,10 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     }
     bar.finish_and_clear();
     let packets = engine.stats().packets;
-    let (report, mut sink) = engine.finish();
+    let (mut report, mut sink) = engine.finish();
+    let forwarded = forwarder
+        .map(|f| forward::finish(f, report.detection.as_mut(), args.out.is_some()))
+        .unwrap_or_default();
     let elapsed = started.elapsed();
     info!(
         packets,
@@ -203,6 +213,7 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     }
     if !args.quiet {
         print!("{}", summary::render(&report, &inputs));
+        print!("{}", forward::summary(&forwarded));
         if let Some(dir) = &args.out {
             println!(
                 "Outputs in {}: flows.jsonl, events.jsonl, devices.jsonl, conversations.jsonl, summary.json, report.html{}.",

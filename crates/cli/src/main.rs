@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod analyze;
+mod forward;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -59,6 +60,10 @@ pub struct AnalyzeArgs {
     /// files (repeatable). Plugins run sandboxed; one that misbehaves is disabled.
     #[arg(long = "plugin", value_name = "PATH")]
     plugins: Vec<PathBuf>,
+    /// Forward alerts as they are raised to the syslog receivers and webhooks of this TOML
+    /// file (docs/forwarding.md).
+    #[arg(long, value_name = "FILE")]
+    forward: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {

@@ -11,6 +11,8 @@ use std::net::IpAddr;
 
 use rampart_detect::{Alert, Endpoint};
 
+use crate::pairs::Pairs;
+
 /// The product version in the header.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -23,7 +25,7 @@ pub fn format(alert: &Alert, pcap: Option<&str>) -> String {
         out.push('|');
     }
     let _ = write!(out, "{}|", alert.severity.cef());
-    let mut ext = Extension(&mut out);
+    let mut ext = Pairs::new(&mut out, ' ', push_extension_value);
     ext.pair("externalId", &alert.id.to_string());
     ext.pair("cat", alert.category);
     ext.pair("act", status_name(alert));
@@ -76,7 +78,7 @@ enum Side {
 
 /// The address keys of one side. CEF's `src`/`dst` are IPv4 fields; IPv6 addresses go to
 /// the custom IPv6 fields ArcSight reserves for them (`c6a2` source, `c6a3` destination).
-fn side(ext: &mut Extension<'_>, endpoint: Option<Endpoint>, which: Side) {
+fn side(ext: &mut Pairs<'_>, endpoint: Option<Endpoint>, which: Side) {
     let Some(e) = endpoint else { return };
     let (v4, v6, label, mac, port) = match which {
         Side::Source => ("src", "c6a2", "Source IPv6 Address", "smac", "spt"),
@@ -95,20 +97,6 @@ fn side(ext: &mut Extension<'_>, endpoint: Option<Endpoint>, which: Side) {
     }
     if let Some(p) = e.port {
         ext.pair(port, &p.to_string());
-    }
-}
-
-/// Writes `key=value` pairs separated by spaces, values escaped.
-struct Extension<'a>(&'a mut String);
-
-impl Extension<'_> {
-    fn pair(&mut self, key: &str, value: &str) {
-        if !self.0.ends_with('|') {
-            self.0.push(' ');
-        }
-        self.0.push_str(key);
-        self.0.push('=');
-        push_extension_value(self.0, value);
     }
 }
 

@@ -14,6 +14,7 @@ use time::format_description::BorrowedFormatItem;
 use time::macros::format_description;
 
 use crate::cef::status_name;
+use crate::pairs::Pairs;
 
 /// The product version in the header.
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -37,7 +38,7 @@ pub fn format(alert: &Alert, pcap: Option<&str>) -> String {
     }
     out.push_str(DELIMITER_NAME);
     out.push('|');
-    let mut attrs = Attributes(&mut out);
+    let mut attrs = Pairs::new(&mut out, DELIMITER, push_value);
     attrs.pair("cat", alert.category);
     attrs.pair("sev", &alert.severity.cef().to_string());
     if let Some(time) = crate::syslog::utc(alert.first_seen, DEV_TIME) {
@@ -64,7 +65,7 @@ pub fn format(alert: &Alert, pcap: Option<&str>) -> String {
     out
 }
 
-fn side(attrs: &mut Attributes<'_>, endpoint: Option<Endpoint>, [ip, port, mac]: [&str; 3]) {
+fn side(attrs: &mut Pairs<'_>, endpoint: Option<Endpoint>, [ip, port, mac]: [&str; 3]) {
     let Some(e) = endpoint else { return };
     if let Some(a) = e.ip {
         attrs.pair(ip, &a.to_string());
@@ -77,21 +78,11 @@ fn side(attrs: &mut Attributes<'_>, endpoint: Option<Endpoint>, [ip, port, mac]:
     }
 }
 
-/// Writes `key=value` attributes separated by the delimiter.
-struct Attributes<'a>(&'a mut String);
-
-impl Attributes<'_> {
-    fn pair(&mut self, key: &str, value: &str) {
-        if !self.0.ends_with('|') {
-            self.0.push(DELIMITER);
-        }
-        self.0.push_str(key);
-        self.0.push('=');
-        self.0.extend(value.chars().map(|c| match c {
-            DELIMITER | '\r' | '\n' => ' ',
-            c => c,
-        }));
-    }
+fn push_value(out: &mut String, value: &str) {
+    out.extend(value.chars().map(|c| match c {
+        DELIMITER | '\r' | '\n' => ' ',
+        c => c,
+    }));
 }
 
 fn push_header(out: &mut String, field: &str) {

@@ -20,6 +20,7 @@ pub mod forwarder;
 pub mod json;
 pub mod leef;
 mod net;
+mod pairs;
 pub mod syslog;
 pub mod tls;
 pub mod webhook;

@@ -163,6 +163,11 @@ mod tests {
             signature(b"k", 1_700_000_000, b"{\"a\":1}"),
             "sha256=1b6ad1bc9bf48c52ce01939866d5877c6cc4e87ddad27e16673cb8c4964394a3"
         );
+        // The example of docs/forwarding.md.
+        assert_eq!(
+            signature(b"correct horse", 1_709_287_205, b"{\"kind\":\"alert\"}"),
+            "sha256=88de1751a3e37fc073241415398e6cf7307bbb2bb240c1dca8953f725d79b99b"
+        );
         assert_ne!(
             signature(b"k", 1_700_000_001, b"{\"a\":1}"),
             signature(b"k", 1_700_000_000, b"{\"a\":1}")

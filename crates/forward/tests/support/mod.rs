@@ -13,35 +13,50 @@ use rampart_event::{Mac, Timestamp};
 /// Everything that breaks naive formats: delimiters, escapes, line breaks, non-ASCII.
 pub const HOSTILE: &str = "a|b = c\\d\ne\rf\tg ünïcødé ☃ k=v";
 
-pub static WRITE: Rule = Rule {
-    id: "policy.new_command",
-    title: "New command on an edge",
-    engine: EngineKind::Policy,
-    category: "command",
-    severity: Severity::Major,
-    techniques: &["T0855", "T0836"],
-    remediation: "Check with the owner of the source.",
-};
+/// A rule for the tests; the remediation is the same for all.
+const fn rule(
+    id: &'static str,
+    title: &'static str,
+    engine: EngineKind,
+    category: &'static str,
+    severity: Severity,
+    techniques: &'static [&'static str],
+) -> Rule {
+    Rule {
+        id,
+        title,
+        engine,
+        category,
+        severity,
+        techniques,
+        remediation: "Check with the owner of the source.",
+    }
+}
 
-pub static STOP: Rule = Rule {
-    id: "protocol_policy.plc_stop",
-    title: "PLC stop",
-    engine: EngineKind::ProtocolPolicy,
-    category: "operating_mode",
-    severity: Severity::Critical,
-    techniques: &["T0858", "T0816"],
-    remediation: "Confirm the stop was planned.",
-};
-
-pub static SCAN: Rule = Rule {
-    id: "anomaly.port_scan",
-    title: "Port scan",
-    engine: EngineKind::Anomaly,
-    category: "scan",
-    severity: Severity::Minor,
-    techniques: &["T0846"],
-    remediation: "Find out who scans.",
-};
+pub static WRITE: Rule = rule(
+    "policy.new_command",
+    "New command on an edge",
+    EngineKind::Policy,
+    "command",
+    Severity::Major,
+    &["T0855", "T0836"],
+);
+pub static STOP: Rule = rule(
+    "protocol_policy.plc_stop",
+    "PLC stop",
+    EngineKind::ProtocolPolicy,
+    "operating_mode",
+    Severity::Critical,
+    &["T0858", "T0816"],
+);
+pub static SCAN: Rule = rule(
+    "anomaly.port_scan",
+    "Port scan",
+    EngineKind::Anomaly,
+    "scan",
+    Severity::Minor,
+    &["T0846"],
+);
 
 /// An alert of `rule` from 10.0.0.5 to 10.0.0.9:502 over Modbus, with `description`.
 pub fn alert(rule: &'static Rule, description: &str, n: u8) -> Alert {
@@ -142,15 +157,15 @@ pub fn read_frame(r: &mut impl Read) -> Option<Vec<u8>> {
     Some(frame)
 }
 
-/// A CEF record: the seven header fields and the extension pairs, unescaped.
-pub struct Cef {
+/// A CEF or LEEF record: the header fields and the `key=value` pairs, unescaped.
+pub struct Record {
     pub header: Vec<String>,
-    pub ext: Vec<(String, String)>,
+    pub pairs: Vec<(String, String)>,
 }
 
-impl Cef {
+impl Record {
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.ext
+        self.pairs
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
@@ -160,7 +175,7 @@ impl Cef {
 /// Parse CEF: header fields split at unescaped `|` (escapes `\|`, `\\`); extension keys are
 /// the words before unescaped `=`, values run to the space before the next key (escapes
 /// `\=`, `\\`, `\n`, `\r`).
-pub fn parse_cef(s: &str) -> Cef {
+pub fn parse_cef(s: &str) -> Record {
     let mut header = Vec::new();
     let mut field = String::new();
     let mut chars = s.char_indices();
@@ -182,9 +197,9 @@ pub fn parse_cef(s: &str) -> Cef {
         }
     }
     assert_eq!(header.len(), 7, "seven header fields in {s}");
-    Cef {
+    Record {
         header,
-        ext: parse_extension(&s[ext_start..]),
+        pairs: parse_extension(&s[ext_start..]),
     }
 }
 
@@ -233,24 +248,9 @@ fn unescape_value(v: &str) -> String {
     out
 }
 
-/// A LEEF 2.0 record: the header fields and the attributes.
-pub struct Leef {
-    pub header: Vec<String>,
-    pub attrs: Vec<(String, String)>,
-}
-
-impl Leef {
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// Parse LEEF 2.0: six `|`-separated header fields (the sixth names the delimiter, as a
 /// character or `x`/`0x` hex), then attributes split at the delimiter and at their first `=`.
-pub fn parse_leef(s: &str) -> Leef {
+pub fn parse_leef(s: &str) -> Record {
     let mut parts = s.splitn(7, '|');
     let header: Vec<String> = (0..6)
         .map(|_| parts.next().expect("LEEF header field").to_string())
@@ -268,5 +268,8 @@ pub fn parse_leef(s: &str) -> Leef {
             (k.to_string(), v.to_string())
         })
         .collect();
-    Leef { header, attrs }
+    Record {
+        header,
+        pairs: attrs,
+    }
 }
