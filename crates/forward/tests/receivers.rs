@@ -668,3 +668,85 @@ fn rsyslog_parses_what_rampart_sends_when_it_is_installed() {
         .expect("CEF line");
     assert!(cef.contains("msg=write\\nfrom 10.0.0.5 "), "{cef}");
 }
+
+/// The code block of docs/forwarding.md that follows `after`, fenced as `lang`.
+fn documented(after: &str, lang: &str) -> String {
+    let doc = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/forwarding.md"
+    ))
+    .expect("docs/forwarding.md");
+    let from = doc.find(after).expect("recipe heading");
+    let fence = format!("```{lang}\n");
+    let start = doc[from..].find(&fence).expect("code block") + from + fence.len();
+    let end = doc[start..].find("```").expect("block end") + start;
+    doc[start..end].to_string()
+}
+
+fn have(tool: &str, version: &str) -> bool {
+    std::process::Command::new(tool)
+        .arg(version)
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The verification recipes of docs/forwarding.md accept a real request and refuse a
+/// tampered one (each runs when its interpreter is installed).
+#[test]
+fn the_documented_verification_recipes_accept_rampart_requests() {
+    let (port, requests) = webhook(Vec::new());
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("on-call.secret"), "correct horse\n").expect("secret");
+    let f = start(
+        &dir,
+        &format!(
+            "[[destination]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:{port}/\"\nsecret_file = \"on-call.secret\"\n"
+        ),
+    );
+    f.send(&alert(&WRITE, HOSTILE, 1), None);
+    assert_eq!(one(&f.finish(DRAIN)).sent, 1);
+    let r = requests.recv_timeout(DRAIN).expect("a request");
+    let mut tampered = r.body.clone();
+    tampered[1] = b' ';
+    let mut ran = Vec::new();
+    if have("python3", "--version") {
+        let check = |body: &[u8]| {
+            std::fs::write(dir.path().join("body.json"), body).expect("body");
+            let script = format!(
+                "{}\nimport os, sys\nh = {{'X-Rampart-Timestamp': os.environ['TS'], 'X-Rampart-Signature': os.environ['SIG']}}\nsys.exit(0 if verify(b'correct horse', h, open('body.json', 'rb').read()) else 1)\n",
+                documented("Verifying in Python", "python")
+            );
+            std::process::Command::new("python3")
+                .args(["-c", &script])
+                .current_dir(dir.path())
+                .env("TS", &r.timestamp)
+                .env("SIG", &r.signature)
+                .status()
+                .expect("python3 runs")
+                .success()
+        };
+        assert!(check(&r.body), "the Python recipe accepts the request");
+        assert!(
+            !check(&tampered),
+            "the Python recipe refuses a changed body"
+        );
+        ran.push("python3");
+    }
+    if have("openssl", "version") {
+        let check = |body: &[u8]| {
+            std::fs::write(dir.path().join("body.json"), body).expect("body");
+            let out = std::process::Command::new("sh")
+                .args(["-c", &documented("Verifying in a shell", "sh")])
+                .current_dir(dir.path())
+                .env("TS", &r.timestamp)
+                .env("SIG", &r.signature)
+                .output()
+                .expect("sh runs");
+            String::from_utf8_lossy(&out.stdout).trim() == "valid"
+        };
+        assert!(check(&r.body), "the shell recipe accepts the request");
+        assert!(!check(&tampered), "the shell recipe refuses a changed body");
+        ran.push("openssl");
+    }
+    eprintln!("recipes checked with: {ran:?}");
+}
