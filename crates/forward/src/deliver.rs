@@ -99,9 +99,9 @@ impl SyslogSender {
     }
 
     fn write(&mut self, frame: &[u8]) -> io::Result<()> {
-        let stale = match &self.link {
+        let stale = match &mut self.link {
             Some(Link::Tcp(s)) => net::peer_closed(s),
-            Some(Link::Tls(s)) => net::peer_closed(&s.sock),
+            Some(Link::Tls(s)) => tls::peer_closed(s),
             _ => false,
         };
         if stale || self.link.is_none() {

@@ -75,3 +75,25 @@ pub fn connect(config: &Arc<ClientConfig>, host: &str, tcp: TcpStream) -> io::Re
     }
     Ok(stream)
 }
+
+/// True when the server has closed `stream` (end of stream, close_notify or an error). The
+/// socket is read without waiting; a syslog server sends nothing but session tickets, which
+/// this processes, so a close behind them is still seen before the next write is lost.
+pub fn peer_closed(stream: &mut TlsStream) -> bool {
+    if stream.sock.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let closed = loop {
+        match stream.conn.read_tls(&mut stream.sock) {
+            Ok(0) => break true,
+            Ok(_) => match stream.conn.process_new_packets() {
+                Ok(state) if state.peer_has_closed() => break true,
+                Ok(_) => {}
+                Err(_) => break true,
+            },
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break false,
+            Err(_) => break true,
+        }
+    };
+    closed || stream.sock.set_nonblocking(false).is_err()
+}

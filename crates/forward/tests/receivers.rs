@@ -750,3 +750,79 @@ fn the_documented_verification_recipes_accept_rampart_requests() {
     }
     eprintln!("recipes checked with: {ran:?}");
 }
+
+/// A receiver that reads one frame a connection and then closes it; reports (connection, frame).
+fn closing_receiver<S: Read>(
+    wrap: impl Fn(TcpStream) -> S + Send + 'static,
+) -> (u16, mpsc::Receiver<(usize, Vec<u8>)>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for (n, tcp) in listener.incoming().flatten().enumerate() {
+            let mut stream = wrap(tcp);
+            if let Some(frame) = read_frame(&mut stream)
+                && tx.send((n, frame)).is_err()
+            {
+                return;
+            }
+        }
+    });
+    (port, rx)
+}
+
+/// Send one alert, wait until the receiver has it and has closed, send another: the second
+/// must arrive on a new connection, not vanish into the closed one.
+fn reconnects_after_the_receiver_closes(
+    port: u16,
+    frames: mpsc::Receiver<(usize, Vec<u8>)>,
+    dir: &tempfile::TempDir,
+    keys: &str,
+) {
+    let f = start(
+        dir,
+        &format!(
+            "[[destination]]\nname = \"r\"\nkind = \"syslog\"\naddress = \"localhost:{port}\"\n{keys}"
+        ),
+    );
+    f.send(&alert(&WRITE, "first", 1), None);
+    let (first_connection, _) = frames.recv_timeout(DRAIN).expect("first frame");
+    // Let the close reach the sensor.
+    thread::sleep(Duration::from_millis(200));
+    f.send(&alert(&WRITE, "second", 2), None);
+    let (second_connection, frame) = frames.recv_timeout(DRAIN).expect("second frame");
+    assert_ne!(first_connection, second_connection);
+    assert_eq!(
+        parse_cef(&parse_syslog(&frame).msg).get("msg"),
+        Some("second")
+    );
+    let s = one(&f.finish(DRAIN)).clone();
+    assert_eq!((s.sent, s.failed), (2, 0), "{s:?}");
+}
+
+#[test]
+fn tcp_syslog_reconnects_after_the_receiver_closes() {
+    let (port, frames) = closing_receiver(|tcp| tcp);
+    let dir = tempfile::tempdir().expect("tempdir");
+    reconnects_after_the_receiver_closes(port, frames, &dir, "transport = \"tcp\"\n");
+}
+
+#[test]
+fn tls_syslog_reconnects_after_the_receiver_closes() {
+    let pki = pki();
+    let server = Arc::new(pki.server);
+    let (port, frames) = closing_receiver(move |tcp| {
+        let conn = rustls::ServerConnection::new(Arc::clone(&server)).expect("server connection");
+        rustls::StreamOwned::new(conn, tcp)
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, pem) in [
+        ("ca.pem", &pki.ca_pem),
+        ("client.pem", &pki.client_cert_pem),
+        ("client.key", &pki.client_key_pem),
+    ] {
+        std::fs::write(dir.path().join(name), pem).expect("pem");
+    }
+    let keys = "transport = \"tls\"\nca_file = \"ca.pem\"\nclient_cert = \"client.pem\"\nclient_key = \"client.key\"\n";
+    reconnects_after_the_receiver_closes(port, frames, &dir, keys);
+}
