@@ -14,7 +14,11 @@ use rampart_output::{Fanout, InputSummary, JsonLines, JsonSink, html, summary, w
 use rampart_store::Store;
 use tracing::{info, warn};
 
-use crate::AnalyzeArgs;
+use rampart_detect::{DetectConfig, incident};
+use rampart_forward::Forwarder;
+use rampart_output::write_incidents;
+
+use crate::{AnalyzeArgs, forward};
 
 /// When to draw the progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -153,8 +157,16 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let detection = match crate::detect::detection(args) {
-        Ok(d) => d,
+    let (detection, detect_config) = match crate::detect::detection(args) {
+        Ok(Some((d, c))) => (Some(d), c),
+        Ok(None) => (None, Default::default()),
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let forwarder = match args.forward.as_deref().map(forward::start).transpose() {
+        Ok(f) => f,
         Err(e) => {
             eprintln!("rampart: {e}");
             return ExitCode::from(2);
@@ -176,7 +188,8 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     let mut inputs = Vec::with_capacity(files.len());
     let mut done_bytes = 0;
     for path in &files {
-        let summary = read_one(path, &mut engine, &bar, done_bytes, started);
+        let forwarding = forwarder.as_ref().map(|f| (f, args.out.is_some()));
+        let summary = read_one(path, &mut engine, forwarding, &bar, done_bytes, started);
         if summary.packets == 0 && !summary.errors.is_empty() {
             unreadable += 1;
         }
@@ -185,7 +198,10 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     }
     bar.finish_and_clear();
     let packets = engine.stats().packets;
-    let (report, mut sink) = engine.finish();
+    let (mut report, mut sink) = engine.finish();
+    let forwarded = forwarder
+        .map(|f| forward::finish(f, report.detection.as_mut(), args.out.is_some()))
+        .unwrap_or_default();
     let elapsed = started.elapsed();
     info!(
         packets,
@@ -206,19 +222,26 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
         }
     }
     if let Some(dir) = &args.out
-        && let Err(e) = write_end_of_run(dir, outputs.database.as_deref(), &report, &inputs)
+        && let Err(e) = write_end_of_run(
+            dir,
+            outputs.database.as_deref(),
+            &report,
+            &inputs,
+            &detect_config,
+        )
     {
         eprintln!("rampart: {e}");
         return ExitCode::from(2);
     }
     if !args.quiet {
         print!("{}", summary::render(&report, &inputs));
+        print!("{}", forward::summary(&forwarded));
         if let Some(dir) = &args.out {
             println!(
                 "Outputs in {}: flows.jsonl, events.jsonl, devices.jsonl, conversations.jsonl{}, summary.json, report.html{}.",
                 dir.display(),
                 if report.detection.is_some() {
-                    ", alerts.jsonl"
+                    ", alerts.jsonl, incidents.jsonl, alerts/*.pcap"
                 } else {
                     ""
                 },
@@ -242,8 +265,17 @@ fn write_end_of_run(
     database: Option<&Path>,
     report: &Report,
     inputs: &[InputSummary],
+    detect_config: &DetectConfig,
 ) -> Result<(), String> {
     write_report(dir, report, inputs).map_err(|e| e.to_string())?;
+    let incidents = report
+        .detection
+        .as_ref()
+        .map(|d| incident::group(d.book().alerts(), detect_config.incidents.window))
+        .unwrap_or_default();
+    if report.detection.is_some() {
+        write_incidents(dir, &incidents).map_err(|e| e.to_string())?;
+    }
     let page = dir.join("report.html");
     std::fs::write(&page, html::render(report, inputs))
         .map_err(|e| format!("cannot write {}: {e}", page.display()))?;
@@ -252,6 +284,11 @@ fn write_end_of_run(
         store
             .write_report(report, inputs)
             .map_err(|e| e.to_string())?;
+        if let Some(d) = &report.detection {
+            store
+                .write_alerts(d.book().alerts(), |id| d.pcap(id), &incidents)
+                .map_err(|e| e.to_string())?;
+        }
     }
     Ok(())
 }
@@ -260,6 +297,7 @@ fn write_end_of_run(
 fn read_one(
     path: &Path,
     engine: &mut Engine,
+    forwarding: Option<(&Forwarder, bool)>,
     bar: &ProgressBar,
     done_bytes: u64,
     started: Instant,
@@ -289,6 +327,11 @@ fn read_one(
             Ok(Some(p)) => {
                 last_time = p.timestamp;
                 engine.packet(p.timestamp, p.link_type.0, p.data, p.wire_len);
+                if let (Some((forwarder, pcaps)), Some(detection)) =
+                    (forwarding, engine.detection_mut())
+                {
+                    forward::send_fresh(forwarder, detection, pcaps);
+                }
                 summary.packets += 1;
                 if summary.packets.is_multiple_of(PROGRESS_EVERY) {
                     let packets = engine.stats().packets;

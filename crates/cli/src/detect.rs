@@ -1,5 +1,6 @@
 //! The detection options of `rampart analyze`: when to learn, which settings, which engines.
 
+use rampart_detect::suppress::suppressors;
 use rampart_detect::{DetectConfig, Detection, Learning, detectors};
 use rampart_event::Timestamp;
 
@@ -28,8 +29,8 @@ pub fn parse_learning(text: &str) -> Result<Learning, String> {
     }
 }
 
-/// The detection a run asked for, or `None` with `--no-detect`.
-pub fn detection(args: &AnalyzeArgs) -> Result<Option<Detection>, String> {
+/// The detection a run asked for and its settings, or `None` with `--no-detect`.
+pub fn detection(args: &AnalyzeArgs) -> Result<Option<(Detection, DetectConfig)>, String> {
     if args.no_detect {
         return Ok(None);
     }
@@ -39,7 +40,11 @@ pub fn detection(args: &AnalyzeArgs) -> Result<Option<Detection>, String> {
     };
     let learning = args.learn_until.unwrap_or(Learning::Always);
     let ring = args.evidence_mb.saturating_mul(1 << 20);
-    Ok(Some(Detection::new(learning, detectors(&config), ring)))
+    let mut detection = Detection::new(learning, detectors(&config), ring);
+    for suppressor in suppressors(&config) {
+        detection = detection.with_suppressor(suppressor);
+    }
+    Ok(Some((detection, config)))
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 mod alerts;
 mod analyze;
 mod detect;
+mod forward;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -80,6 +81,10 @@ pub struct AnalyzeArgs {
     /// Megabytes of recent packets kept for the PCAPs of alerts.
     #[arg(long, value_name = "MB", default_value_t = 16)]
     evidence_mb: usize,
+    /// Forward alerts as they are raised to the syslog receivers and webhooks of this TOML
+    /// file (docs/forwarding.md).
+    #[arg(long, value_name = "FILE")]
+    forward: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {

@@ -138,10 +138,16 @@ pub trait Suppress {
 pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
     let marks = &config.devices;
     let mut engines: Vec<Box<dyn Detector>> = vec![
-        Box::new(protocol_policy::ProtocolPolicy::new(&config.protocol_policy, marks)),
+        Box::new(protocol_policy::ProtocolPolicy::new(
+            &config.protocol_policy,
+            marks,
+        )),
         Box::new(violation::Violation::new(&config.protocol_violation)),
         Box::new(operational::Operational::new(&config.operational)),
-        Box::new(malware::MalwareBehaviour::new(&config.malware_behaviour, marks)),
+        Box::new(malware::MalwareBehaviour::new(
+            &config.malware_behaviour,
+            marks,
+        )),
     ];
     engines.extend(anomaly::detectors(config));
     engines

@@ -134,6 +134,11 @@ impl Engine {
         self
     }
 
+    /// The detection, when it is on: to take the alerts it opened as they happen.
+    pub fn detection_mut(&mut self) -> Option<&mut Detection> {
+        self.out.detection.as_mut()
+    }
+
     /// Return the counters so far.
     pub fn stats(&self) -> &Stats {
         &self.out.stats
