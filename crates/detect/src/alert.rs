@@ -398,9 +398,17 @@ impl Alert {
 
     /// A one-line summary for logs and terminals.
     pub fn summary_line(&self) -> String {
-        let mut line = format!("[{}] {} ({})", self.severity.as_str(), self.title, self.rule);
+        let mut line = format!(
+            "[{}] {} ({})",
+            self.severity.as_str(),
+            self.title,
+            self.rule
+        );
         let side = |e: &Option<Endpoint>| {
-            e.and_then(|e| e.ip.map(|ip| ip.to_string()).or(e.mac.map(|m| m.to_string())))
+            e.and_then(|e| {
+                e.ip.map(|ip| ip.to_string())
+                    .or(e.mac.map(|m| m.to_string()))
+            })
         };
         if let Some(src) = side(&self.source) {
             let _ = write!(line, " {src}");

@@ -78,7 +78,7 @@ impl AlertBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{EngineKind, Endpoint, Rule, Severity};
+    use crate::alert::{Endpoint, EngineKind, Rule, Severity};
     use proptest::prelude::*;
     use rampart_event::Timestamp;
 
@@ -129,9 +129,18 @@ mod tests {
         assert_eq!(alert.last_seen, Timestamp(300));
         assert_eq!(alert.severity, Severity::Critical);
         // Another discriminator, source or rule is another alert.
-        assert!(matches!(book.raise(draft(0, 1, 2, 1, 1, 0)), Raised::New(_)));
-        assert!(matches!(book.raise(draft(0, 3, 2, 0, 1, 0)), Raised::New(_)));
-        assert!(matches!(book.raise(draft(1, 1, 2, 0, 1, 0)), Raised::New(_)));
+        assert!(matches!(
+            book.raise(draft(0, 1, 2, 1, 1, 0)),
+            Raised::New(_)
+        ));
+        assert!(matches!(
+            book.raise(draft(0, 3, 2, 0, 1, 0)),
+            Raised::New(_)
+        ));
+        assert!(matches!(
+            book.raise(draft(1, 1, 2, 0, 1, 0)),
+            Raised::New(_)
+        ));
         assert_eq!(book.alerts().len(), 4);
     }
 

@@ -200,7 +200,11 @@ mod tests {
             // Every kept packet is intact: its bytes were not overwritten by a later one.
             for e in &ring.entries {
                 let secs = e.time.secs() as u32;
-                assert!(ring.data[e.start..e.start + e.len].iter().all(|&b| b == (secs % 251) as u8));
+                assert!(
+                    ring.data[e.start..e.start + e.len]
+                        .iter()
+                        .all(|&b| b == (secs % 251) as u8)
+                );
             }
         }
         assert!(ring.data.len() == SNAP_LEN);

@@ -13,9 +13,11 @@
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod baseline;
 pub mod book;
 pub mod config;
 pub mod evidence;
+pub mod policy;
 pub mod technique;
 
 use std::collections::HashMap;
@@ -282,7 +284,10 @@ impl Detection {
     /// Alerts opened since the last call (for forwarding as they happen).
     pub fn take_fresh(&mut self) -> Vec<&Alert> {
         let fresh = std::mem::take(&mut self.fresh);
-        fresh.into_iter().filter_map(|id| self.book.get(id)).collect()
+        fresh
+            .into_iter()
+            .filter_map(|id| self.book.get(id))
+            .collect()
     }
 
     /// True when alerts were opened since the last [`Detection::take_fresh`].
@@ -378,12 +383,19 @@ mod tests {
         assert_eq!(fresh.len(), 1);
         assert_ne!(fresh[0].and_then(|s| s.ip), Some(quiet));
         let muted = d.book().alerts().iter().find(|a| a.suppressed.is_some());
-        assert_eq!(muted.and_then(|a| a.suppressed.as_deref()), Some("maintenance"));
+        assert_eq!(
+            muted.and_then(|a| a.suppressed.as_deref()),
+            Some("maintenance")
+        );
     }
 
     #[test]
     fn learning_for_a_duration_then_monitoring_with_pcaps() {
-        let mut d = Detection::new(Learning::For(10_000_000_000), vec![Box::new(EveryFlow)], 1 << 16);
+        let mut d = Detection::new(
+            Learning::For(10_000_000_000),
+            vec![Box::new(EveryFlow)],
+            1 << 16,
+        );
         for (sec, id, client) in [(100, 1, 2), (105, 2, 3), (111, 3, 4), (112, 4, 4)] {
             let t = Timestamp::from_parts(sec, 0);
             d.packet(t, 1, &[id as u8; 60], 60);
@@ -396,10 +408,15 @@ mod tests {
         assert_eq!(alerts.len(), 1);
         assert_eq!(alerts[0].count, 2);
         assert_eq!(alerts[0].flows, vec![3, 4]);
-        assert_eq!(d.stats().learning_ended, Some(Timestamp::from_parts(111, 0).0));
+        assert_eq!(
+            d.stats().learning_ended,
+            Some(Timestamp::from_parts(111, 0).0)
+        );
         assert_eq!(d.take_fresh().len(), 1);
         assert!(d.take_fresh().is_empty());
-        let pcap = d.pcap(alerts[0].id).expect("pcap cut when the alert opened");
+        let pcap = d
+            .pcap(alerts[0].id)
+            .expect("pcap cut when the alert opened");
         assert_eq!(pcap.len(), 24 + 16 + 60);
     }
 }
