@@ -272,16 +272,19 @@ pub enum Observed<'a> {
 /// Call `out` with every command `record` carries (DNP3 messages carry one per object
 /// group, MQTT subscriptions one per filter). Records of other protocols carry none.
 pub fn observe<'a>(record: &Record<'a>, out: &mut dyn FnMut(Observed<'a>)) {
-    match record.protocol {
-        "modbus" => modbus(record).map_or((), |o| out(o)),
-        "dnp3" => dnp3(record, out),
-        "s7comm" => s7comm(record).map_or((), |o| out(o)),
-        "enip" => enip(record).map_or((), |o| out(o)),
-        "bacnet" => bacnet(record).map_or((), |o| out(o)),
-        "iec104" => iec104(record).map_or((), |o| out(o)),
-        "opcua" => opcua(record).map_or((), |o| out(o)),
-        "mqtt" => mqtt(record, out),
-        _ => {}
+    let single = match record.protocol {
+        "modbus" => modbus(record),
+        "s7comm" => s7comm(record),
+        "enip" => enip(record),
+        "bacnet" => bacnet(record),
+        "iec104" => iec104(record),
+        "opcua" => opcua(record),
+        "dnp3" => return dnp3(record, out),
+        "mqtt" => return mqtt(record, out),
+        _ => None,
+    };
+    if let Some(o) = single {
+        out(o);
     }
 }
 
