@@ -15,6 +15,7 @@ use rampart_store::Store;
 use tracing::{info, warn};
 
 use crate::AnalyzeArgs;
+use crate::baseline::AnalysisBaseline;
 
 /// When to draw the progress bar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -156,6 +157,17 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     let mut config = EngineConfig::default();
     config.flow.max_flows = args.max_flows.max(1);
     let mut engine = Engine::with_registry(config, Registry::with_plugins(&plugins), outputs.sink);
+    // --baseline: the policy engine learns into and checks against the file.
+    let baseline = match args.baseline.as_deref().map(AnalysisBaseline::open).transpose() {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("rampart: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(b) = &baseline {
+        engine = engine.with_detection(b.detection(b.default_learning()));
+    }
     let total: u64 = files
         .iter()
         .filter_map(|f| std::fs::metadata(f).ok())
@@ -197,6 +209,12 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     }
     if let Some(dir) = &args.out
         && let Err(e) = write_end_of_run(dir, outputs.database.as_deref(), &report, &inputs)
+    {
+        eprintln!("rampart: {e}");
+        return ExitCode::from(2);
+    }
+    if let Some(b) = &baseline
+        && let Err(e) = b.finish(args.out.as_deref(), &args.paths)
     {
         eprintln!("rampart: {e}");
         return ExitCode::from(2);

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod analyze;
+mod baseline;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,6 +25,8 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// List the protocols Rampart recognises (with --plugin, plugins too).
     Protocols(ProtocolsArgs),
+    /// Show, compare, export, import and edit a learned baseline.
+    Baseline(baseline::BaselineArgs),
 }
 
 /// Options of `rampart protocols`.
@@ -59,6 +62,10 @@ pub struct AnalyzeArgs {
     /// files (repeatable). Plugins run sandboxed; one that misbehaves is disabled.
     #[arg(long = "plugin", value_name = "PATH")]
     plugins: Vec<PathBuf>,
+    /// Learn into and check against this baseline file (created when missing; saved at the
+    /// end as a new revision); its mutes suppress alerts.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -72,6 +79,7 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
+        Command::Baseline(args) => baseline::run(&args),
         Command::Protocols(args) => match analyze::load_plugins(&args.plugins) {
             Ok(plugins) => {
                 print!("{}", analyze::protocol_list(&plugins));

@@ -243,8 +243,12 @@ impl PolicyEngine {
         let handle = self.baseline.clone();
         let mut b = baseline::lock(&handle);
         if cx.mode == Mode::Learning {
-            if server.is_group() {
+            // What monitoring checks at a flow's first packet is learned there too: the
+            // client, and edges to groups and to the internet, answered or not.
+            if server.is_group() || server == Peer::Internet {
                 learn_sides(&mut b, ctx, client, server, cx);
+            } else {
+                b.learn_device(client, ctx.client_mac, cx.time);
             }
             return;
         }
