@@ -97,6 +97,20 @@ pub enum Action {
     Import,
 }
 
+impl Action {
+    /// The snake_case name, as the file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Analyze => "analyze",
+            Action::Learn => "learn",
+            Action::Unlearn => "unlearn",
+            Action::Mute => "mute",
+            Action::Unmute => "unmute",
+            Action::Import => "import",
+        }
+    }
+}
+
 /// One entry of the history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -366,10 +380,10 @@ impl Baseline {
         for e in self.history.iter().rev().take(10) {
             let _ = writeln!(
                 out,
-                "  r{} {} {:?}{}{}",
+                "  r{} {} {}{}{}",
                 e.revision,
                 e.time,
-                e.action,
+                e.action.as_str(),
                 e.alert
                     .as_deref()
                     .map_or(String::new(), |a| format!(" {a}")),

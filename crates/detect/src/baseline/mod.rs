@@ -337,6 +337,20 @@ impl Device {
         true
     }
 
+    /// Take in what another record of the same device learned.
+    pub fn absorb(&mut self, other: &Device) {
+        self.first_seen_ns = self.first_seen_ns.min(other.first_seen_ns);
+        self.last_seen_ns = self.last_seen_ns.max(other.last_seen_ns);
+        for role in &other.roles {
+            self.learn_role(&role.protocol, &role.role);
+        }
+        for (attribute, values) in &other.identity {
+            for v in values {
+                self.learn_identity(attribute, v);
+            }
+        }
+    }
+
     /// Forget an identity value.
     pub fn unlearn_identity(&mut self, attribute: &str, value: &str) -> bool {
         let Some(values) = self.identity.get_mut(attribute) else {
@@ -737,13 +751,22 @@ impl Baseline {
             return None;
         }
         let mac = mac.filter(|m| !m.is_group());
+        // The first IP device to show a MAC keeps it: behind a router many addresses share
+        // one MAC, and link-layer observations must land on the same device every time.
         if let (Peer::Ip(ip), Some(m)) = (peer, mac)
-            && self.mac_index.get(&m) != Some(&ip)
-            && (self.mac_index.len() < MAX_DEVICES || self.mac_index.contains_key(&m))
+            && self.mac_index.len() < MAX_DEVICES
         {
-            self.mac_index.insert(m, ip);
+            self.mac_index.entry(m).or_insert(ip);
         }
         self.changed = true;
+        // A device first seen at the link layer (LLDP, DHCP before its lease) is the IP
+        // device that later shows its MAC: one device, not two.
+        let link_layer = match (peer, mac) {
+            (Peer::Ip(ip), Some(m)) if self.mac_index.get(&m) == Some(&ip) => {
+                self.devices.remove(&Peer::Mac(m))
+            }
+            _ => None,
+        };
         let device = self
             .devices
             .entry(peer)
@@ -751,6 +774,9 @@ impl Baseline {
         device.last_seen_ns = device.last_seen_ns.max(time.0);
         if mac.is_some() {
             device.mac = mac;
+        }
+        if let Some(old) = link_layer {
+            device.absorb(&old);
         }
         Some(device)
     }
@@ -797,12 +823,17 @@ impl Baseline {
 
     /// Rebuild the MAC index from the devices (after loading or merging).
     fn index_macs(&mut self) {
-        self.mac_index = self
+        // The earliest device with a MAC keeps it, as when it was learned.
+        let mut owners: Vec<(u64, Peer, Mac, IpAddr)> = self
             .devices
             .values()
-            .filter_map(|d| Some((d.mac?, d.peer.ip()?)))
-            .take(MAX_DEVICES)
+            .filter_map(|d| Some((d.first_seen_ns, d.peer, d.mac?, d.peer.ip()?)))
             .collect();
+        owners.sort_unstable();
+        self.mac_index.clear();
+        for (_, _, mac, ip) in owners.into_iter().take(MAX_DEVICES) {
+            self.mac_index.entry(mac).or_insert(ip);
+        }
     }
 }
 
@@ -941,10 +972,16 @@ mod tests {
         let other = Mac([0, 0x1b, 0x1b, 9, 9, 9]);
         assert_eq!(b.resolve(None, Some(other)), Some(Peer::Mac(other)));
         assert_eq!(b.resolve(None, Some(Mac::BROADCAST)), None);
-        b.learn_device(Peer::Mac(mac), None, Timestamp(1))
+        b.learn_device(Peer::Mac(other), None, Timestamp(1))
             .expect("room")
             .learn_identity("hostname", "plc-1");
-        assert!(b.identity_known(Peer::Ip(ip("10.0.0.5")), Some(mac), "hostname", "plc-1"));
-        assert!(!b.identity_known(Peer::Ip(ip("10.0.0.5")), Some(mac), "hostname", "plc-2"));
+        assert!(b.identity_known(Peer::Mac(other), None, "hostname", "plc-1"));
+        assert!(!b.identity_known(Peer::Mac(other), None, "hostname", "plc-2"));
+        // Once an IP device shows that MAC, the two are one device.
+        b.learn_device(Peer::Ip(ip("10.0.0.6")), Some(other), Timestamp(2));
+        assert!(b.device(&Peer::Mac(other)).is_none());
+        let merged = b.device(&Peer::Ip(ip("10.0.0.6"))).expect("merged");
+        assert_eq!(merged.identity("hostname"), ["plc-1"]);
+        assert_eq!(b.resolve(None, Some(other)), Some(Peer::Ip(ip("10.0.0.6"))));
     }
 }
