@@ -158,7 +158,12 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
     config.flow.max_flows = args.max_flows.max(1);
     let mut engine = Engine::with_registry(config, Registry::with_plugins(&plugins), outputs.sink);
     // --baseline: the policy engine learns into and checks against the file.
-    let baseline = match args.baseline.as_deref().map(AnalysisBaseline::open).transpose() {
+    let baseline = match args
+        .baseline
+        .as_deref()
+        .map(AnalysisBaseline::open)
+        .transpose()
+    {
         Ok(b) => b,
         Err(e) => {
             eprintln!("rampart: {e}");

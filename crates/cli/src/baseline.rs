@@ -139,8 +139,14 @@ fn diff(a: &Path, b: &Path, json: bool) -> Result<(), String> {
 
 fn export(file: &Path, out: &Path) -> Result<(), String> {
     let b = load(file)?;
-    baseline::file::write_atomically(out, b.to_portable_json().as_bytes()).map_err(|e| e.to_string())?;
-    println!("Exported revision {} of {} to {}.", b.revision, file.display(), out.display());
+    baseline::file::write_atomically(out, b.to_portable_json().as_bytes())
+        .map_err(|e| e.to_string())?;
+    println!(
+        "Exported revision {} of {} to {}.",
+        b.revision,
+        file.display(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -172,13 +178,25 @@ fn fold(args: &EditArgs, action: Action) -> Result<(), String> {
         Action::Unlearn => fold.unlearn(&mut b),
         _ => fold.learn(&mut b, wall_clock()),
     };
-    let verb = if action == Action::Unlearn { "unlearned" } else { "learned" };
+    let verb = if action == Action::Unlearn {
+        "unlearned"
+    } else {
+        "learned"
+    };
     if !changed {
-        println!("Alert {}: nothing to change, the baseline already says so.", args.alert);
+        println!(
+            "Alert {}: nothing to change, the baseline already says so.",
+            args.alert
+        );
         return Ok(());
     }
     let rule = alert["rule"]["id"].as_str().map(str::to_string);
-    b.commit(action, Some(args.alert.to_lowercase()), rule, args.note.clone());
+    b.commit(
+        action,
+        Some(args.alert.to_lowercase()),
+        rule,
+        args.note.clone(),
+    );
     save(&b, &args.file)?;
     println!("Alert {} {verb}: revision {}.", args.alert, b.revision);
     Ok(())
@@ -187,8 +205,7 @@ fn fold(args: &EditArgs, action: Action) -> Result<(), String> {
 fn mute(file: &Path, alert: &str, note: &str, alerts: Option<&Path>) -> Result<(), String> {
     let id = alert_id(alert)?;
     let rule = match alerts {
-        Some(path) => edit::read_alert(path, &id)
-            .map_err(|e| e.to_string())?["rule"]["id"]
+        Some(path) => edit::read_alert(path, &id).map_err(|e| e.to_string())?["rule"]["id"]
             .as_str()
             .map(str::to_string),
         None => None,
@@ -282,7 +299,8 @@ impl AnalysisBaseline {
 
     /// Detection with the policy engine and the mutes.
     pub fn detection(&self, learning: Learning) -> Detection {
-        Detection::new(learning, vec![self.detector()], EVIDENCE_RING_BYTES).with_suppressor(self.suppressor())
+        Detection::new(learning, vec![self.detector()], EVIDENCE_RING_BYTES)
+            .with_suppressor(self.suppressor())
     }
 
     /// Save what was learned as a new revision, and copy the baseline to `OUT/baseline.json`.
@@ -290,7 +308,12 @@ impl AnalysisBaseline {
         let mut b = baseline::lock(&self.handle);
         if b.changed() || !self.existed {
             let names: Vec<String> = inputs.iter().map(|p| p.display().to_string()).collect();
-            b.commit(Action::Analyze, None, None, Some(format!("learned from {}", names.join(", "))));
+            b.commit(
+                Action::Analyze,
+                None,
+                None,
+                Some(format!("learned from {}", names.join(", "))),
+            );
             save(&b, &self.path)?;
         }
         if let Some(dir) = out {

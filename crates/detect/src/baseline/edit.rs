@@ -98,6 +98,8 @@ pub enum Fold {
         server: Peer,
         /// The command.
         command: Command,
+        /// The Modbus address ranges the alerting occurrence touched.
+        ranges: Vec<Span>,
     },
     /// An MQTT topic on an edge.
     Topic {
@@ -238,6 +240,11 @@ impl Fold {
                         client,
                         server,
                         command: command()?,
+                        ranges: serde_json::from_value::<Vec<Span>>(evidence["ranges"].clone())
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|(a, b)| a <= b)
+                            .collect(),
                     },
                 }
             }
@@ -300,10 +307,14 @@ impl Fold {
                 client,
                 server,
                 command,
+                ranges,
             } => {
                 if let Some(e) = learn_edge(b, *client, *server, time) {
                     e.learn_protocol(command.protocol());
                     e.learn_command(*command, [None, None], time);
+                    for &range in ranges {
+                        e.learn_command(*command, [Some(range), None], time);
+                    }
                 }
             }
             Fold::Topic {
@@ -371,6 +382,7 @@ impl Fold {
                 client,
                 server,
                 command,
+                ..
             } => b
                 .edge_mut(*client, *server)
                 .is_some_and(|e| e.commands.remove(command).is_some()),
@@ -456,7 +468,7 @@ mod tests {
         let a = alert(
             "policy.new_command",
             json!({"edge": {"client": "10.0.0.5", "server": "10.0.0.10"},
-                   "command": {"protocol": "modbus", "unit": 1, "function": 6}}),
+                   "command": {"protocol": "modbus", "unit": 1, "function": 6}, "ranges": [[4, 4]]}),
         );
         let fold = Fold::from_alert(&a).expect("fold");
         assert!(fold.learn(&mut b, Timestamp(1)));
@@ -464,11 +476,12 @@ mod tests {
             .edge(ip("10.0.0.5"), ip("10.0.0.10"))
             .expect("edge learned");
         assert!(e.has_protocol("modbus"));
-        assert!(e.commands.contains_key(&Command::Modbus {
+        let write = Command::Modbus {
             unit: 1,
             function: 6,
-            sub: None
-        }));
+            sub: None,
+        };
+        assert_eq!(e.commands[&write].ranges, vec![(4, 4)]);
         assert!(
             !fold.learn(&mut b, Timestamp(2)),
             "learning twice adds nothing"
