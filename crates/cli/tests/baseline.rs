@@ -39,6 +39,13 @@ fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
 
+/// `rampart baseline learn|unlearn FILE --alerts ALERTS ID`, expecting success.
+fn fold(verb: &str, file: &Path, alerts: &Path, id: &str, note: &[&str]) -> String {
+    let mut args = vec!["baseline", verb, s(file), "--alerts", s(alerts), id];
+    args.extend_from_slice(note);
+    ok(&args)
+}
+
 fn revision(path: &Path) -> u64 {
     let doc: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("baseline")).expect("json");
@@ -131,16 +138,13 @@ fn an_alert_is_learned_unlearned_and_muted_with_history() {
     let scan = alert_line("00000000000000cc", "anomaly.port_scan", json!({}));
     std::fs::write(&alerts, format!("{write}\n{scan}\n")).expect("alerts");
 
-    let learned = ok(&[
-        "baseline",
+    let learned = fold(
         "learn",
-        s(&b),
-        "--alerts",
-        s(&alerts),
+        &b,
+        &alerts,
         "00000000000000aa",
-        "--note",
-        "new recipe download",
-    ]);
+        &["--note", "new recipe download"],
+    );
     assert_eq!(learned, "Alert 00000000000000aa learned: revision 2.\n");
     assert_eq!(
         ok(&["baseline", "diff", s(&before), s(&b)]),
@@ -155,25 +159,11 @@ fn an_alert_is_learned_unlearned_and_muted_with_history() {
                "command": {"protocol": "modbus", "unit": 1, "function": 16}})
     );
     assert_eq!(diff["removed"], json!([]));
-    let twice = ok(&[
-        "baseline",
-        "learn",
-        s(&b),
-        "--alerts",
-        s(&alerts),
-        "00000000000000aa",
-    ]);
+    let twice = fold("learn", &b, &alerts, "00000000000000aa", &[]);
     assert!(twice.contains("nothing to change"), "{twice}");
     assert_eq!(revision(&b), 2);
 
-    ok(&[
-        "baseline",
-        "unlearn",
-        s(&b),
-        "--alerts",
-        s(&alerts),
-        "00000000000000aa",
-    ]);
+    fold("unlearn", &b, &alerts, "00000000000000aa", &[]);
     assert_eq!(
         ok(&["baseline", "diff", s(&before), s(&b)]),
         "No differences.\n"

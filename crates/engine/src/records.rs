@@ -7,8 +7,8 @@
 
 use std::net::IpAddr;
 
-pub use rampart_event::{FlowContext, FrameContext, Origin, subject_address};
 use rampart_event::{Direction, Event, Fields, Mac, SCHEMA_VERSION, Timestamp};
+pub use rampart_event::{FlowContext, FrameContext, Origin, subject_address};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 

@@ -6,7 +6,6 @@ mod support;
 
 use std::path::Path;
 
-use rampart_capture::CaptureFile;
 use rampart_detect::baseline::{self, Baseline, BaselineHandle};
 use rampart_detect::policy::PolicyEngine;
 use rampart_detect::{Alert, Detection, Learning};
@@ -21,16 +20,7 @@ fn run(path: &Path, baseline: &BaselineHandle, learning: Learning) -> Vec<Alert>
     );
     let mut engine =
         Engine::new(EngineConfig::default(), Box::new(NullSink)).with_detection(detection);
-    let mut file = CaptureFile::open(path)
-        .unwrap_or_else(|e| panic!("{}: capture opens: {e}", path.display()));
-    loop {
-        match file.next_packet() {
-            Ok(Some(p)) => engine.packet(p.timestamp, p.link_type.0, p.data, p.wire_len),
-            Ok(None) => break,
-            Err(e) if e.is_recoverable() => continue,
-            Err(e) => panic!("{}: {e}", path.display()),
-        }
-    }
+    support::feed(&mut engine, path);
     let (report, _) = engine.finish();
     report
         .detection

@@ -275,18 +275,8 @@ impl Baseline {
         let before = self.diff_count();
         for device in other.devices.values() {
             let time = Timestamp(device.first_seen_ns);
-            let Some(mine) = self.learn_device(device.peer, device.mac, time) else {
-                continue;
-            };
-            mine.first_seen_ns = mine.first_seen_ns.min(device.first_seen_ns);
-            mine.last_seen_ns = mine.last_seen_ns.max(device.last_seen_ns);
-            for role in &device.roles {
-                mine.learn_role(&role.protocol, &role.role);
-            }
-            for (attribute, values) in &device.identity {
-                for v in values {
-                    mine.learn_identity(attribute, v);
-                }
+            if let Some(mine) = self.learn_device(device.peer, device.mac, time) {
+                mine.absorb(device);
             }
         }
         for edge in other.edges.values() {

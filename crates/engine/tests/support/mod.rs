@@ -131,6 +131,19 @@ pub fn analyse(path: &Path) -> Analysis {
         EngineConfig::default(),
         Box::new(CollectingSink(collected.clone())),
     );
+    feed(&mut engine, path);
+    let (report, _) = engine.finish();
+    let mut collected = collected.lock().expect("unpoisoned");
+    Analysis {
+        report,
+        flows: std::mem::take(&mut collected.flows),
+        events: std::mem::take(&mut collected.events),
+    }
+}
+
+/// Feed every packet of the capture at `path` to `engine`, skipping recoverable read errors
+/// as `rampart analyze` does.
+pub fn feed(engine: &mut Engine, path: &Path) {
     let mut file = CaptureFile::open(path)
         .unwrap_or_else(|e| panic!("{}: capture opens: {e}", path.display()));
     loop {
@@ -140,12 +153,5 @@ pub fn analyse(path: &Path) -> Analysis {
             Err(e) if e.is_recoverable() => continue,
             Err(e) => panic!("{}: {e}", path.display()),
         }
-    }
-    let (report, _) = engine.finish();
-    let mut collected = collected.lock().expect("unpoisoned");
-    Analysis {
-        report,
-        flows: std::mem::take(&mut collected.flows),
-        events: std::mem::take(&mut collected.events),
     }
 }
