@@ -963,6 +963,12 @@ mod tests {
         )
         .expect_err("bad mute id");
         assert!(err.to_string().contains("16 hex digits"), "{err}");
+        let err = Baseline::from_json(
+            r#"{"format":"rampart-baseline","version":1,"revision":0,"devices":[{"peer":"10.0.0.1","first_seen_ns":0,"last_seen_ns":0,"colour":"red"}],"edges":[]}"#,
+            Path::new("b.json"),
+        )
+        .expect_err("unknown field");
+        assert!(err.to_string().contains("colour"), "{err}");
     }
 
     #[test]

@@ -216,6 +216,7 @@ mod mac_text {
 
 /// The side of a conversation a device played, with the protocol's own name for it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Role {
     /// The protocol.
     pub protocol: String,
@@ -258,6 +259,7 @@ pub const OT_PROTOCOLS: &[&str] = &[
 
 /// A device as learned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Device {
     /// The device: its IP address, or its MAC when it was seen only at the link layer.
     pub peer: Peer,
@@ -368,6 +370,7 @@ impl Device {
 
 /// A transport and server port seen on an edge.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Service {
     /// `tcp`, `udp`, …
     pub transport: String,
@@ -497,6 +500,7 @@ pub struct Topic {
 
 /// The traffic of an edge, learned from flows that ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Volume {
     /// Flows.
     pub flows: u64,
@@ -508,6 +512,7 @@ pub struct Volume {
 
 /// An edge: who talks to whom, how and with what.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Edge {
     /// The side that opens conversations.
     pub client: Peer,

@@ -215,6 +215,23 @@ fn a_first_write_from_a_host_that_only_read_is_a_major_new_command() {
 }
 
 #[test]
+fn a_first_read_on_another_unit_is_a_minor_new_command() {
+    let mut rig = learned();
+    let poll = flow(3, "10.0.0.5", "10.0.0.10", 502, Some("modbus"));
+    let f = [
+        ("unit_id", Value::U64(2)),
+        ("function_code", Value::U64(3)),
+        ("address", Value::U64(0)),
+        ("quantity", Value::U64(1)),
+    ];
+    let drafts = rig.record(Mode::Monitoring, &poll, modbus_record(3, &f));
+    assert_eq!(rule_ids(&drafts), vec!["policy.new_command"]);
+    assert_eq!(drafts[0].severity, Severity::Minor);
+    assert_eq!(drafts[0].rule.techniques, &["T0855"]);
+    assert_eq!(drafts[0].discriminator, "modbus unit 2 function 3");
+}
+
+#[test]
 fn a_read_outside_the_learned_addresses_is_a_register_range_violation() {
     let mut rig = learned();
     let poll = flow(3, "10.0.0.5", "10.0.0.10", 502, Some("modbus"));
