@@ -538,9 +538,11 @@ impl PolicyEngine {
                 ),
             ),
         };
+        // An IP device is named by its IP alone, so the alert id does not depend on whether
+        // this observation carried its MAC.
         let side = Endpoint {
             ip: peer.ip(),
-            mac,
+            mac: if peer.ip().is_some() { None } else { mac },
             port: None,
         };
         let flow = match origin {
@@ -677,19 +679,35 @@ fn learn_flow(b: &mut Baseline, end: &FlowEnd, client: Peer, server: Peer, cx: &
     }
 }
 
-fn endpoint(ip: IpAddr, port: u16, mac: Option<Mac>) -> Endpoint {
+fn endpoint(ip: IpAddr, port: u16) -> Endpoint {
     Endpoint {
         ip: Some(ip),
-        mac,
+        mac: None,
         port: Some(port),
     }
 }
 
+/// The two sides of a flow as alert endpoints, by IP and port only: a flow's MACs are not
+/// known at its first packet and are later, and the alert id must not change with that.
+/// The MACs go in the evidence.
 fn ends(ctx: &FlowContext) -> (Endpoint, Endpoint) {
     (
-        endpoint(ctx.client.0, ctx.client.1, ctx.client_mac),
-        endpoint(ctx.server.0, ctx.server.1, ctx.server_mac),
+        endpoint(ctx.client.0, ctx.client.1),
+        endpoint(ctx.server.0, ctx.server.1),
     )
+}
+
+/// Add the flow's MACs, when known, to the evidence.
+fn with_macs(mut draft: AlertDraft, ctx: &FlowContext) -> AlertDraft {
+    for (name, mac) in [
+        ("client_mac", ctx.client_mac),
+        ("server_mac", ctx.server_mac),
+    ] {
+        if let Some(m) = mac {
+            draft = draft.evidence(name, m.to_string());
+        }
+    }
+    draft
 }
 
 fn edge_json(client: Peer, server: Peer) -> Value {
@@ -703,21 +721,24 @@ fn new_device(ctx: &FlowContext, device: Peer, is_client: bool, cx: &Context<'_>
     } else {
         (server, ctx.client.0, "from")
     };
-    AlertDraft::new(
-        &NEW_DEVICE,
-        cx.time,
-        format!(
-            "{device} is not in the baseline; first seen with {} {way} {peer}.",
-            ctx.app.unwrap_or(ctx.transport)
-        ),
+    with_macs(
+        AlertDraft::new(
+            &NEW_DEVICE,
+            cx.time,
+            format!(
+                "{device} is not in the baseline; first seen with {} {way} {peer}.",
+                ctx.app.unwrap_or(ctx.transport)
+            ),
+        )
+        .between(Some(side), None)
+        .protocol(ctx.app.unwrap_or(ctx.transport))
+        .evidence("device", device.to_string())
+        .evidence("peer", peer.to_string())
+        .evidence("transport", ctx.transport)
+        .evidence("port", ctx.server.1)
+        .flow(Some(ctx.id)),
+        ctx,
     )
-    .between(Some(side), None)
-    .protocol(ctx.app.unwrap_or(ctx.transport))
-    .evidence("device", device.to_string())
-    .evidence("peer", peer.to_string())
-    .evidence("transport", ctx.transport)
-    .evidence("port", ctx.server.1)
-    .flow(Some(ctx.id))
 }
 
 fn edge_draft(
@@ -729,13 +750,16 @@ fn edge_draft(
     description: String,
 ) -> AlertDraft {
     let (c, s) = ends(ctx);
-    AlertDraft::new(rule, cx.time, description)
-        .between(Some(c), Some(s))
-        .protocol(ctx.app.unwrap_or(ctx.transport))
-        .evidence("edge", edge_json(client, server))
-        .evidence("transport", ctx.transport)
-        .evidence("port", ctx.server.1)
-        .flow(Some(ctx.id))
+    with_macs(
+        AlertDraft::new(rule, cx.time, description)
+            .between(Some(c), Some(s))
+            .protocol(ctx.app.unwrap_or(ctx.transport))
+            .evidence("edge", edge_json(client, server))
+            .evidence("transport", ctx.transport)
+            .evidence("port", ctx.server.1)
+            .flow(Some(ctx.id)),
+        ctx,
+    )
 }
 
 fn new_protocol(
@@ -768,7 +792,7 @@ fn new_protocol(
         Some(p) => draft.evidence("transport", protocol).evidence("port", p),
         None => draft.evidence("protocol", protocol),
     };
-    draft
+    with_macs(draft, ctx)
 }
 
 fn check_command(
@@ -841,26 +865,29 @@ fn command_draft(
     };
     let (c, s) = ends(ctx);
     let action = r.activity.map_or("", |a| a.as_str());
-    AlertDraft::new(
-        rule,
-        cx.time,
-        format!(
-            "{} sent {name} ({}{}{}) to {} for the first time.",
-            ctx.client.0,
-            r.kind,
-            if action.is_empty() { "" } else { ", " },
-            action,
-            ctx.server.0
-        ),
+    with_macs(
+        AlertDraft::new(
+            rule,
+            cx.time,
+            format!(
+                "{} sent {name} ({}{}{}) to {} for the first time.",
+                ctx.client.0,
+                r.kind,
+                if action.is_empty() { "" } else { ", " },
+                action,
+                ctx.server.0
+            ),
+        )
+        .between(Some(c), Some(s))
+        .protocol(r.protocol)
+        .discriminator(name)
+        .evidence("edge", edge_json(client, server))
+        .evidence("command", key)
+        .evidence("kind", r.kind)
+        .evidence("action", action)
+        .flow(Some(ctx.id)),
+        ctx,
     )
-    .between(Some(c), Some(s))
-    .protocol(r.protocol)
-    .discriminator(name)
-    .evidence("edge", edge_json(client, server))
-    .evidence("command", key)
-    .evidence("kind", r.kind)
-    .evidence("action", action)
-    .flow(Some(ctx.id))
 }
 
 fn range_draft(
@@ -878,41 +905,44 @@ fn range_draft(
         .iter()
         .map(|(a, b)| format!("{a}-{b}"))
         .collect();
-    AlertDraft::new(
-        &REGISTER_RANGE,
-        cx.time,
-        format!(
-            "{} used {} on addresses {}-{} of {}; the baseline has {}.",
-            ctx.client.0,
-            learned.command,
-            span.0,
-            span.1,
-            ctx.server.0,
-            ranges.join(", ")
-        ),
+    with_macs(
+        AlertDraft::new(
+            &REGISTER_RANGE,
+            cx.time,
+            format!(
+                "{} used {} on addresses {}-{} of {}; the baseline has {}.",
+                ctx.client.0,
+                learned.command,
+                span.0,
+                span.1,
+                ctx.server.0,
+                ranges.join(", ")
+            ),
+        )
+        .between(Some(c), Some(s))
+        .protocol(r.protocol)
+        .discriminator(format!(
+            "{} addresses {}-{}",
+            learned.command, span.0, span.1
+        ))
+        .evidence("edge", edge_json(client, server))
+        .evidence(
+            "command",
+            serde_json::to_value(learned.command).unwrap_or_default(),
+        )
+        .evidence("range", json!([span.0, span.1]))
+        .evidence(
+            "learned_ranges",
+            learned
+                .ranges
+                .iter()
+                .map(|&(a, b)| json!([a, b]))
+                .collect::<Vec<_>>(),
+        )
+        .evidence("kind", r.kind)
+        .flow(Some(ctx.id)),
+        ctx,
     )
-    .between(Some(c), Some(s))
-    .protocol(r.protocol)
-    .discriminator(format!(
-        "{} addresses {}-{}",
-        learned.command, span.0, span.1
-    ))
-    .evidence("edge", edge_json(client, server))
-    .evidence(
-        "command",
-        serde_json::to_value(learned.command).unwrap_or_default(),
-    )
-    .evidence("range", json!([span.0, span.1]))
-    .evidence(
-        "learned_ranges",
-        learned
-            .ranges
-            .iter()
-            .map(|&(a, b)| json!([a, b]))
-            .collect::<Vec<_>>(),
-    )
-    .evidence("kind", r.kind)
-    .flow(Some(ctx.id))
 }
 
 /// Mutes from the baseline file, applied to every engine's alerts at analysis time.

@@ -254,11 +254,13 @@ fn a_new_device_is_one_alert_per_flow_and_hides_its_edges() {
     assert_eq!(drafts[0].rule.techniques, &["T0864"]);
     assert_eq!(drafts[0].evidence["device"], "10.0.0.66");
     assert_eq!(drafts[0].destination, None);
-    let second = flow(4, "10.0.0.66", "10.0.0.10", 502, Some("modbus"));
-    assert_eq!(
-        rule_ids(&rig.modbus(Mode::Monitoring, &second, 3, 0, 1)),
-        vec!["policy.new_device"]
-    );
+    // A later flow that carries the MAC is the same alert: ids key on the IP.
+    let mut second = flow(4, "10.0.0.66", "10.0.0.10", 502, Some("modbus"));
+    second.client_mac = Some(Mac([0, 0x1b, 0x1b, 0, 0, 0x66]));
+    let again = rig.modbus(Mode::Monitoring, &second, 3, 0, 1);
+    assert_eq!(rule_ids(&again), vec!["policy.new_device"]);
+    assert_eq!(again[0].alert_id(), drafts[0].alert_id());
+    assert_eq!(again[0].evidence["client_mac"], "00:1b:1b:00:00:66");
 }
 
 #[test]
