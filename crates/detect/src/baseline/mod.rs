@@ -760,9 +760,8 @@ impl Baseline {
         // one MAC, and link-layer observations must land on the same device every time.
         if let (Peer::Ip(ip), Some(m)) = (peer, mac)
             && self.mac_index.len() < MAX_DEVICES
-            && !self.mac_index.contains_key(&m)
         {
-            self.mac_index.insert(m, ip);
+            self.mac_index.entry(m).or_insert(ip);
         }
         self.changed = true;
         // A device first seen at the link layer (LLDP, DHCP before its lease) is the IP
@@ -773,10 +772,10 @@ impl Baseline {
             }
             _ => None,
         };
-        if !self.devices.contains_key(&peer) {
-            self.devices.insert(peer, Device::new(peer, time));
-        }
-        let device = self.devices.get_mut(&peer)?;
+        let device = self
+            .devices
+            .entry(peer)
+            .or_insert_with(|| Device::new(peer, time));
         device.last_seen_ns = device.last_seen_ns.max(time.0);
         if mac.is_some() {
             device.mac = mac;
@@ -795,10 +794,10 @@ impl Baseline {
             return None;
         }
         self.changed = true;
-        if !self.edges.contains_key(&key) {
-            self.edges.insert(key, Edge::new(client, server, time));
-        }
-        let edge = self.edges.get_mut(&key)?;
+        let edge = self
+            .edges
+            .entry(key)
+            .or_insert_with(|| Edge::new(client, server, time));
         edge.last_seen_ns = edge.last_seen_ns.max(time.0);
         Some(edge)
     }
