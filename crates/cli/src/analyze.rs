@@ -157,9 +157,9 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let (detection, detect_config) = match crate::detect::detection(args) {
-        Ok(Some((d, c))) => (Some(d), c),
-        Ok(None) => (None, Default::default()),
+    let (detection, detect_config, baseline) = match crate::detect::detection(args) {
+        Ok(Some(run)) => (Some(run.detection), run.config, run.baseline),
+        Ok(None) => (None, Default::default(), None),
         Err(e) => {
             eprintln!("rampart: {e}");
             return ExitCode::from(2);
@@ -229,6 +229,12 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
             &inputs,
             &detect_config,
         )
+    {
+        eprintln!("rampart: {e}");
+        return ExitCode::from(2);
+    }
+    if let Some(b) = &baseline
+        && let Err(e) = b.finish(args.out.as_deref(), &args.paths)
     {
         eprintln!("rampart: {e}");
         return ExitCode::from(2);

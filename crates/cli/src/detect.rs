@@ -5,6 +5,7 @@ use rampart_detect::{DetectConfig, Detection, Learning, detectors};
 use rampart_event::Timestamp;
 
 use crate::AnalyzeArgs;
+use crate::baseline::AnalysisBaseline;
 
 /// Parse `--learn-until`: `off`, a duration (`10m`) or an RFC 3339 time.
 pub fn parse_learning(text: &str) -> Result<Learning, String> {
@@ -29,8 +30,22 @@ pub fn parse_learning(text: &str) -> Result<Learning, String> {
     }
 }
 
-/// The detection a run asked for and its settings, or `None` with `--no-detect`.
-pub fn detection(args: &AnalyzeArgs) -> Result<Option<(Detection, DetectConfig)>, String> {
+/// What detection a run has: the engines, their settings and the baseline they learn into.
+pub struct RunDetection {
+    /// The engines, suppressors and evidence ring.
+    pub detection: Detection,
+    /// The settings.
+    pub config: DetectConfig,
+    /// The baseline the policy engine learns into and checks against, when it runs.
+    pub baseline: Option<AnalysisBaseline>,
+}
+
+/// The detection a run asked for, or `None` with `--no-detect`.
+///
+/// The policy engine runs with the `--baseline` file, or with a baseline of this run alone
+/// when the run learns; not when it neither learns nor has a baseline, where every device
+/// would be new.
+pub fn detection(args: &AnalyzeArgs) -> Result<Option<RunDetection>, String> {
     if args.no_detect {
         return Ok(None);
     }
@@ -38,13 +53,36 @@ pub fn detection(args: &AnalyzeArgs) -> Result<Option<(Detection, DetectConfig)>
         Some(path) => DetectConfig::load(path).map_err(|e| e.to_string())?,
         None => DetectConfig::default(),
     };
-    let learning = args.learn_until.unwrap_or(Learning::Always);
+    let file = args
+        .baseline
+        .as_deref()
+        .map(AnalysisBaseline::open)
+        .transpose()?;
+    let learning = args.learn_until.unwrap_or_else(|| {
+        file.as_ref()
+            .map_or(Learning::Always, AnalysisBaseline::default_learning)
+    });
+    let baseline = match (file, learning) {
+        (Some(b), _) => Some(b),
+        (None, Learning::Off) => None,
+        (None, _) => Some(AnalysisBaseline::in_memory()),
+    };
+    let mut engines = detectors(&config);
+    let mut quiet = suppressors(&config);
+    if let Some(b) = &baseline {
+        engines.push(b.detector());
+        quiet.push(b.suppressor());
+    }
     let ring = args.evidence_mb.saturating_mul(1 << 20);
-    let mut detection = Detection::new(learning, detectors(&config), ring);
-    for suppressor in suppressors(&config) {
+    let mut detection = Detection::new(learning, engines, ring);
+    for suppressor in quiet {
         detection = detection.with_suppressor(suppressor);
     }
-    Ok(Some((detection, config)))
+    Ok(Some(RunDetection {
+        detection,
+        config,
+        baseline,
+    }))
 }
 
 #[cfg(test)]

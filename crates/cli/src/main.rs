@@ -5,6 +5,7 @@
 
 mod alerts;
 mod analyze;
+mod baseline;
 mod detect;
 mod forward;
 
@@ -31,6 +32,8 @@ enum Command {
     Alerts(alerts::AlertsArgs),
     /// The incidents of the last run: related alerts on the same devices, with a timeline.
     Incidents(alerts::IncidentsArgs),
+    /// Show, compare, export, import and edit a learned baseline.
+    Baseline(baseline::BaselineArgs),
 }
 
 /// Options of `rampart protocols`.
@@ -85,6 +88,10 @@ pub struct AnalyzeArgs {
     /// file (docs/forwarding.md).
     #[arg(long, value_name = "FILE")]
     forward: Option<PathBuf>,
+    /// Learn into and check against this baseline file (created when missing; saved at the
+    /// end as a new revision); its mutes suppress alerts.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -100,6 +107,7 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze::run(&args),
         Command::Alerts(args) => alerts::run_alerts(&args),
         Command::Incidents(args) => alerts::run_incidents(&args),
+        Command::Baseline(args) => baseline::run(&args),
         Command::Protocols(args) => match analyze::load_plugins(&args.plugins) {
             Ok(plugins) => {
                 print!("{}", analyze::protocol_list(&plugins));

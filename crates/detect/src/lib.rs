@@ -14,6 +14,7 @@
 
 pub mod alert;
 pub mod anomaly;
+pub mod baseline;
 pub mod book;
 mod capped;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod incident;
 pub mod lifecycle;
 pub mod malware;
 pub mod operational;
+pub mod policy;
 pub mod protocol_policy;
 pub mod record;
 pub mod suppress;
