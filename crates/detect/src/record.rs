@@ -38,7 +38,7 @@ pub fn alert_record(alert: &Alert, pcap: Option<&str>) -> Value {
     }
     let mut record = Map::new();
     record.insert("@timestamp".into(), json!(alert.first_seen));
-    record.insert("kind".into(), json!("alert"));
+    record.insert("record".into(), json!("alert"));
     record.insert("schema_version".into(), json!(SCHEMA_VERSION));
     record.insert("id".into(), json!(alert.id));
     record.insert(
@@ -104,7 +104,7 @@ mod tests {
             .evidence("function", "PLC Stop");
         let alert = Alert::open(draft);
         let r = alert_record(&alert, Some("alerts/x.pcap"));
-        assert_eq!(r["kind"], "alert");
+        assert_eq!(r["record"], "alert");
         assert_eq!(r["rule"]["id"], "protocol_policy.plc_stop");
         assert_eq!(r["event"]["severity"], 10);
         assert_eq!(r["alert"]["severity"], "critical");

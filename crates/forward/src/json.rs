@@ -1,68 +1,10 @@
-//! The JSON shape of an alert: one line of `alerts.jsonl`, the body of a webhook and the JSON
-//! syslog payload are the same object, so a SOC parses one schema whichever way alerts reach
-//! it. Field names follow ECS where it has one (`@timestamp`, `event.severity`, `source.ip`,
-//! `threat.technique.id`); the rest sits under `alert`.
+//! The JSON payload of an alert: the body of a webhook and the JSON syslog payload are the
+//! object of one `alerts.jsonl` line ([`rampart_detect::record::alert_record`]), so a SOC
+//! parses one schema whichever way alerts reach it.
 
-use rampart_detect::technique;
-use rampart_detect::{Alert, Endpoint};
-use serde_json::{Map, Value, json};
-
-/// The alert as the alerts.jsonl object of the detection contract. `pcap` is the alert's
-/// PCAP path relative to the output directory (`alerts/<id>.pcap`) when one was written.
-pub fn serialize_alert_json(alert: &Alert, pcap: Option<&str>) -> Value {
-    let mut details = json!({
-        "title": alert.title,
-        "description": alert.description,
-        "engine": alert.engine.as_str(),
-        "severity": alert.severity.as_str(),
-        "status": alert.status,
-        "remediation": alert.remediation,
-        "discriminator": alert.discriminator,
-        "count": alert.count,
-        "first_seen": alert.first_seen,
-        "last_seen": alert.last_seen,
-    });
-    if let Some(path) = pcap {
-        details["pcap"] = json!(path);
-    }
-    if let Some(reason) = &alert.suppressed {
-        details["suppressed"] = json!(reason);
-    }
-    let names: Vec<&str> = alert
-        .techniques
-        .iter()
-        .map(|id| technique::name(id).unwrap_or(id))
-        .collect();
-    let mut object = json!({
-        "@timestamp": alert.first_seen,
-        "kind": "alert",
-        "schema_version": rampart_event::SCHEMA_VERSION,
-        "id": alert.id,
-        "rule": {"id": alert.rule, "name": alert.title, "category": alert.category},
-        "event": {
-            "kind": "alert",
-            "severity": alert.severity.cef(),
-            "start": alert.first_seen,
-            "end": alert.last_seen,
-            "count": alert.count,
-        },
-        "alert": details,
-        "threat": {
-            "framework": "MITRE ATT&CK for ICS",
-            "technique": {"id": alert.techniques, "name": names},
-        },
-        "evidence": alert.evidence,
-    });
-    for (key, side) in [("source", alert.source), ("destination", alert.destination)] {
-        if let Some(side) = side.filter(|s| *s != Endpoint::default()) {
-            object[key] = json!(side);
-        }
-    }
-    if let Some(protocol) = &alert.protocol {
-        object["network"] = json!({ "protocol": protocol });
-    }
-    object
-}
+use rampart_detect::Alert;
+pub use rampart_detect::record::alert_record as serialize_alert_json;
+use serde_json::{Map, Value};
 
 /// The alert as one compact JSON line (no trailing newline).
 pub fn alert_line(alert: &Alert, pcap: Option<&str>) -> String {
@@ -75,13 +17,14 @@ pub fn alert_line(alert: &Alert, pcap: Option<&str>) -> String {
 mod tests {
     use super::*;
     use crate::fixture;
+    use serde_json::json;
 
     #[test]
     fn follows_the_alerts_jsonl_shape_of_the_contract() {
         let alert = fixture::alert();
         let v = serialize_alert_json(&alert, Some("alerts/00000000000000aa.pcap"));
         assert_eq!(v["@timestamp"], "2024-03-01T10:00:00.250000Z");
-        assert_eq!(v["kind"], "alert");
+        assert_eq!(v["record"], "alert");
         assert_eq!(v["schema_version"], rampart_event::SCHEMA_VERSION);
         assert_eq!(v["id"], alert.id.to_string());
         assert_eq!(v["rule"]["id"], "policy.new_command");
