@@ -64,6 +64,9 @@ pub struct DetectConfig {
     /// Marked devices.
     #[serde(default)]
     pub devices: Marks,
+    /// Threat intelligence: indicator files and how often they are re-read.
+    #[serde(default)]
+    pub intel: crate::intel::IntelConfig,
 }
 
 impl DetectConfig {

@@ -16,6 +16,7 @@ pub mod alert;
 pub mod book;
 pub mod config;
 pub mod evidence;
+pub mod intel;
 pub mod record;
 pub mod technique;
 
@@ -120,8 +121,9 @@ pub trait Suppress {
 
 /// The alert engines Rampart runs, configured by `config`: one line per engine.
 pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
-    let _ = config;
-    Vec::new()
+    let mut detectors: Vec<Box<dyn Detector>> = Vec::new();
+    detectors.push(Box::new(intel::IntelDetector::new(&config.intel)));
+    detectors
 }
 
 /// Alert PCAPs kept at most in a run; later alerts still name their flows.

@@ -1,0 +1,455 @@
+//! Threat intelligence: indicators of compromise from plain lists and STIX 2.1 bundles,
+//! matched against flow endpoints, DNS names and answers, TLS SNI and client fingerprints
+//! (JA3, JA4), and HTTP hosts and URLs.
+//!
+//! The index is rebuilt whole on reload and swapped in, never edited in place: a feed that
+//! fails to load keeps the previous index working, and matching never sees a half-loaded
+//! feed. Files are re-checked from [`Detector::tick`] by modification time and size, at most
+//! once every `reload_seconds` of wall time (capture time would never advance on a quiet
+//! live link, and races ahead when reading a file).
+
+pub mod index;
+pub mod indicator;
+pub mod list;
+pub mod stix;
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+use rampart_event::{Event, Origin, Record, Value};
+use serde::Deserialize;
+
+use crate::{AlertDraft, Context, Detector, Endpoint, EngineKind, Observation, Rule, Severity};
+pub use index::Index;
+pub use indicator::{Indicator, Target};
+
+/// The `[intel]` section of the detection configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IntelConfig {
+    /// Indicator files: plain lists, or STIX 2.1 bundles (a file whose first character is `{`).
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+    /// How often, in seconds of wall time, the files are checked for changes (default 60;
+    /// 0 checks at every tick).
+    #[serde(default = "default_reload_seconds")]
+    pub reload_seconds: u64,
+}
+
+fn default_reload_seconds() -> u64 {
+    60
+}
+
+impl Default for IntelConfig {
+    fn default() -> Self {
+        IntelConfig {
+            files: Vec::new(),
+            reload_seconds: default_reload_seconds(),
+        }
+    }
+}
+
+const REMEDIATION: &str = "Find the device and the process that made the connection; if the \
+indicator is credible, isolate the device, block the indicator at the perimeter and look for \
+other devices contacting it.";
+
+/// A flow endpoint (or a DNS answer) is an address an indicator names.
+pub static IOC_IP: Rule = Rule {
+    id: "malware.ioc_ip",
+    title: "Connection with an address named by threat intelligence",
+    engine: EngineKind::Malware,
+    category: "threat_intelligence",
+    severity: Severity::Major,
+    techniques: &["T0869", "T0884"],
+    remediation: REMEDIATION,
+};
+
+/// A DNS name, TLS SNI or HTTP host is (a subdomain of) a domain an indicator names.
+pub static IOC_DOMAIN: Rule = Rule {
+    id: "malware.ioc_domain",
+    title: "Domain named by threat intelligence",
+    engine: EngineKind::Malware,
+    category: "threat_intelligence",
+    severity: Severity::Major,
+    techniques: &["T0869"],
+    remediation: REMEDIATION,
+};
+
+/// An HTTP request is for a URL an indicator names.
+pub static IOC_URL: Rule = Rule {
+    id: "malware.ioc_url",
+    title: "HTTP request for a URL named by threat intelligence",
+    engine: EngineKind::Malware,
+    category: "threat_intelligence",
+    severity: Severity::Major,
+    techniques: &["T0869", "T0867"],
+    remediation: REMEDIATION,
+};
+
+/// A TLS client's JA3 hash or JA4 fingerprint is one an indicator names.
+pub static IOC_TLS_FINGERPRINT: Rule = Rule {
+    id: "malware.ioc_tls_fingerprint",
+    title: "TLS client fingerprint named by threat intelligence",
+    engine: EngineKind::Malware,
+    category: "threat_intelligence",
+    severity: Severity::Major,
+    techniques: &["T0869", "T0885"],
+    remediation: REMEDIATION,
+};
+
+/// Every rule of this part.
+pub static RULES: &[&Rule] = &[&IOC_IP, &IOC_DOMAIN, &IOC_URL, &IOC_TLS_FINGERPRINT];
+
+/// Why the indicator files could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum IntelError {
+    /// A file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A line of a list is not an indicator.
+    #[error("{path}:{}: {}", .error.line, .error.message)]
+    List {
+        /// The file.
+        path: PathBuf,
+        /// The line and what is wrong with it.
+        error: list::ListError,
+    },
+    /// A STIX file is not a bundle.
+    #[error("{path}: {source}")]
+    Stix {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: stix::StixError,
+    },
+}
+
+/// What loading the files gave.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    /// The index to match with.
+    pub index: Index,
+    /// STIX indicators that cannot be matched, with their file (the first per bundle).
+    pub unsupported: Vec<(PathBuf, stix::Unsupported)>,
+    /// Every unsupported STIX indicator.
+    pub unsupported_count: usize,
+    /// Revoked STIX indicators skipped.
+    pub revoked: usize,
+}
+
+/// Load every file into one new index.
+pub fn load(files: &[PathBuf]) -> Result<Loaded, IntelError> {
+    let mut loaded = Loaded::default();
+    for path in files {
+        let text = std::fs::read_to_string(path).map_err(|source| IntelError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let name = path.display().to_string();
+        if text.trim_start().starts_with('{') {
+            let bundle = stix::parse(&text, &name).map_err(|source| IntelError::Stix {
+                path: path.clone(),
+                source,
+            })?;
+            bundle.indicators.into_iter().for_each(|i| loaded.index.insert(i));
+            loaded.unsupported_count += bundle.unsupported_count;
+            loaded.revoked += bundle.revoked;
+            let listed = bundle.unsupported.into_iter().map(|u| (path.clone(), u));
+            loaded.unsupported.extend(listed);
+        } else {
+            let indicators = list::parse(&text, &name).map_err(|error| IntelError::List {
+                path: path.clone(),
+                error,
+            })?;
+            indicators.into_iter().for_each(|i| loaded.index.insert(i));
+        }
+    }
+    Ok(loaded)
+}
+
+/// Counters of the intel detector.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IntelStats {
+    /// Successful loads (the first one included).
+    pub loads: u64,
+    /// Loads that failed; the previous index stayed in use.
+    pub load_failures: u64,
+    /// Why the last failed load failed.
+    pub last_error: Option<String>,
+    /// Indicators in the index in use.
+    pub indicators: usize,
+    /// Unsupported STIX indicators at the last load.
+    pub unsupported: usize,
+}
+
+/// The detector: the index in use and the files it came from.
+#[derive(Debug)]
+pub struct IntelDetector {
+    index: Index,
+    files: Vec<PathBuf>,
+    stamps: Vec<Option<(SystemTime, u64)>>,
+    every: Duration,
+    checked: Instant,
+    stats: IntelStats,
+}
+
+impl IntelDetector {
+    /// Load the configured files; a failure is logged and counted, and the detector starts
+    /// with an empty index that the next change of the files replaces.
+    pub fn new(config: &IntelConfig) -> IntelDetector {
+        let mut detector = IntelDetector {
+            index: Index::default(),
+            files: config.files.clone(),
+            stamps: stamps(&config.files),
+            every: Duration::from_secs(config.reload_seconds),
+            checked: Instant::now(),
+            stats: IntelStats::default(),
+        };
+        detector.reload();
+        detector
+    }
+
+    /// The index in use.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> &IntelStats {
+        &self.stats
+    }
+
+    /// Load the files again and swap the index in, or keep the old one and say why.
+    fn reload(&mut self) {
+        match load(&self.files) {
+            Ok(loaded) => {
+                let counts = loaded.index.counts();
+                tracing::info!(
+                    files = self.files.len(),
+                    indicators = loaded.index.indicators().len(),
+                    ?counts,
+                    unsupported = loaded.unsupported_count,
+                    revoked = loaded.revoked,
+                    "Threat intelligence loaded."
+                );
+                for (path, u) in &loaded.unsupported {
+                    tracing::warn!(file = %path.display(), id = %u.id, reason = %u.reason, "Unsupported STIX indicator skipped.");
+                }
+                self.stats.loads += 1;
+                self.stats.indicators = loaded.index.indicators().len();
+                self.stats.unsupported = loaded.unsupported_count;
+                self.index = loaded.index;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, kept = self.index.indicators().len(), "Threat intelligence not reloaded; the previous indicators stay in use.");
+                self.stats.load_failures += 1;
+                self.stats.last_error = Some(e.to_string());
+            }
+        }
+    }
+
+    /// Reload when a file changed since the last look.
+    fn check_files(&mut self) {
+        let now = stamps(&self.files);
+        if now != self.stamps {
+            self.stamps = now;
+            self.reload();
+        }
+    }
+
+    fn record(&self, origin: &Origin, r: &Record<'_>, cx: &mut Context<'_>) {
+        let time = cx.time;
+        let hit = |cx: &mut Context<'_>, rule, ind: Option<&Indicator>, matched: &str, field| {
+            if let Some(ind) = ind {
+                raise(cx, rule, ind, matched, field, origin, r.protocol);
+            }
+        };
+        match (r.protocol, r.kind) {
+            ("dns" | "mdns" | "llmnr", "query" | "answer") => {
+                if let Some(Value::Str(q)) = r.fields.get("qname") {
+                    hit(cx, &IOC_DOMAIN, self.index.domain(q, time), q, "qname");
+                }
+                each_text(r.fields.get("rrnames"), |name| {
+                    hit(cx, &IOC_DOMAIN, self.index.domain(name, time), name, "rrnames");
+                });
+                each_text(r.fields.get("answers"), |answer| {
+                    self.answer(origin, r.protocol, answer, cx);
+                });
+            }
+            ("tls", "client_hello") => {
+                if let Some(Value::Str(sni)) = r.fields.get("sni") {
+                    hit(cx, &IOC_DOMAIN, self.index.domain(sni, time), sni, "sni");
+                }
+                for field in ["ja3_hash", "ja4"] {
+                    if let Some(Value::Str(f)) = r.fields.get(field) {
+                        hit(cx, &IOC_TLS_FINGERPRINT, self.index.fingerprint(f, time), f, field);
+                    }
+                }
+            }
+            ("http", _) => {
+                let host = match r.fields.get("host") {
+                    Some(Value::Str(h)) => h,
+                    _ => "",
+                };
+                let bare = index::strip_port(host);
+                if !bare.is_empty() {
+                    hit(cx, &IOC_DOMAIN, self.index.domain(bare, time), host, "host");
+                }
+                if let Some(Value::Str(uri)) = r.fields.get("uri") {
+                    if let Some(ind) = self.index.url(host, uri, time) {
+                        let url = match index::split_absolute(uri) {
+                            Some(_) => uri.to_string(),
+                            None => format!("http://{host}{uri}"),
+                        };
+                        raise(cx, &IOC_URL, ind, &url, "uri", origin, r.protocol);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A DNS answer (`A 192.0.2.1`, `CNAME x.example`, `MX 10 mail.example`): its address
+    /// or the name it points to.
+    fn answer(&self, origin: &Origin, protocol: &str, answer: &str, cx: &mut Context<'_>) {
+        let mut words = answer.split(' ');
+        let kind = words.next().unwrap_or_default();
+        let Some(data) = words.next_back() else {
+            return;
+        };
+        match kind {
+            "A" | "AAAA" => {
+                if let Ok(ip) = data.parse::<IpAddr>()
+                    && let Some(ind) = self.index.ip(ip, cx.time)
+                {
+                    raise(cx, &IOC_IP, ind, data, "answers", origin, protocol);
+                }
+            }
+            "CNAME" | "NS" | "PTR" | "MX" | "SRV" | "DNAME" => {
+                if let Some(ind) = self.index.domain(data, cx.time) {
+                    raise(cx, &IOC_DOMAIN, ind, data, "answers", origin, protocol);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Detector for IntelDetector {
+    fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
+        match observation {
+            Observation::FlowStart(flow) => {
+                let origin = Origin::Flow(**flow);
+                for (ip, field) in [(flow.client.0, "client"), (flow.server.0, "server")] {
+                    if let Some(ind) = self.index.ip(ip, cx.time) {
+                        let ip = ip.to_string();
+                        raise(cx, &IOC_IP, ind, &ip, field, &origin, flow.app.unwrap_or(flow.transport));
+                    }
+                }
+            }
+            Observation::Event { origin, event: Event::Record(r) } => self.record(origin, r, cx),
+            _ => {}
+        }
+    }
+
+    fn tick(&mut self, _cx: &mut Context<'_>) {
+        if self.files.is_empty() || self.checked.elapsed() < self.every {
+            return;
+        }
+        self.checked = Instant::now();
+        self.check_files();
+    }
+}
+
+/// Modification time and size of each file, `None` for one that cannot be looked at.
+fn stamps(files: &[PathBuf]) -> Vec<Option<(SystemTime, u64)>> {
+    files.iter().map(|p| stamp(p)).collect()
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Call `f` with each text of a list-valued field.
+fn each_text(value: Option<Value<'_>>, mut f: impl FnMut(&str)) {
+    match value {
+        Some(Value::Texts { text, ends }) => {
+            let mut start = 0;
+            for &end in ends {
+                if let Some(item) = text.get(start..end) {
+                    f(item);
+                }
+                start = end;
+            }
+        }
+        Some(Value::Strs(items)) => items.iter().for_each(|s| f(s)),
+        _ => {}
+    }
+}
+
+/// The two sides of an event's origin, client first, and the flow.
+pub(crate) fn parties(origin: &Origin) -> (Option<Endpoint>, Option<Endpoint>, Option<u64>) {
+    match origin {
+        Origin::Flow(c) => (
+            Some(Endpoint { ip: Some(c.client.0), mac: c.client_mac, port: Some(c.client.1) }),
+            Some(Endpoint { ip: Some(c.server.0), mac: c.server_mac, port: Some(c.server.1) }),
+            Some(c.id),
+        ),
+        Origin::Frame(f) => (
+            Some(Endpoint { mac: Some(f.src), ..Endpoint::default() }),
+            Some(Endpoint { mac: Some(f.dst), ..Endpoint::default() }),
+            None,
+        ),
+        Origin::Capture => (None, None, None),
+    }
+}
+
+fn raise(
+    cx: &mut Context<'_>,
+    rule: &'static Rule,
+    ind: &Indicator,
+    matched: &str,
+    field: &str,
+    origin: &Origin,
+    protocol: &str,
+) {
+    let (client, server, flow) = parties(origin);
+    let what = ind.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    let description = format!(
+        "{protocol} {field} `{matched}` matches the {} indicator `{}`{what} from {}.",
+        ind.target.type_name(),
+        ind.target,
+        ind.source
+    );
+    let mut draft = AlertDraft::new(rule, cx.time, description)
+        .between(client, server)
+        .protocol(protocol)
+        .discriminator(ind.target.to_string())
+        .severity(ind.severity)
+        .flow(flow)
+        .evidence("indicator", ind.target.to_string())
+        .evidence("indicator_type", ind.target.type_name())
+        .evidence("matched", matched)
+        .evidence("field", field)
+        .evidence("source", ind.source.as_str());
+    if let Some(id) = &ind.stix_id {
+        draft = draft.evidence("stix_id", id.as_str());
+    }
+    if let Some(name) = &ind.name {
+        draft = draft.evidence("name", name.as_str());
+    }
+    if let Some(d) = &ind.description {
+        draft = draft.evidence("description", d.as_str());
+    }
+    if !ind.labels.is_empty() {
+        draft = draft.evidence("labels", ind.labels.clone());
+    }
+    cx.raise(draft);
+}
