@@ -87,7 +87,10 @@ impl Index {
             },
             Target::Domain(d) => self.domains.entry(name(d)).or_default().push(id),
             Target::Url { host, path } => {
-                self.urls.entry(name(host)).or_default().push((path.clone(), id));
+                self.urls
+                    .entry(name(host))
+                    .or_default()
+                    .push((path.clone(), id));
             }
             Target::Ja3(h) | Target::Ja4(h) => {
                 self.fingerprints.entry(name(h)).or_default().push(id);
@@ -103,7 +106,14 @@ impl Index {
 
     /// How many indicators of each type, as (type, count), for logs.
     pub fn counts(&self) -> [(&'static str, usize); 6] {
-        let mut counts = [("ip", 0), ("cidr", 0), ("domain", 0), ("url", 0), ("ja3", 0), ("ja4", 0)];
+        let mut counts = [
+            ("ip", 0),
+            ("cidr", 0),
+            ("domain", 0),
+            ("url", 0),
+            ("ja3", 0),
+            ("ja4", 0),
+        ];
         for i in &self.indicators {
             if let Some(c) = counts.iter_mut().find(|(t, _)| *t == i.target.type_name()) {
                 c.1 += 1;
@@ -114,20 +124,28 @@ impl Index {
 
     /// The indicator naming `ip` (itself or a network holding it), most specific first.
     pub fn ip(&self, ip: IpAddr, time: Timestamp) -> Option<&Indicator> {
-        if let Some(hit) = self.ips.get(&ip).and_then(|ids| self.first_valid(ids, time)) {
+        if let Some(hit) = self
+            .ips
+            .get(&ip)
+            .and_then(|ids| self.first_valid(ids, time))
+        {
             return Some(hit);
         }
         match ip {
             IpAddr::V4(a) => {
                 let a = u32::from(a);
                 self.v4_nets.iter().find_map(|(len, table)| {
-                    table.get(&mask_v4(a, *len)).and_then(|ids| self.first_valid(ids, time))
+                    table
+                        .get(&mask_v4(a, *len))
+                        .and_then(|ids| self.first_valid(ids, time))
                 })
             }
             IpAddr::V6(a) => {
                 let a = u128::from(a);
                 self.v6_nets.iter().find_map(|(len, table)| {
-                    table.get(&mask_v6(a, *len)).and_then(|ids| self.first_valid(ids, time))
+                    table
+                        .get(&mask_v6(a, *len))
+                        .and_then(|ids| self.first_valid(ids, time))
                 })
             }
         }
@@ -164,9 +182,7 @@ impl Index {
         let without_query = path.split('?').next().unwrap_or(path);
         candidates
             .iter()
-            .filter(|(p, _)| {
-                p.is_empty() || p == path || (!p.contains('?') && p == without_query)
-            })
+            .filter(|(p, _)| p.is_empty() || p == path || (!p.contains('?') && p == without_query))
             .find_map(|(_, id)| self.valid(*id, time))
     }
 
@@ -210,16 +226,21 @@ fn prefix_table<K>(tables: &mut Vec<(u8, HashMap<K, Ids>)>, len: u8) -> &mut Has
 }
 
 fn mask_v4(addr: u32, len: u8) -> u32 {
-    addr & u32::MAX.checked_shl(32 - u32::from(len.min(32))).unwrap_or(0)
+    addr & u32::MAX
+        .checked_shl(32 - u32::from(len.min(32)))
+        .unwrap_or(0)
 }
 
 fn mask_v6(addr: u128, len: u8) -> u128 {
-    addr & u128::MAX.checked_shl(128 - u32::from(len.min(128))).unwrap_or(0)
+    addr & u128::MAX
+        .checked_shl(128 - u32::from(len.min(128)))
+        .unwrap_or(0)
 }
 
 /// Host and path of an absolute-form request target (`http://host:port/path`).
 pub(crate) fn split_absolute(uri: &str) -> Option<(&str, &str)> {
-    let rest = strip_prefix_caseless(uri, "http://").or_else(|| strip_prefix_caseless(uri, "https://"))?;
+    let rest =
+        strip_prefix_caseless(uri, "http://").or_else(|| strip_prefix_caseless(uri, "https://"))?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
     let host = authority.rsplit('@').next().unwrap_or(authority);
@@ -228,7 +249,8 @@ pub(crate) fn split_absolute(uri: &str) -> Option<(&str, &str)> {
 
 fn strip_prefix_caseless<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     let head = text.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &text[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &text[prefix.len()..])
 }
 
 /// A host without its `:port` (an IPv6 literal keeps its brackets' content).
@@ -270,14 +292,30 @@ mod tests {
             Target::Cidr("2001:db8::/32".parse().expect("net")),
             Target::Cidr("0.0.0.0/0".parse().expect("net")),
         ]);
-        assert_eq!(i.ip(ip("192.0.2.7"), T).map(|h| &h.target), Some(&Target::Ip(ip("192.0.2.7"))));
+        assert_eq!(
+            i.ip(ip("192.0.2.7"), T).map(|h| &h.target),
+            Some(&Target::Ip(ip("192.0.2.7")))
+        );
         let hit = i.ip(ip("10.1.2.200"), T).expect("in the /24");
         assert_eq!(hit.target.to_string(), "10.1.2.0/24");
-        assert_eq!(i.ip(ip("10.9.9.9"), T).map(|h| h.target.to_string()).as_deref(), Some("10.0.0.0/8"));
-        assert_eq!(i.ip(ip("172.16.0.1"), T).map(|h| h.target.to_string()).as_deref(), Some("0.0.0.0/0"));
+        assert_eq!(
+            i.ip(ip("10.9.9.9"), T)
+                .map(|h| h.target.to_string())
+                .as_deref(),
+            Some("10.0.0.0/8")
+        );
+        assert_eq!(
+            i.ip(ip("172.16.0.1"), T)
+                .map(|h| h.target.to_string())
+                .as_deref(),
+            Some("0.0.0.0/0")
+        );
         assert!(i.ip(ip("2001:db8:ffff::1"), T).is_some());
         assert!(i.ip(ip("2001:db9::1"), T).is_none());
-        assert_eq!(i.v4_nets.iter().map(|(l, _)| *l).collect::<Vec<_>>(), vec![24, 8, 0]);
+        assert_eq!(
+            i.v4_nets.iter().map(|(l, _)| *l).collect::<Vec<_>>(),
+            vec![24, 8, 0]
+        );
     }
 
     #[test]
@@ -295,9 +333,18 @@ mod tests {
     #[test]
     fn a_url_matches_by_host_and_path_with_or_without_query() {
         let i = index(vec![
-            Target::Url { host: "dl.example".into(), path: "/payload.bin".into() },
-            Target::Url { host: "c2.example".into(), path: String::new() },
-            Target::Url { host: "q.example".into(), path: "/a?id=1".into() },
+            Target::Url {
+                host: "dl.example".into(),
+                path: "/payload.bin".into(),
+            },
+            Target::Url {
+                host: "c2.example".into(),
+                path: String::new(),
+            },
+            Target::Url {
+                host: "q.example".into(),
+                path: "/a?id=1".into(),
+            },
         ]);
         assert!(i.url("DL.example:8080", "/payload.bin", T).is_some());
         assert!(i.url("dl.example", "/payload.bin?x=1", T).is_some());
@@ -315,9 +362,18 @@ mod tests {
             Target::Ja3("308b0bd904abbef5e0034a1ff7a78920".into()),
             Target::Ja4("t12i1810s1_27d4652c4487_06a4338d0495".into()),
         ]);
-        assert!(i.fingerprint("308B0BD904ABBEF5E0034A1FF7A78920", T).is_some());
-        assert!(i.fingerprint("t12i1810s1_27d4652c4487_06a4338d0495", T).is_some());
-        assert!(i.fingerprint("t12i1810s1_27d4652c4487_06a4338d0496", T).is_none());
+        assert!(
+            i.fingerprint("308B0BD904ABBEF5E0034A1FF7A78920", T)
+                .is_some()
+        );
+        assert!(
+            i.fingerprint("t12i1810s1_27d4652c4487_06a4338d0495", T)
+                .is_some()
+        );
+        assert!(
+            i.fingerprint("t12i1810s1_27d4652c4487_06a4338d0496", T)
+                .is_none()
+        );
     }
 
     #[test]
@@ -329,7 +385,11 @@ mod tests {
         assert!(i.ip(ip("192.0.2.1"), Timestamp(99)).is_some());
         assert!(i.ip(ip("192.0.2.1"), Timestamp(100)).is_none());
         i.insert(Indicator::listed(Target::Ip(ip("192.0.2.1")), "b".into()));
-        assert_eq!(i.ip(ip("192.0.2.1"), Timestamp(100)).map(|h| h.source.as_str()), Some("b"));
+        assert_eq!(
+            i.ip(ip("192.0.2.1"), Timestamp(100))
+                .map(|h| h.source.as_str()),
+            Some("b")
+        );
     }
 
     #[test]
@@ -337,6 +397,9 @@ mod tests {
         assert_eq!(strip_port("a.example:80"), "a.example");
         assert_eq!(strip_port("[2001:db8::1]:443"), "2001:db8::1");
         assert_eq!(strip_port("2001:db8::1"), "2001:db8::1");
-        assert_eq!(split_absolute("HTTP://u@h.example:81/x?y"), Some(("h.example:81", "/x?y")));
+        assert_eq!(
+            split_absolute("HTTP://u@h.example:81/x?y"),
+            Some(("h.example:81", "/x?y"))
+        );
     }
 }

@@ -33,7 +33,10 @@ pub fn parse(text: &str, source: &str) -> Result<Vec<Indicator>, ListError> {
         if line.is_empty() {
             continue;
         }
-        let target = parse_line(line).map_err(|message| ListError { line: n + 1, message })?;
+        let target = parse_line(line).map_err(|message| ListError {
+            line: n + 1,
+            message,
+        })?;
         out.push(Indicator::listed(target, format!("{source}:{}", n + 1)));
     }
     Ok(out)
@@ -129,7 +132,8 @@ pub fn domain(value: &str) -> Result<String, String> {
     let label_ok = |l: &str| {
         !l.is_empty()
             && l.len() <= 63
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && l.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
     if d.is_empty() || d.len() > 253 || !d.split('.').all(label_ok) {
         return Err(format!("`{value}` is not a domain name"));
@@ -160,7 +164,8 @@ fn is_ja3(value: &str) -> bool {
 /// `b` and `c` twelve hex digits.
 fn is_ja4(value: &str) -> bool {
     let mut parts = value.split('_');
-    let (Some(a), Some(b), Some(c), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(a), Some(b), Some(c), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return false;
     };
@@ -226,7 +231,10 @@ mod tests {
     fn a_bad_line_is_an_error_with_its_number() {
         let err = parse("good.example\n# c\nnot a domain!\n", "l.txt").expect_err("bad line 3");
         assert_eq!(err.line, 3);
-        assert!(err.message.contains("cannot tell what `not a domain!` is"), "{err}");
+        assert!(
+            err.message.contains("cannot tell what `not a domain!` is"),
+            "{err}"
+        );
         let err = parse("ip:10.0.0.300\n", "l.txt").expect_err("bad ip");
         assert_eq!(err.to_string(), "line 1: `10.0.0.300` is not an IP address");
         let err = parse("x.example\nja4s:t120200_c030_5e2616a54c73\n", "l.txt").expect_err("ja4s");

@@ -157,7 +157,10 @@ pub fn load(files: &[PathBuf]) -> Result<Loaded, IntelError> {
                 path: path.clone(),
                 source,
             })?;
-            bundle.indicators.into_iter().for_each(|i| loaded.index.insert(i));
+            bundle
+                .indicators
+                .into_iter()
+                .for_each(|i| loaded.index.insert(i));
             loaded.unsupported_count += bundle.unsupported_count;
             loaded.revoked += bundle.revoked;
             let listed = bundle.unsupported.into_iter().map(|u| (path.clone(), u));
@@ -276,7 +279,13 @@ impl IntelDetector {
                     hit(cx, &IOC_DOMAIN, self.index.domain(q, time), q, "qname");
                 }
                 each_text(r.fields.get("rrnames"), |name| {
-                    hit(cx, &IOC_DOMAIN, self.index.domain(name, time), name, "rrnames");
+                    hit(
+                        cx,
+                        &IOC_DOMAIN,
+                        self.index.domain(name, time),
+                        name,
+                        "rrnames",
+                    );
                 });
                 each_text(r.fields.get("answers"), |answer| {
                     self.answer(origin, r.protocol, answer, cx);
@@ -288,7 +297,13 @@ impl IntelDetector {
                 }
                 for field in ["ja3_hash", "ja4"] {
                     if let Some(Value::Str(f)) = r.fields.get(field) {
-                        hit(cx, &IOC_TLS_FINGERPRINT, self.index.fingerprint(f, time), f, field);
+                        hit(
+                            cx,
+                            &IOC_TLS_FINGERPRINT,
+                            self.index.fingerprint(f, time),
+                            f,
+                            field,
+                        );
                     }
                 }
             }
@@ -349,11 +364,22 @@ impl Detector for IntelDetector {
                 for (ip, field) in [(flow.client.0, "client"), (flow.server.0, "server")] {
                     if let Some(ind) = self.index.ip(ip, cx.time) {
                         let ip = ip.to_string();
-                        raise(cx, &IOC_IP, ind, &ip, field, &origin, flow.app.unwrap_or(flow.transport));
+                        raise(
+                            cx,
+                            &IOC_IP,
+                            ind,
+                            &ip,
+                            field,
+                            &origin,
+                            flow.app.unwrap_or(flow.transport),
+                        );
                     }
                 }
             }
-            Observation::Event { origin, event: Event::Record(r) } => self.record(origin, r, cx),
+            Observation::Event {
+                origin,
+                event: Event::Record(r),
+            } => self.record(origin, r, cx),
             _ => {}
         }
     }
@@ -398,13 +424,27 @@ fn each_text(value: Option<Value<'_>>, mut f: impl FnMut(&str)) {
 pub(crate) fn parties(origin: &Origin) -> (Option<Endpoint>, Option<Endpoint>, Option<u64>) {
     match origin {
         Origin::Flow(c) => (
-            Some(Endpoint { ip: Some(c.client.0), mac: c.client_mac, port: Some(c.client.1) }),
-            Some(Endpoint { ip: Some(c.server.0), mac: c.server_mac, port: Some(c.server.1) }),
+            Some(Endpoint {
+                ip: Some(c.client.0),
+                mac: c.client_mac,
+                port: Some(c.client.1),
+            }),
+            Some(Endpoint {
+                ip: Some(c.server.0),
+                mac: c.server_mac,
+                port: Some(c.server.1),
+            }),
             Some(c.id),
         ),
         Origin::Frame(f) => (
-            Some(Endpoint { mac: Some(f.src), ..Endpoint::default() }),
-            Some(Endpoint { mac: Some(f.dst), ..Endpoint::default() }),
+            Some(Endpoint {
+                mac: Some(f.src),
+                ..Endpoint::default()
+            }),
+            Some(Endpoint {
+                mac: Some(f.dst),
+                ..Endpoint::default()
+            }),
             None,
         ),
         Origin::Capture => (None, None, None),
@@ -421,7 +461,11 @@ fn raise(
     protocol: &str,
 ) {
     let (client, server, flow) = parties(origin);
-    let what = ind.name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default();
+    let what = ind
+        .name
+        .as_deref()
+        .map(|n| format!(" ({n})"))
+        .unwrap_or_default();
     let description = format!(
         "{protocol} {field} `{matched}` matches the {} indicator `{}`{what} from {}.",
         ind.target.type_name(),
@@ -452,4 +496,302 @@ fn raise(
         draft = draft.evidence("labels", ind.labels.clone());
     }
     cx.raise(draft);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Mode;
+    use rampart_event::{Direction, Fields, FlowContext, Timestamp};
+
+    fn flow(client: &str, server: &str) -> FlowContext {
+        FlowContext {
+            id: 7,
+            transport: "udp",
+            app: Some("dns"),
+            client: (client.parse().expect("ip"), 50000),
+            server: (server.parse().expect("ip"), 53),
+            client_mac: None,
+            server_mac: None,
+            vlan: 0,
+        }
+    }
+
+    fn detector(dir: &Path, files: &[(&str, &str)]) -> IntelDetector {
+        let paths = files
+            .iter()
+            .map(|(name, text)| {
+                let p = dir.join(name);
+                std::fs::write(&p, text).expect("write feed");
+                p
+            })
+            .collect();
+        IntelDetector::new(&IntelConfig {
+            files: paths,
+            reload_seconds: 0,
+        })
+    }
+
+    /// Drafts raised by one observation.
+    fn observe(d: &mut IntelDetector, observation: &Observation<'_>) -> Vec<AlertDraft> {
+        let mut drafts = Vec::new();
+        let mut cx = Context {
+            time: Timestamp(5),
+            mode: Mode::Learning,
+            drafts: &mut drafts,
+        };
+        d.observe(observation, &mut cx);
+        drafts
+    }
+
+    fn record<'a>(
+        protocol: &'a str,
+        kind: &'a str,
+        fields: &'a [(&'a str, Value<'a>)],
+    ) -> Event<'a> {
+        Event::Record(Record {
+            protocol,
+            kind,
+            direction: Some(Direction::ToServer),
+            activity: None,
+            fields: Fields(fields),
+        })
+    }
+
+    fn tick(d: &mut IntelDetector) {
+        let mut drafts = Vec::new();
+        d.tick(&mut Context {
+            time: Timestamp(5),
+            mode: Mode::Learning,
+            drafts: &mut drafts,
+        });
+    }
+
+    #[test]
+    fn raises_on_each_kind_of_indicator_with_its_evidence() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let list = "198.51.100.0/24\nevil.example\nurl:http://dl.example/p.bin\nja3:308b0bd904abbef5e0034a1ff7a78920\n";
+        let mut d = detector(dir.path(), &[("feed.txt", list)]);
+        let f = flow("10.0.0.9", "198.51.100.20");
+        let drafts = observe(&mut d, &Observation::FlowStart(&f));
+        assert_eq!(drafts.len(), 1);
+        assert_eq!(drafts[0].rule.id, "malware.ioc_ip");
+        assert_eq!(drafts[0].evidence["matched"], "198.51.100.20");
+        assert_eq!(drafts[0].evidence["field"], "server");
+        assert_eq!(drafts[0].discriminator, "198.51.100.0/24");
+        assert!(
+            drafts[0].evidence["source"]
+                .as_str()
+                .is_some_and(|s| s.ends_with("feed.txt:1"))
+        );
+        assert_eq!(drafts[0].flows, vec![7]);
+
+        let origin = Origin::Flow(flow("10.0.0.9", "10.0.0.1"));
+        let answers = "A 198.51.100.3CNAME cdn.evil.example";
+        let fields = [
+            ("qname", Value::Str("www.good.example")),
+            (
+                "answers",
+                Value::Texts {
+                    text: answers,
+                    ends: &[14, answers.len()],
+                },
+            ),
+        ];
+        let event = record("dns", "answer", &fields);
+        let drafts = observe(
+            &mut d,
+            &Observation::Event {
+                origin: &origin,
+                event: &event,
+            },
+        );
+        let got: Vec<_> = drafts
+            .iter()
+            .map(|d| {
+                (
+                    d.rule.id,
+                    d.evidence["matched"].as_str().unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("malware.ioc_ip", "198.51.100.3"),
+                ("malware.ioc_domain", "cdn.evil.example")
+            ]
+        );
+        assert_eq!(
+            drafts[1].source.and_then(|s| s.ip),
+            Some("10.0.0.9".parse().expect("ip"))
+        );
+
+        let fields = [
+            ("sni", Value::Str("api.EVIL.example")),
+            ("ja3_hash", Value::Str("308b0bd904abbef5e0034a1ff7a78920")),
+            ("ja4", Value::Str("t13d1516h2_8daaf6152771_e5627efa2ab1")),
+        ];
+        let event = record("tls", "client_hello", &fields);
+        let drafts = observe(
+            &mut d,
+            &Observation::Event {
+                origin: &origin,
+                event: &event,
+            },
+        );
+        let rules: Vec<_> = drafts.iter().map(|d| d.rule.id).collect();
+        assert_eq!(rules, ["malware.ioc_domain", "malware.ioc_tls_fingerprint"]);
+
+        let fields = [
+            ("method", Value::Str("GET")),
+            ("uri", Value::Str("/p.bin")),
+            ("host", Value::Str("dl.example:8080")),
+        ];
+        let event = record("http", "transaction", &fields);
+        let drafts = observe(
+            &mut d,
+            &Observation::Event {
+                origin: &origin,
+                event: &event,
+            },
+        );
+        assert_eq!(drafts.len(), 1);
+        assert_eq!(drafts[0].rule.id, "malware.ioc_url");
+        assert_eq!(
+            drafts[0].evidence["matched"],
+            "http://dl.example:8080/p.bin"
+        );
+
+        let fields = [("qname", Value::Str("plc.plant.local"))];
+        let event = record("dns", "query", &fields);
+        assert!(
+            observe(
+                &mut d,
+                &Observation::Event {
+                    origin: &origin,
+                    event: &event
+                }
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn stix_metadata_reaches_the_evidence_and_the_severity() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bundle = r#"{"type": "bundle", "id": "bundle--x", "objects": [
+            {"type": "indicator", "id": "indicator--1", "pattern_type": "stix",
+             "pattern": "[domain-name:value = 'evil.example']", "name": "Loader C2",
+             "description": "Seen in a campaign", "labels": ["critical"]}]}"#;
+        let mut d = detector(dir.path(), &[("feed.json", bundle)]);
+        let origin = Origin::Flow(flow("10.0.0.9", "10.0.0.1"));
+        let fields = [("qname", Value::Str("x.evil.example"))];
+        let event = record("dns", "query", &fields);
+        let drafts = observe(
+            &mut d,
+            &Observation::Event {
+                origin: &origin,
+                event: &event,
+            },
+        );
+        assert_eq!(drafts.len(), 1);
+        assert_eq!(drafts[0].severity, Severity::Critical);
+        assert_eq!(drafts[0].evidence["name"], "Loader C2");
+        assert_eq!(drafts[0].evidence["description"], "Seen in a campaign");
+        assert_eq!(drafts[0].evidence["stix_id"], "indicator--1");
+        assert_eq!(
+            drafts[0].evidence["labels"],
+            serde_json::json!(["critical"])
+        );
+        assert!(
+            drafts[0].description.contains("(Loader C2)"),
+            "{}",
+            drafts[0].description
+        );
+    }
+
+    #[test]
+    fn reloads_a_changed_file_and_keeps_the_old_index_when_the_new_one_is_bad() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut d = detector(dir.path(), &[("feed.txt", "192.0.2.1\n")]);
+        let path = dir.path().join("feed.txt");
+        let hits = |d: &mut IntelDetector, server: &str| {
+            observe(d, &Observation::FlowStart(&flow("10.0.0.9", server))).len()
+        };
+        assert_eq!(hits(&mut d, "192.0.2.1"), 1);
+        assert_eq!(d.stats().loads, 1);
+
+        std::fs::write(&path, "192.0.2.2\n192.0.2.3\n").expect("rewrite");
+        tick(&mut d);
+        assert_eq!(d.stats().loads, 2);
+        assert_eq!(hits(&mut d, "192.0.2.1"), 0);
+        assert_eq!(hits(&mut d, "192.0.2.3"), 1);
+
+        std::fs::write(&path, "192.0.2.4\nnot an indicator!\n").expect("rewrite");
+        tick(&mut d);
+        assert_eq!(d.stats().load_failures, 1);
+        let why = d.stats().last_error.clone().unwrap_or_default();
+        assert!(why.ends_with("feed.txt:2: cannot tell what `not an indicator!` is (not an IP, CIDR, URL, JA3, JA4 or domain); prefix it with its type, e.g. `domain:`"), "{why}");
+        assert_eq!(hits(&mut d, "192.0.2.3"), 1, "the old index stays");
+        tick(&mut d);
+        assert_eq!(
+            d.stats().load_failures,
+            1,
+            "an unchanged bad file is not retried"
+        );
+
+        std::fs::write(&path, "192.0.2.4\n").expect("fix");
+        tick(&mut d);
+        assert_eq!((d.stats().loads, d.stats().indicators), (3, 1));
+        assert_eq!(hits(&mut d, "192.0.2.4"), 1);
+    }
+
+    #[test]
+    fn checks_files_no_more_often_than_configured() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("feed.txt");
+        std::fs::write(&path, "192.0.2.1\n").expect("write");
+        let mut d = IntelDetector::new(&IntelConfig {
+            files: vec![path.clone()],
+            reload_seconds: 3600,
+        });
+        std::fs::write(&path, "192.0.2.1\n192.0.2.2\n").expect("rewrite");
+        tick(&mut d);
+        assert_eq!(d.stats().loads, 1, "an hour has not passed");
+    }
+
+    #[test]
+    fn a_missing_file_at_start_is_counted_and_picked_up_when_it_appears() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("later.txt");
+        let mut d = IntelDetector::new(&IntelConfig {
+            files: vec![path.clone()],
+            reload_seconds: 0,
+        });
+        assert_eq!(d.stats().load_failures, 1);
+        assert!(
+            d.stats()
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.starts_with("cannot read"))
+        );
+        std::fs::write(&path, "evil.example\n").expect("write");
+        tick(&mut d);
+        assert_eq!(d.index().indicators().len(), 1);
+    }
+
+    #[test]
+    fn the_section_parses_with_defaults() {
+        let c = crate::DetectConfig::parse("[intel]\nfiles = [\"a.txt\"]\n", Path::new("d.toml"))
+            .expect("valid");
+        assert_eq!(
+            c.intel,
+            IntelConfig {
+                files: vec!["a.txt".into()],
+                reload_seconds: 60
+            }
+        );
+        assert!(crate::DetectConfig::parse("[intel]\nreload = 5\n", Path::new("d.toml")).is_err());
+    }
 }

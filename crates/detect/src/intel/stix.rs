@@ -90,7 +90,11 @@ pub fn parse(text: &str, source: &str) -> Result<Loaded, StixError> {
         if object.get("type").and_then(|t| t.as_str()) != Some("indicator") {
             continue;
         }
-        let id = object.get("id").and_then(|t| t.as_str()).unwrap_or("?").to_string();
+        let id = object
+            .get("id")
+            .and_then(|t| t.as_str())
+            .unwrap_or("?")
+            .to_string();
         match indicator(object, source) {
             Ok(Some(found)) => loaded.indicators.extend(found),
             Ok(None) => loaded.revoked += 1,
@@ -113,10 +117,15 @@ fn indicator(object: serde_json::Value, source: &str) -> Result<Option<Vec<Indic
         return Ok(None);
     }
     if s.pattern_type != "stix" {
-        return Err(format!("pattern_type `{}` is not supported", s.pattern_type));
+        return Err(format!(
+            "pattern_type `{}` is not supported",
+            s.pattern_type
+        ));
     }
     let valid_until = match &s.valid_until {
-        Some(t) => Some(timestamp(t).ok_or_else(|| format!("valid_until `{t}` is not a timestamp"))?),
+        Some(t) => {
+            Some(timestamp(t).ok_or_else(|| format!("valid_until `{t}` is not a timestamp"))?)
+        }
         None => None,
     };
     let targets = pattern(&s.pattern)?;
@@ -168,7 +177,9 @@ pub fn timestamp(text: &str) -> Option<Timestamp> {
     let b = text.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<u64> {
         let s = text.get(r)?;
-        s.bytes().all(|c| c.is_ascii_digit()).then(|| s.parse().ok())?
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
     };
     let shape = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
     if b.len() < 20 || !shape.iter().all(|&(i, c)| b[i].eq_ignore_ascii_case(&c)) {
@@ -191,7 +202,9 @@ pub fn timestamp(text: &str) -> Option<Timestamp> {
     let nanos: u64 = format!("{fraction:0<9}").parse().ok()?;
     let days = days_from_civil(y, mo, d)?;
     let secs = days * 86_400 + h * 3600 + mi * 60 + s;
-    Some(Timestamp(secs.checked_mul(1_000_000_000)?.checked_add(nanos)?))
+    Some(Timestamp(
+        secs.checked_mul(1_000_000_000)?.checked_add(nanos)?,
+    ))
 }
 
 /// Days since 1970-01-01 of a civil date (H. Hinnant's algorithm), for dates from 1970.
@@ -269,7 +282,11 @@ fn tokens(pattern: &str) -> Result<Vec<Token>, String> {
 /// The targets of a pattern that is an OR of supported comparisons.
 fn pattern(text: &str) -> Result<Vec<Target>, String> {
     let tokens = tokens(text)?;
-    let mut p = Parser { tokens: &tokens, at: 0, depth: 0 };
+    let mut p = Parser {
+        tokens: &tokens,
+        at: 0,
+        depth: 0,
+    };
     let targets = p.expression()?;
     match p.tokens.get(p.at) {
         None => Ok(targets),
@@ -333,7 +350,9 @@ impl Parser<'_> {
                 }
                 match self.next() {
                     Some(Token::Close) => Ok(targets),
-                    Some(Token::Word(w)) => Err(format!("`{w}` is not supported (only OR of comparisons)")),
+                    Some(Token::Word(w)) => {
+                        Err(format!("`{w}` is not supported (only OR of comparisons)"))
+                    }
                     _ => Err("expected `]`".into()),
                 }
             }
@@ -367,7 +386,11 @@ fn target(path: &str, op: &str, value: &str) -> Result<Target, String> {
     );
     let kind = match (path, op) {
         (_, "=" | "ISSUBSET") if address => {
-            if value.contains('/') { "cidr" } else { "ip" }
+            if value.contains('/') {
+                "cidr"
+            } else {
+                "ip"
+            }
         }
         ("domain-name:value", "=") => "domain",
         ("url:value", "=") => "url",
@@ -400,8 +423,21 @@ mod tests {
         ].join(","));
         let loaded = parse(&text, "feed.json").expect("bundle");
         assert_eq!(loaded.unsupported_count, 0, "{:?}", loaded.unsupported);
-        let got: Vec<String> = loaded.indicators.iter().map(|i| format!("{}={}", i.target.type_name(), i.target)).collect();
-        assert_eq!(got, ["ip=198.51.100.7", "domain=evil.example", "url=http://dl.example/x.bin", "cidr=203.0.113.0/24", "ip=2001:db8::5"]);
+        let got: Vec<String> = loaded
+            .indicators
+            .iter()
+            .map(|i| format!("{}={}", i.target.type_name(), i.target))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "ip=198.51.100.7",
+                "domain=evil.example",
+                "url=http://dl.example/x.bin",
+                "cidr=203.0.113.0/24",
+                "ip=2001:db8::5"
+            ]
+        );
         let a = &loaded.indicators[0];
         assert_eq!(a.name.as_deref(), Some("C2 server"));
         assert_eq!(a.description.as_deref(), Some("Beacon target"));
@@ -430,15 +466,34 @@ mod tests {
         assert_eq!(loaded.revoked, 1);
         assert_eq!(loaded.unsupported_count, 7);
         let ids: Vec<&str> = loaded.unsupported.iter().map(|u| u.id.as_str()).collect();
-        assert_eq!(ids, ["indicator--and", "indicator--file", "indicator--within", "indicator--like", "indicator--badip", "indicator--sigma", "indicator--nopattern"]);
-        assert!(loaded.unsupported[0].reason.contains("AND"), "{:?}", loaded.unsupported[0]);
+        assert_eq!(
+            ids,
+            [
+                "indicator--and",
+                "indicator--file",
+                "indicator--within",
+                "indicator--like",
+                "indicator--badip",
+                "indicator--sigma",
+                "indicator--nopattern"
+            ]
+        );
+        assert!(
+            loaded.unsupported[0].reason.contains("AND"),
+            "{:?}",
+            loaded.unsupported[0]
+        );
         assert!(loaded.unsupported[5].reason.contains("sigma"));
-        assert_eq!(loaded.indicators[0].valid_until, timestamp("2026-06-01T12:00:00.500Z"));
+        assert_eq!(
+            loaded.indicators[0].valid_until,
+            timestamp("2026-06-01T12:00:00.500Z")
+        );
     }
 
     #[test]
     fn a_broken_bundle_names_line_and_column() {
-        let err = parse("{\"type\": \"bundle\",\n \"objects\": [,]}", "f.json").expect_err("bad json");
+        let err =
+            parse("{\"type\": \"bundle\",\n \"objects\": [,]}", "f.json").expect_err("bad json");
         assert!(err.to_string().contains("line 2 column 14"), "{err}");
         let err = parse(r#"{"type": "indicator"}"#, "f.json").expect_err("not a bundle");
         assert_eq!(err.to_string(), "not a STIX bundle: type is `indicator`");
@@ -447,8 +502,14 @@ mod tests {
     #[test]
     fn parses_stix_timestamps() {
         assert_eq!(timestamp("1970-01-01T00:00:00Z"), Some(Timestamp(0)));
-        assert_eq!(timestamp("2004-12-05T19:16:24.317453Z"), Some(Timestamp::from_parts(1_102_274_184, 317_453_000)));
-        assert_eq!(timestamp("2000-02-29T00:00:00Z"), Some(Timestamp::from_parts(951_782_400, 0)));
+        assert_eq!(
+            timestamp("2004-12-05T19:16:24.317453Z"),
+            Some(Timestamp::from_parts(1_102_274_184, 317_453_000))
+        );
+        assert_eq!(
+            timestamp("2000-02-29T00:00:00Z"),
+            Some(Timestamp::from_parts(951_782_400, 0))
+        );
         assert_eq!(timestamp("2026-13-01T00:00:00Z"), None);
         assert_eq!(timestamp("2026-01-01T00:00:00+01:00"), None);
         assert_eq!(timestamp("1969-12-31T00:00:00Z"), None);
