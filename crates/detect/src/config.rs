@@ -67,6 +67,9 @@ pub struct DetectConfig {
     /// Threat intelligence: indicator files and how often they are re-read.
     #[serde(default)]
     pub intel: crate::intel::IntelConfig,
+    /// Custom rules: the files they are written in.
+    #[serde(default)]
+    pub rules: crate::rules::RulesConfig,
 }
 
 impl DetectConfig {

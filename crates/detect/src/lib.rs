@@ -18,6 +18,7 @@ pub mod config;
 pub mod evidence;
 pub mod intel;
 pub mod record;
+pub mod rules;
 pub mod technique;
 
 use std::collections::HashMap;
@@ -121,9 +122,10 @@ pub trait Suppress {
 
 /// The alert engines Rampart runs, configured by `config`: one line per engine.
 pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
-    let mut detectors: Vec<Box<dyn Detector>> = Vec::new();
-    detectors.push(Box::new(intel::IntelDetector::new(&config.intel)));
-    detectors
+    vec![
+        Box::new(intel::IntelDetector::new(&config.intel)),
+        Box::new(rules::RulesDetector::new(&config.rules)),
+    ]
 }
 
 /// Alert PCAPs kept at most in a run; later alerts still name their flows.

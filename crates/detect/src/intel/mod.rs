@@ -316,14 +316,14 @@ impl IntelDetector {
                 if !bare.is_empty() {
                     hit(cx, &IOC_DOMAIN, self.index.domain(bare, time), host, "host");
                 }
-                if let Some(Value::Str(uri)) = r.fields.get("uri") {
-                    if let Some(ind) = self.index.url(host, uri, time) {
-                        let url = match index::split_absolute(uri) {
-                            Some(_) => uri.to_string(),
-                            None => format!("http://{host}{uri}"),
-                        };
-                        raise(cx, &IOC_URL, ind, &url, "uri", origin, r.protocol);
-                    }
+                if let Some(Value::Str(uri)) = r.fields.get("uri")
+                    && let Some(ind) = self.index.url(host, uri, time)
+                {
+                    let url = match index::split_absolute(uri) {
+                        Some(_) => uri.to_string(),
+                        None => format!("http://{host}{uri}"),
+                    };
+                    raise(cx, &IOC_URL, ind, &url, "uri", origin, r.protocol);
                 }
             }
             _ => {}
