@@ -5,6 +5,7 @@
 
 mod analyze;
 mod detect;
+mod rules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// List the protocols Rampart recognises (with --plugin, plugins too).
     Protocols(ProtocolsArgs),
+    /// Work with custom detection rules (`rampart rules check FILE`).
+    Rules(rules::RulesArgs),
 }
 
 /// Options of `rampart protocols`.
@@ -88,6 +91,7 @@ fn main() -> ExitCode {
         .init();
     match cli.command {
         Command::Analyze(args) => analyze::run(&args),
+        Command::Rules(args) => rules::run(&args),
         Command::Protocols(args) => match analyze::load_plugins(&args.plugins) {
             Ok(plugins) => {
                 print!("{}", analyze::protocol_list(&plugins));

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
-use rampart_event::{Event, Origin, Record, Value};
+use rampart_event::{Event, Origin, Record, Timestamp, Value};
 use serde::Deserialize;
 
 use crate::{AlertDraft, Context, Detector, Endpoint, EngineKind, Observation, Rule, Severity};
@@ -268,42 +268,26 @@ impl IntelDetector {
 
     fn record(&self, origin: &Origin, r: &Record<'_>, cx: &mut Context<'_>) {
         let time = cx.time;
-        let hit = |cx: &mut Context<'_>, rule, ind: Option<&Indicator>, matched: &str, field| {
-            if let Some(ind) = ind {
-                raise(cx, rule, ind, matched, field, origin, r.protocol);
-            }
-        };
+        let mut hits = Hits::default();
         match (r.protocol, r.kind) {
             ("dns" | "mdns" | "llmnr", "query" | "answer") => {
                 if let Some(Value::Str(q)) = r.fields.get("qname") {
-                    hit(cx, &IOC_DOMAIN, self.index.domain(q, time), q, "qname");
+                    hits.domain(&self.index, q, "qname", time);
                 }
                 each_text(r.fields.get("rrnames"), |name| {
-                    hit(
-                        cx,
-                        &IOC_DOMAIN,
-                        self.index.domain(name, time),
-                        name,
-                        "rrnames",
-                    );
+                    hits.domain(&self.index, name, "rrnames", time);
                 });
                 each_text(r.fields.get("answers"), |answer| {
-                    self.answer(origin, r.protocol, answer, cx);
+                    hits.answer(&self.index, answer, time);
                 });
             }
             ("tls", "client_hello") => {
                 if let Some(Value::Str(sni)) = r.fields.get("sni") {
-                    hit(cx, &IOC_DOMAIN, self.index.domain(sni, time), sni, "sni");
+                    hits.domain(&self.index, sni, "sni", time);
                 }
                 for field in ["ja3_hash", "ja4"] {
-                    if let Some(Value::Str(f)) = r.fields.get(field) {
-                        hit(
-                            cx,
-                            &IOC_TLS_FINGERPRINT,
-                            self.index.fingerprint(f, time),
-                            f,
-                            field,
-                        );
+                    if let (None, Some(Value::Str(f))) = (&hits.fingerprint, r.fields.get(field)) {
+                        hits.fingerprint = self.index.fingerprint(f, time).map(|i| (i, f, field));
                     }
                 }
             }
@@ -314,7 +298,7 @@ impl IntelDetector {
                 };
                 let bare = index::strip_port(host);
                 if !bare.is_empty() {
-                    hit(cx, &IOC_DOMAIN, self.index.domain(bare, time), host, "host");
+                    hits.domain(&self.index, bare, "host", time);
                 }
                 if let Some(Value::Str(uri)) = r.fields.get("uri")
                     && let Some(ind) = self.index.url(host, uri, time)
@@ -328,28 +312,54 @@ impl IntelDetector {
             }
             _ => {}
         }
+        let rules = [
+            (&IOC_IP, hits.ip),
+            (&IOC_DOMAIN, hits.domain),
+            (&IOC_TLS_FINGERPRINT, hits.fingerprint),
+        ];
+        for (rule, hit) in rules {
+            if let Some((ind, matched, field)) = hit {
+                raise(cx, rule, ind, matched, field, origin, r.protocol);
+            }
+        }
+    }
+}
+
+/// An indicator, the value that matched it and the field that value was in.
+type Hit<'i, 'r> = (&'i Indicator, &'r str, &'static str);
+
+/// The first match of each rule in one record: a record is one occurrence of a rule however
+/// many of its names match (a DNS answer names its query in every resource record).
+#[derive(Default)]
+struct Hits<'i, 'r> {
+    ip: Option<Hit<'i, 'r>>,
+    domain: Option<Hit<'i, 'r>>,
+    fingerprint: Option<Hit<'i, 'r>>,
+}
+
+impl<'i, 'r> Hits<'i, 'r> {
+    fn domain(&mut self, index: &'i Index, name: &'r str, field: &'static str, time: Timestamp) {
+        if self.domain.is_none() {
+            self.domain = index.domain(name, time).map(|i| (i, name, field));
+        }
     }
 
     /// A DNS answer (`A 192.0.2.1`, `CNAME x.example`, `MX 10 mail.example`): its address
     /// or the name it points to.
-    fn answer(&self, origin: &Origin, protocol: &str, answer: &str, cx: &mut Context<'_>) {
+    fn answer(&mut self, index: &'i Index, answer: &'r str, time: Timestamp) {
         let mut words = answer.split(' ');
         let kind = words.next().unwrap_or_default();
         let Some(data) = words.next_back() else {
             return;
         };
         match kind {
-            "A" | "AAAA" => {
-                if let Ok(ip) = data.parse::<IpAddr>()
-                    && let Some(ind) = self.index.ip(ip, cx.time)
-                {
-                    raise(cx, &IOC_IP, ind, data, "answers", origin, protocol);
+            "A" | "AAAA" if self.ip.is_none() => {
+                if let Ok(ip) = data.parse::<IpAddr>() {
+                    self.ip = index.ip(ip, time).map(|i| (i, data, "answers"));
                 }
             }
             "CNAME" | "NS" | "PTR" | "MX" | "SRV" | "DNAME" => {
-                if let Some(ind) = self.index.domain(data, cx.time) {
-                    raise(cx, &IOC_DOMAIN, ind, data, "answers", origin, protocol);
-                }
+                self.domain(index, data, "answers", time)
             }
             _ => {}
         }
@@ -404,7 +414,7 @@ fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
 }
 
 /// Call `f` with each text of a list-valued field.
-fn each_text(value: Option<Value<'_>>, mut f: impl FnMut(&str)) {
+fn each_text<'a>(value: Option<Value<'a>>, mut f: impl FnMut(&'a str)) {
     match value {
         Some(Value::Texts { text, ends }) => {
             let mut start = 0;

@@ -16,6 +16,9 @@ use rampart_event::{Activity, Direction, Origin, Record, Value};
 /// Parentheses and `not`s nested at most this deep, so no input can exhaust the stack.
 pub const MAX_DEPTH: usize = 64;
 
+/// Tests at most in one expression: the tree is walked recursively, so its size is bounded.
+pub const MAX_TESTS: usize = 512;
+
 /// A mistake in an expression, at a byte offset of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExprError {
@@ -127,8 +130,9 @@ impl fmt::Display for Literal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Literal::Int(n) => write!(f, "{n}"),
-            Literal::Float(x) => write!(f, "{x:?}"),
-            Literal::Text(s) => write!(f, "{s:?}"),
+            Literal::Float(x) if x.fract() == 0.0 => write!(f, "{x}.0"),
+            Literal::Float(x) => write!(f, "{x}"),
+            Literal::Text(s) => write!(f, "{}", Quoted(s)),
             Literal::Bool(b) => write!(f, "{b}"),
             Literal::Ip(ip) => write!(f, "{ip}"),
             Literal::Net(n) => write!(f, "{n}"),
@@ -189,12 +193,29 @@ pub enum Expr {
 }
 
 impl fmt::Display for Expr {
-    /// Write the expression fully parenthesised, as it was understood.
+    /// Write the expression with only the parentheses its shape needs; it parses back to the
+    /// same tree.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let grouped = |e: &Expr, group: bool| {
+            if group {
+                format!("({e})")
+            } else {
+                e.to_string()
+            }
+        };
         match self {
-            Expr::And(a, b) => write!(f, "({a} and {b})"),
-            Expr::Or(a, b) => write!(f, "({a} or {b})"),
-            Expr::Not(e) => write!(f, "not {e}"),
+            Expr::Or(a, b) => write!(f, "{a} or {}", grouped(b, matches!(**b, Expr::Or(..)))),
+            Expr::And(a, b) => write!(
+                f,
+                "{} and {}",
+                grouped(a, matches!(**a, Expr::Or(..))),
+                grouped(b, matches!(**b, Expr::Or(..) | Expr::And(..)))
+            ),
+            Expr::Not(e) => write!(
+                f,
+                "not {}",
+                grouped(e, matches!(**e, Expr::Or(..) | Expr::And(..)))
+            ),
             Expr::Test {
                 field,
                 test,
@@ -220,11 +241,28 @@ impl fmt::Display for Expr {
                         write!(f, "{name} {not}in [{}]", items.join(", "))
                     }
                     Test::Contains(lit) => write!(f, "{name} contains {lit}"),
-                    Test::StartsWith(s) => write!(f, "{name} starts_with {s:?}"),
+                    Test::StartsWith(s) => write!(f, "{name} starts_with {}", Quoted(s)),
                     Test::Present => f.write_str(&name),
                 }
             }
         }
+    }
+}
+
+/// A text written so the lexer reads it back: in double quotes, a backslash before each `"`
+/// and backslash.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for c in self.0.chars() {
+            if c == '"' || c == '\\' {
+                f.write_str("\\")?;
+            }
+            write!(f, "{c}")?;
+        }
+        f.write_str("\"")
     }
 }
 
@@ -236,6 +274,7 @@ impl Expr {
             tokens: &tokens,
             at: 0,
             depth: 0,
+            tests: 0,
             end: text.len(),
         };
         let expr = p.or()?;
@@ -452,6 +491,8 @@ fn lex(text: &str) -> Result<Vec<(usize, Token)>, ExprError> {
             at += len;
         } else if b.is_ascii_digit()
             || (b == b'-' && bytes.get(at + 1).is_some_and(u8::is_ascii_digit))
+            || rest.starts_with("::")
+            || ipv6_with_letters(rest)
         {
             let len = number_len(rest);
             out.push((
@@ -501,6 +542,13 @@ fn quoted(rest: &str) -> Option<(String, usize)> {
     None
 }
 
+/// True when `rest` starts with hex digits and a colon: an IPv6 address such as `fe80::1`,
+/// which would otherwise read as a field name.
+fn ipv6_with_letters(rest: &str) -> bool {
+    let hex = rest.bytes().take_while(u8::is_ascii_hexdigit).count();
+    hex > 0 && rest.as_bytes().get(hex) == Some(&b':')
+}
+
 /// Length of a number or address at the start of `rest`, stopping before `..`.
 fn number_len(rest: &str) -> usize {
     let b = rest.as_bytes();
@@ -545,6 +593,7 @@ struct Parser<'a> {
     tokens: &'a [(usize, Token)],
     at: usize,
     depth: usize,
+    tests: usize,
     end: usize,
 }
 
@@ -623,6 +672,13 @@ impl Parser<'_> {
             return Err(self.expected("a field name, `not` or `(`"));
         };
         self.at += 1;
+        self.tests += 1;
+        if self.tests > MAX_TESTS {
+            return Err(ExprError::at(
+                field_at,
+                format!("more than {MAX_TESTS} tests"),
+            ));
+        }
         let field = Field::parse(&name);
         let op_at = self.offset();
         let (test, negated) = match self.peek().map(|(_, t)| t.clone()) {
@@ -784,15 +840,24 @@ mod tests {
     #[test]
     fn binds_and_tighter_than_or_and_prints_what_it_understood() {
         let e = parse("a == 1 or b == 2 and not c in 1..3");
-        assert_eq!(e.to_string(), "(a == 1 or (b == 2 and not c in 1..3))");
+        assert_eq!(e.to_string(), "a == 1 or b == 2 and not c in 1..3");
+        assert_eq!(parse(&e.to_string()), e);
         let e = parse("(a == 1 or b != \"x\") and source.ip not in [10.0.0.5, 192.168.0.0/16]");
         assert_eq!(
             e.to_string(),
-            "((a == 1 or b != \"x\") and source.ip not in [10.0.0.5, 192.168.0.0/16])"
+            "(a == 1 or b != \"x\") and source.ip not in [10.0.0.5, 192.168.0.0/16]"
+        );
+        let e = parse(
+            r#"not (a or b) and (c and (d or e)) or f == 'q"\\' or x == 1.0 or y in [fe80::1, ::1, 2.5]"#,
         );
         assert_eq!(
+            e.to_string(),
+            r#"not (a or b) and (c and (d or e)) or f == "q\"\\" or x == 1.0 or y in [fe80::1, ::1, 2.5]"#
+        );
+        assert_eq!(parse(&e.to_string()), e);
+        assert_eq!(
             parse("umas.function_code >= 0x28 and flag").to_string(),
-            "(umas.function_code >= 40 and flag)"
+            "umas.function_code >= 40 and flag"
         );
         assert_eq!(parse("x in -5..5").to_string(), "x in -5..5");
         assert_eq!(
@@ -851,6 +916,10 @@ mod tests {
         assert_eq!(error("é == 1"), (1, "unexpected `é`".into()));
         let deep = format!("{}a{}", "(".repeat(100), ")".repeat(100));
         assert!(error(&deep).1.contains("nested more than 64 deep"));
+        let long = vec!["a == 1"; 513].join(" and ");
+        assert_eq!(error(&long), (512 * 11 + 1, "more than 512 tests".into()));
+        let long = vec!["a == 1"; 513].join(" and ");
+        assert_eq!(error(&long), (513 * 11 - 10, "more than 512 tests".into()));
     }
 
     fn modbus<'a>(fields: &'a [(&'a str, Value<'a>)], client: u8) -> (Record<'a>, Origin) {

@@ -363,7 +363,7 @@ action = "plc_stop"
         assert_eq!(rules.len(), 2);
         assert_eq!(
             rules[0].to_string(),
-            "custom.unit1-setpoints [critical] T0836,T0855 protocol=modbus action=write where ((unit_id == 1 and address in 0..9) and source.ip not in [10.0.0.5]) — Write to unit 1 set-points"
+            "custom.unit1-setpoints [critical] T0836,T0855 protocol=modbus action=write where unit_id == 1 and address in 0..9 and source.ip not in [10.0.0.5] — Write to unit 1 set-points"
         );
         assert_eq!(rules[0].origin, (PathBuf::from("r.toml"), 3));
         assert_eq!(
