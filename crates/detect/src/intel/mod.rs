@@ -54,49 +54,50 @@ const REMEDIATION: &str = "Find the device and the process that made the connect
 indicator is credible, isolate the device, block the indicator at the perimeter and look for \
 other devices contacting it.";
 
+/// An IOC rule of the malware engine.
+const fn ioc_rule(
+    id: &'static str,
+    title: &'static str,
+    techniques: &'static [&'static str],
+) -> Rule {
+    Rule {
+        id,
+        title,
+        engine: EngineKind::Malware,
+        category: "threat_intelligence",
+        severity: Severity::Major,
+        techniques,
+        remediation: REMEDIATION,
+    }
+}
+
 /// A flow endpoint (or a DNS answer) is an address an indicator names.
-pub static IOC_IP: Rule = Rule {
-    id: "malware.ioc_ip",
-    title: "Connection with an address named by threat intelligence",
-    engine: EngineKind::Malware,
-    category: "threat_intelligence",
-    severity: Severity::Major,
-    techniques: &["T0869", "T0884"],
-    remediation: REMEDIATION,
-};
+pub static IOC_IP: Rule = ioc_rule(
+    "malware.ioc_ip",
+    "Connection with an address named by threat intelligence",
+    &["T0869", "T0884"],
+);
 
 /// A DNS name, TLS SNI or HTTP host is (a subdomain of) a domain an indicator names.
-pub static IOC_DOMAIN: Rule = Rule {
-    id: "malware.ioc_domain",
-    title: "Domain named by threat intelligence",
-    engine: EngineKind::Malware,
-    category: "threat_intelligence",
-    severity: Severity::Major,
-    techniques: &["T0869"],
-    remediation: REMEDIATION,
-};
+pub static IOC_DOMAIN: Rule = ioc_rule(
+    "malware.ioc_domain",
+    "Domain named by threat intelligence",
+    &["T0869"],
+);
 
 /// An HTTP request is for a URL an indicator names.
-pub static IOC_URL: Rule = Rule {
-    id: "malware.ioc_url",
-    title: "HTTP request for a URL named by threat intelligence",
-    engine: EngineKind::Malware,
-    category: "threat_intelligence",
-    severity: Severity::Major,
-    techniques: &["T0869", "T0867"],
-    remediation: REMEDIATION,
-};
+pub static IOC_URL: Rule = ioc_rule(
+    "malware.ioc_url",
+    "HTTP request for a URL named by threat intelligence",
+    &["T0869", "T0867"],
+);
 
 /// A TLS client's JA3 hash or JA4 fingerprint is one an indicator names.
-pub static IOC_TLS_FINGERPRINT: Rule = Rule {
-    id: "malware.ioc_tls_fingerprint",
-    title: "TLS client fingerprint named by threat intelligence",
-    engine: EngineKind::Malware,
-    category: "threat_intelligence",
-    severity: Severity::Major,
-    techniques: &["T0869", "T0885"],
-    remediation: REMEDIATION,
-};
+pub static IOC_TLS_FINGERPRINT: Rule = ioc_rule(
+    "malware.ioc_tls_fingerprint",
+    "TLS client fingerprint named by threat intelligence",
+    &["T0869", "T0885"],
+);
 
 /// Every rule of this part.
 pub static RULES: &[&Rule] = &[&IOC_IP, &IOC_DOMAIN, &IOC_URL, &IOC_TLS_FINGERPRINT];

@@ -826,7 +826,8 @@ fn check(field: &Field, test: &Test) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rampart_event::{Fields, FlowContext};
+    use crate::rules::fixture::modbus_write;
+    use rampart_event::Fields;
 
     fn parse(text: &str) -> Expr {
         Expr::parse(text).unwrap_or_else(|e| panic!("{text}: {} at {}", e.message, e.column(text)))
@@ -922,27 +923,6 @@ mod tests {
         assert_eq!(error(&long), (513 * 11 - 10, "more than 512 tests".into()));
     }
 
-    fn modbus<'a>(fields: &'a [(&'a str, Value<'a>)], client: u8) -> (Record<'a>, Origin) {
-        let record = Record {
-            protocol: "modbus",
-            kind: "write_multiple_registers",
-            direction: None,
-            activity: Some(Activity::Write),
-            fields: Fields(fields),
-        };
-        let origin = Origin::Flow(FlowContext {
-            id: 1,
-            transport: "tcp",
-            app: Some("modbus"),
-            client: (IpAddr::from([10, 0, 0, client]), 40000),
-            server: (IpAddr::from([10, 0, 0, 1]), 502),
-            client_mac: None,
-            server_mac: None,
-            vlan: 0,
-        });
-        (record, origin)
-    }
-
     #[test]
     fn evaluates_on_records_and_their_flow() {
         let group = [("function_code", Value::U64(0x28))];
@@ -954,7 +934,7 @@ mod tests {
             ("umas", Value::Fields(Fields(&group))),
             ("ratio", Value::F64(0.5)),
         ];
-        let (record, origin) = modbus(&fields, 9);
+        let (record, origin) = modbus_write(&fields, 9);
         let s = Subject {
             record: &record,
             origin: &origin,
@@ -987,7 +967,7 @@ mod tests {
         assert!(holds("not missing == 1"));
         assert!(!holds("unit_id == \"1\""), "a number is not a text");
         assert!(!holds("umas.function_code.deeper == 1"));
-        let (record, origin) = modbus(&fields, 5);
+        let (record, origin) = modbus_write(&fields, 5);
         assert!(!parse("source.ip not in [10.0.0.5]").eval(&Subject {
             record: &record,
             origin: &origin

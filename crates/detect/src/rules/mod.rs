@@ -204,11 +204,45 @@ fn draft(
     draft
 }
 
+/// Records the tests of the rule language share.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use std::net::IpAddr;
+
+    use rampart_event::{Activity, Fields, FlowContext, Origin, Record, Value};
+
+    /// A Modbus write transaction with `fields`, from 10.0.0.`client` to 10.0.0.1:502 on
+    /// flow 3.
+    pub(crate) fn modbus_write<'a>(
+        fields: &'a [(&'a str, Value<'a>)],
+        client: u8,
+    ) -> (Record<'a>, Origin) {
+        let record = Record {
+            protocol: "modbus",
+            kind: "write_multiple_registers",
+            direction: None,
+            activity: Some(Activity::Write),
+            fields: Fields(fields),
+        };
+        let origin = Origin::Flow(FlowContext {
+            id: 3,
+            transport: "tcp",
+            app: Some("modbus"),
+            client: (IpAddr::from([10, 0, 0, client]), 40000),
+            server: (IpAddr::from([10, 0, 0, 1]), 502),
+            client_mac: None,
+            server_mac: None,
+            vlan: 0,
+        });
+        (record, origin)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{Mode, Severity};
-    use rampart_event::{Activity, Fields, FlowContext, Timestamp, Value};
+    use rampart_event::{Timestamp, Value};
     use std::net::IpAddr;
     use std::path::Path;
 
@@ -229,23 +263,7 @@ where = "unit_id == 1 and address in 0..9 and source.ip not in [10.0.0.5]"
             ("address", Value::U64(address)),
             ("quantity", Value::U64(2)),
         ];
-        let record = Record {
-            protocol: "modbus",
-            kind: "write_multiple_registers",
-            direction: None,
-            activity: Some(Activity::Write),
-            fields: Fields(&fields),
-        };
-        let origin = Origin::Flow(FlowContext {
-            id: 3,
-            transport: "tcp",
-            app: Some("modbus"),
-            client: (IpAddr::from([10, 0, 0, client]), 40000),
-            server: (IpAddr::from([10, 0, 0, 1]), 502),
-            client_mac: None,
-            server_mac: None,
-            vlan: 0,
-        });
+        let (record, origin) = fixture::modbus_write(&fields, client);
         let event = Event::Record(record);
         let mut drafts = Vec::new();
         let mut cx = Context {
