@@ -72,6 +72,10 @@ pub struct AnalyzeArgs {
     /// Detection settings (TOML: marked devices, thresholds, exclusions, maintenance windows).
     #[arg(long, value_name = "FILE")]
     detect_config: Option<PathBuf>,
+    /// Custom rule files (TOML, see docs/rules.md), added to those of --detect-config
+    /// (repeatable). Check one with `rampart rules check FILE`.
+    #[arg(long = "rules", value_name = "FILE")]
+    rules: Vec<PathBuf>,
     /// Run no alert engines.
     #[arg(long)]
     no_detect: bool,

@@ -58,7 +58,8 @@ mod tests {
     #[test]
     fn lists_rules_as_understood_with_their_place() {
         let text = "[[rule]]\nid = \"stop\"\nprotocol = \"s7comm\"\naction = \"plc_stop\"\nwhere = \"not source.ip in 10.0.0.0/24\"\n";
-        let rules = rampart_detect::rules::file::parse(text, Path::new("plant.toml")).expect("valid");
+        let rules =
+            rampart_detect::rules::file::parse(text, Path::new("plant.toml")).expect("valid");
         assert_eq!(
             listing(&rules),
             "plant.toml:2: custom.stop [major] protocol=s7comm action=plc_stop where not source.ip in [10.0.0.0/24] — Custom rule stop\n1 rule valid\n"
