@@ -22,18 +22,32 @@ fn scratch(name: &str, text: &str) -> PathBuf {
 fn alerts(capture: &str, config: &DetectConfig) -> Option<Vec<Alert>> {
     let path = support::corpus()?.join(capture);
     let detection = Detection::new(Learning::Off, rampart_detect::detectors(config), 1 << 20);
-    let mut engine = Engine::new(EngineConfig::default(), Box::new(NullSink)).with_detection(detection);
+    let mut engine =
+        Engine::new(EngineConfig::default(), Box::new(NullSink)).with_detection(detection);
     let mut file = CaptureFile::open(&path).expect("capture opens");
     while let Some(p) = file.next_packet().expect("capture reads") {
         engine.packet(p.timestamp, p.link_type.0, p.data, p.wire_len);
     }
     let (report, _) = engine.finish();
-    Some(report.detection.expect("detection on").book().alerts().to_vec())
+    Some(
+        report
+            .detection
+            .expect("detection on")
+            .book()
+            .alerts()
+            .to_vec(),
+    )
 }
 
 fn ip(alert: &Alert, destination: bool) -> String {
-    let side = if destination { alert.destination } else { alert.source };
-    side.and_then(|s| s.ip).map(|ip| ip.to_string()).unwrap_or_default()
+    let side = if destination {
+        alert.destination
+    } else {
+        alert.source
+    };
+    side.and_then(|s| s.ip)
+        .map(|ip| ip.to_string())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -54,22 +68,28 @@ fn a_listed_domain_and_resolver_raise_on_a_real_dns_capture() {
         found,
         [
             ("malware.ioc_ip", "10.16.1.11".into(), "8.8.8.8".into(), 3),
-            ("malware.ioc_domain", "10.16.1.11".into(), "8.8.8.8".into(), 6),
+            (
+                "malware.ioc_domain",
+                "10.16.1.11".into(),
+                "8.8.8.8".into(),
+                6
+            ),
         ]
     );
     let domain = &alerts[1];
     assert_eq!(domain.evidence["matched"], "google.com");
     assert_eq!(domain.evidence["field"], "qname");
-    assert!(domain.evidence["source"].as_str().is_some_and(|s| s.ends_with("dns-iocs.txt:2")));
+    assert!(
+        domain.evidence["source"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("dns-iocs.txt:2"))
+    );
     assert_eq!(domain.techniques, ["T0869"]);
 }
 
 #[test]
 fn a_stix_fingerprint_bundle_raises_on_a_real_tls_capture() {
-    let list = scratch(
-        "tls-iocs.txt",
-        "ja4:t12i1810s1_27d4652c4487_06a4338d0495\n",
-    );
+    let list = scratch("tls-iocs.txt", "ja4:t12i1810s1_27d4652c4487_06a4338d0495\n");
     let bundle = scratch(
         "tls-iocs.json",
         r#"{"type": "bundle", "id": "bundle--t", "objects": [
@@ -84,14 +104,34 @@ fn a_stix_fingerprint_bundle_raises_on_a_real_tls_capture() {
     };
     let found: Vec<_> = alerts
         .iter()
-        .map(|a| (a.rule, ip(a, false), ip(a, true), a.severity.as_str(), a.count))
+        .map(|a| {
+            (
+                a.rule,
+                ip(a, false),
+                ip(a, true),
+                a.severity.as_str(),
+                a.count,
+            )
+        })
         .collect();
     // Both ends of the one flow are in the network: one flow start, two occurrences.
     assert_eq!(
         found,
         [
-            ("malware.ioc_ip", "192.168.56.1".into(), "192.168.56.101".into(), "critical", 2),
-            ("malware.ioc_tls_fingerprint", "192.168.56.1".into(), "192.168.56.101".into(), "major", 1),
+            (
+                "malware.ioc_ip",
+                "192.168.56.1".into(),
+                "192.168.56.101".into(),
+                "critical",
+                2
+            ),
+            (
+                "malware.ioc_tls_fingerprint",
+                "192.168.56.1".into(),
+                "192.168.56.101".into(),
+                "major",
+                1
+            ),
         ]
     );
     assert_eq!(alerts[0].evidence["name"], "Lab web server");
@@ -128,7 +168,10 @@ where = "source.ip == 10.0.0.57"
     let a = &alerts[0];
     assert_eq!(a.rule, "custom.unit10-low-outputs");
     assert_eq!(a.title, "Write to the first outputs of unit 10");
-    assert_eq!((ip(a, false).as_str(), ip(a, true).as_str()), ("10.0.0.9", "10.0.0.3"));
+    assert_eq!(
+        (ip(a, false).as_str(), ip(a, true).as_str()),
+        ("10.0.0.9", "10.0.0.3")
+    );
     assert_eq!(a.count, 2);
     assert_eq!(a.techniques, ["T0855", "T0836"]);
     assert_eq!(a.evidence["fields"]["unit_id"], 10);
