@@ -555,6 +555,10 @@ mod tests {
         drafts
     }
 
+    fn on_event(d: &mut IntelDetector, origin: &Origin, event: &Event<'_>) -> Vec<AlertDraft> {
+        observe(d, &Observation::Event { origin, event })
+    }
+
     fn record<'a>(
         protocol: &'a str,
         kind: &'a str,
@@ -610,13 +614,7 @@ mod tests {
             ),
         ];
         let event = record("dns", "answer", &fields);
-        let drafts = observe(
-            &mut d,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        let drafts = on_event(&mut d, &origin, &event);
         let got: Vec<_> = drafts
             .iter()
             .map(|d| {
@@ -644,13 +642,7 @@ mod tests {
             ("ja4", Value::Str("t13d1516h2_8daaf6152771_e5627efa2ab1")),
         ];
         let event = record("tls", "client_hello", &fields);
-        let drafts = observe(
-            &mut d,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        let drafts = on_event(&mut d, &origin, &event);
         let rules: Vec<_> = drafts.iter().map(|d| d.rule.id).collect();
         assert_eq!(rules, ["malware.ioc_domain", "malware.ioc_tls_fingerprint"]);
 
@@ -660,13 +652,7 @@ mod tests {
             ("host", Value::Str("dl.example:8080")),
         ];
         let event = record("http", "transaction", &fields);
-        let drafts = observe(
-            &mut d,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        let drafts = on_event(&mut d, &origin, &event);
         assert_eq!(drafts.len(), 1);
         assert_eq!(drafts[0].rule.id, "malware.ioc_url");
         assert_eq!(
@@ -676,16 +662,7 @@ mod tests {
 
         let fields = [("qname", Value::Str("plc.plant.local"))];
         let event = record("dns", "query", &fields);
-        assert!(
-            observe(
-                &mut d,
-                &Observation::Event {
-                    origin: &origin,
-                    event: &event
-                }
-            )
-            .is_empty()
-        );
+        assert!(on_event(&mut d, &origin, &event).is_empty());
     }
 
     #[test]
@@ -699,13 +676,7 @@ mod tests {
         let origin = Origin::Flow(flow("10.0.0.9", "10.0.0.1"));
         let fields = [("qname", Value::Str("x.evil.example"))];
         let event = record("dns", "query", &fields);
-        let drafts = observe(
-            &mut d,
-            &Observation::Event {
-                origin: &origin,
-                event: &event,
-            },
-        );
+        let drafts = on_event(&mut d, &origin, &event);
         assert_eq!(drafts.len(), 1);
         assert_eq!(drafts[0].severity, Severity::Critical);
         assert_eq!(drafts[0].evidence["name"], "Loader C2");
