@@ -16,7 +16,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Err(rampart_detect::rules::RuleError::Invalid { line, .. }) =
         file::parse(text, Path::new("fuzz.toml"))
     {
-        assert!(line >= 1 && line <= text.lines().count().max(1) + 1, "line {line}");
+        assert!(
+            line >= 1 && line <= text.lines().count().max(1) + 1,
+            "line {line}"
+        );
     }
     let Ok(expr) = Expr::parse(text) else {
         return;
@@ -32,7 +35,13 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         ("address", Value::U64(4)),
         ("name", Value::Str("write")),
         ("values", Value::List(&items)),
-        ("names", Value::Texts { text: "abc", ends: &[1, 3] }),
+        (
+            "names",
+            Value::Texts {
+                text: "abc",
+                ends: &[1, 3],
+            },
+        ),
         ("group", Value::Fields(Fields(&group))),
         ("ratio", Value::F64(0.5)),
         ("ip", Value::Ip(IpAddr::from([10, 0, 0, 1]))),
@@ -54,6 +63,9 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         server_mac: None,
         vlan: 0,
     });
-    let subject = Subject { record: &record, origin: &origin };
+    let subject = Subject {
+        record: &record,
+        origin: &origin,
+    };
     assert_eq!(expr.eval(&subject), again.eval(&subject));
 });

@@ -40,9 +40,15 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         }
         let found = match &indicator.target {
             Target::Ip(ip) => index.ip(*ip, t).is_some(),
-            Target::Cidr(net) => index.ip(net.network(), t).is_some() && index.ip(net.broadcast(), t).is_some(),
-            Target::Domain(d) => index.domain(d, t).is_some() && index.domain(&format!("x.{d}"), t).is_some(),
-            Target::Url { host, path } => index.url(host, if path.is_empty() { "/" } else { path }, t).is_some(),
+            Target::Cidr(net) => {
+                index.ip(net.network(), t).is_some() && index.ip(net.broadcast(), t).is_some()
+            }
+            Target::Domain(d) => {
+                index.domain(d, t).is_some() && index.domain(&format!("x.{d}"), t).is_some()
+            }
+            Target::Url { host, path } => index
+                .url(host, if path.is_empty() { "/" } else { path }, t)
+                .is_some(),
             Target::Ja3(f) | Target::Ja4(f) => index.fingerprint(f, t).is_some(),
         };
         assert!(found, "{:?} does not match itself", indicator.target);
