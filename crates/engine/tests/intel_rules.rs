@@ -80,7 +80,7 @@ fn a_listed_domain_and_resolver_raise_on_a_real_dns_capture() {
     assert_eq!(domain.evidence["matched"], "google.com");
     assert_eq!(domain.evidence["field"], "qname");
     assert!(
-        domain.evidence["source"]
+        domain.evidence["feed"]
             .as_str()
             .is_some_and(|s| s.ends_with("dns-iocs.txt:2"))
     );

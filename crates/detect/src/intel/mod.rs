@@ -493,7 +493,7 @@ fn raise(
         .evidence("indicator_type", ind.target.type_name())
         .evidence("matched", matched)
         .evidence("field", field)
-        .evidence("source", ind.source.as_str());
+        .evidence("feed", ind.source.as_str());
     if let Some(id) = &ind.stix_id {
         draft = draft.evidence("stix_id", id.as_str());
     }
@@ -595,7 +595,7 @@ mod tests {
         assert_eq!(drafts[0].evidence["field"], "server");
         assert_eq!(drafts[0].discriminator, "198.51.100.0/24");
         assert!(
-            drafts[0].evidence["source"]
+            drafts[0].evidence["feed"]
                 .as_str()
                 .is_some_and(|s| s.ends_with("feed.txt:1"))
         );
