@@ -369,6 +369,9 @@ impl<'i, 'r> Hits<'i, 'r> {
 
 impl Detector for IntelDetector {
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
+        if self.index.indicators().is_empty() {
+            return;
+        }
         match observation {
             Observation::FlowStart(flow) => {
                 let origin = Origin::Flow(**flow);
