@@ -767,6 +767,30 @@ mod tests {
     }
 
     #[test]
+    fn rules_are_the_contract_ids_with_known_techniques() {
+        let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids,
+            [
+                "malware.ioc_ip",
+                "malware.ioc_domain",
+                "malware.ioc_url",
+                "malware.ioc_tls_fingerprint"
+            ]
+        );
+        for rule in RULES {
+            assert_eq!(rule.engine, EngineKind::Malware);
+            assert!(
+                rule.techniques
+                    .iter()
+                    .all(|t| crate::technique::name(t).is_some()),
+                "{}",
+                rule.id
+            );
+        }
+    }
+
+    #[test]
     fn the_section_parses_with_defaults() {
         let c = crate::DetectConfig::parse("[intel]\nfiles = [\"a.txt\"]\n", Path::new("d.toml"))
             .expect("valid");
