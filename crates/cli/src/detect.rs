@@ -49,10 +49,14 @@ pub fn detection(args: &AnalyzeArgs) -> Result<Option<RunDetection>, String> {
     if args.no_detect {
         return Ok(None);
     }
-    let config = match &args.detect_config {
+    let mut config = match &args.detect_config {
         Some(path) => DetectConfig::load(path).map_err(|e| e.to_string())?,
         None => DetectConfig::default(),
     };
+    config.rules.files.extend(args.rules.iter().cloned());
+    // The detectors log a file they cannot load and run without it; a run refuses instead.
+    rampart_detect::rules::load(&config.rules.files).map_err(|e| e.to_string())?;
+    rampart_detect::intel::load(&config.intel.files).map_err(|e| e.to_string())?;
     let file = args
         .baseline
         .as_deref()

@@ -8,6 +8,7 @@ mod analyze;
 mod baseline;
 mod detect;
 mod forward;
+mod rules;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ enum Command {
     Incidents(alerts::IncidentsArgs),
     /// Show, compare, export, import and edit a learned baseline.
     Baseline(baseline::BaselineArgs),
+    /// Work with custom detection rules (`rampart rules check FILE`).
+    Rules(rules::RulesArgs),
 }
 
 /// Options of `rampart protocols`.
@@ -78,6 +81,10 @@ pub struct AnalyzeArgs {
     /// Detection settings (TOML: marked devices, thresholds, exclusions, maintenance windows).
     #[arg(long, value_name = "FILE")]
     detect_config: Option<PathBuf>,
+    /// Custom rule files (TOML, see docs/rules.md), added to those of --detect-config
+    /// (repeatable). Check one with `rampart rules check FILE`.
+    #[arg(long = "rules", value_name = "FILE")]
+    rules: Vec<PathBuf>,
     /// Run no alert engines.
     #[arg(long)]
     no_detect: bool,
@@ -108,6 +115,7 @@ fn main() -> ExitCode {
         Command::Alerts(args) => alerts::run_alerts(&args),
         Command::Incidents(args) => alerts::run_incidents(&args),
         Command::Baseline(args) => baseline::run(&args),
+        Command::Rules(args) => rules::run(&args),
         Command::Protocols(args) => match analyze::load_plugins(&args.plugins) {
             Ok(plugins) => {
                 print!("{}", analyze::protocol_list(&plugins));

@@ -89,7 +89,9 @@ fn shape(dir: &Path) -> String {
 /// The record shapes of one run of `rampart analyze` over `sample` with `options`.
 fn shape_of(sample: &str, options: &[&str]) -> String {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples").join(sample);
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../samples")
+        .join(sample);
     let status = Command::new(env!("CARGO_BIN_EXE_rampart"))
         .args(["analyze", "-q", "--no-sqlite"])
         .args(options)

@@ -91,6 +91,12 @@ pub struct DetectConfig {
     /// How alerts group into incidents.
     #[serde(default)]
     pub incidents: IncidentConfig,
+    /// Threat intelligence: indicator files and how often they are re-read.
+    #[serde(default)]
+    pub intel: crate::intel::IntelConfig,
+    /// Custom rules: the files they are written in.
+    #[serde(default)]
+    pub rules: crate::rules::RulesConfig,
 }
 
 impl DetectConfig {

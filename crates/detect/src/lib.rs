@@ -21,12 +21,14 @@ pub mod config;
 pub mod evidence;
 mod facts;
 pub mod incident;
+pub mod intel;
 pub mod lifecycle;
 pub mod malware;
 pub mod operational;
 pub mod policy;
 pub mod protocol_policy;
 pub mod record;
+pub mod rules;
 pub mod suppress;
 pub mod technique;
 pub mod violation;
@@ -152,6 +154,8 @@ pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
         )),
     ];
     engines.extend(anomaly::detectors(config));
+    engines.push(Box::new(intel::IntelDetector::new(&config.intel)));
+    engines.push(Box::new(rules::RulesDetector::new(&config.rules)));
     engines
 }
 
