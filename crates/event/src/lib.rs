@@ -25,7 +25,7 @@ use serde::{Serialize, Serializer};
 
 /// Version of the on-disk record schema (JSON Lines, SQLite). Bump it with every change to
 /// a record's shape; `docs/schema.md` documents each version.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// A point in time: nanoseconds since the Unix epoch, as captures record it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
