@@ -7,7 +7,7 @@
 //! packets of a flow that has been quiet for a long time may have been overwritten; an alert
 //! is raised while its packets are fresh, and its PCAP is cut at that moment.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use rampart_event::Timestamp;
 
@@ -18,6 +18,10 @@ pub const PCAP_PACKETS: usize = 64;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
+    /// Position in the sequence of all packets kept.
+    seq: u64,
+    /// The previous packet of the same flow, by `seq`.
+    prev: Option<u64>,
     flow: u64,
     time: Timestamp,
     link_type: u16,
@@ -33,6 +37,10 @@ pub struct PacketRing {
     entries: VecDeque<Entry>,
     max_entries: usize,
     head: usize,
+    next_seq: u64,
+    /// The newest packet of each flow in the ring: the head of its chain of `prev` links, so
+    /// an alert's packets are found without scanning the ring.
+    newest: HashMap<u64, u64, ahash::RandomState>,
 }
 
 /// The flow tag of a packet that belongs to no flow (ARP, LLDP, GOOSE); flow ids count
@@ -50,6 +58,17 @@ impl PacketRing {
             entries: VecDeque::with_capacity(max_entries),
             max_entries,
             head: 0,
+            next_seq: 0,
+            newest: HashMap::default(),
+        }
+    }
+
+    /// Drop the oldest packet.
+    fn evict(&mut self) {
+        if let Some(old) = self.entries.pop_front()
+            && self.newest.get(&old.flow) == Some(&old.seq)
+        {
+            self.newest.remove(&old.flow);
         }
     }
 
@@ -62,7 +81,7 @@ impl PacketRing {
         if self.head + len > self.data.len() {
             // Wrap: the packets still in the tail end are the oldest; drop them.
             while self.entries.front().is_some_and(|f| f.start >= self.head) {
-                self.entries.pop_front();
+                self.evict();
             }
             self.head = 0;
         }
@@ -72,13 +91,17 @@ impl PacketRing {
             .front()
             .is_some_and(|f| f.start >= p && f.start < end)
         {
-            self.entries.pop_front();
+            self.evict();
         }
         if self.entries.len() == self.max_entries {
-            self.entries.pop_front();
+            self.evict();
         }
         self.data[p..end].copy_from_slice(&data[..len]);
+        let seq = self.next_seq;
+        self.next_seq += 1;
         self.entries.push_back(Entry {
+            seq,
+            prev: self.newest.insert(NO_FLOW, seq),
             flow: NO_FLOW,
             time,
             link_type,
@@ -91,9 +114,37 @@ impl PacketRing {
 
     /// Tag the last packet kept with its flow.
     pub fn tag_last(&mut self, flow: u64) {
-        if let Some(last) = self.entries.back_mut() {
-            last.flow = flow;
+        let Some(last) = self.entries.back_mut() else {
+            return;
+        };
+        if last.flow == flow {
+            return;
         }
+        // Unlink it from the chain it heads, then make it the head of its flow's.
+        match last.prev {
+            Some(prev) => self.newest.insert(last.flow, prev),
+            None => self.newest.remove(&last.flow),
+        };
+        last.flow = flow;
+        last.prev = self.newest.insert(flow, last.seq);
+    }
+
+    /// The kept packet with sequence number `seq`, if it is still in the ring.
+    fn at(&self, seq: u64) -> Option<&Entry> {
+        let first = self.entries.front()?.seq;
+        let i = usize::try_from(seq.checked_sub(first)?).ok()?;
+        self.entries.get(i)
+    }
+
+    /// The newest packets (at most [`PCAP_PACKETS`]) of `flow`, newest first.
+    fn chain(&self, flow: u64) -> impl Iterator<Item = &Entry> {
+        let mut next = self.newest.get(&flow).copied();
+        std::iter::from_fn(move || {
+            let e = self.at(next?)?;
+            next = e.prev;
+            (e.flow == flow).then_some(e)
+        })
+        .take(PCAP_PACKETS)
     }
 
     /// Packets kept now.
@@ -110,23 +161,13 @@ impl PacketRing {
     /// the packets without a flow when `flows` is empty; `None` when none are left. Packets of
     /// another link type than the most recent one are left out (a PCAP has one).
     pub fn pcap(&self, flows: &[u64]) -> Option<Vec<u8>> {
-        let wanted = |e: &Entry| {
-            if flows.is_empty() {
-                e.flow == NO_FLOW
-            } else {
-                flows.contains(&e.flow)
-            }
-        };
-        let newest = self.entries.iter().rev().find(|e| wanted(e))?;
-        let link_type = newest.link_type;
-        let mut picked: Vec<&Entry> = self
-            .entries
-            .iter()
-            .rev()
-            .filter(|e| wanted(e) && e.link_type == link_type)
-            .take(PCAP_PACKETS)
-            .collect();
-        picked.reverse();
+        let wanted: &[u64] = if flows.is_empty() { &[NO_FLOW] } else { flows };
+        let mut picked: Vec<&Entry> = wanted.iter().flat_map(|&f| self.chain(f)).collect();
+        picked.sort_by_key(|e| e.seq);
+        let link_type = picked.last()?.link_type;
+        picked.retain(|e| e.link_type == link_type);
+        let skip = picked.len().saturating_sub(PCAP_PACKETS);
+        let picked = &picked[skip..];
         let mut out = pcap_header(link_type);
         for e in picked {
             append_record(&mut out, e, &self.data[e.start..e.start + e.len]);
@@ -189,6 +230,23 @@ mod tests {
         );
         assert!(got.iter().all(|(s, d)| d == &vec![*s as u8; 60]));
         assert!(ring.pcap(&[3]).is_none());
+    }
+
+    #[test]
+    fn packets_without_a_flow_keep_their_own_chain() {
+        let mut ring = PacketRing::new(1 << 16);
+        for i in 0..12u8 {
+            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &[i; 60], 60);
+            if i % 3 != 0 {
+                ring.tag_last(5);
+            }
+        }
+        let none: Vec<u32> = packets(&ring.pcap(&[]).expect("ARP-like packets"))
+            .iter()
+            .map(|p| p.0)
+            .collect();
+        assert_eq!(none, vec![0, 3, 6, 9]);
+        assert_eq!(packets(&ring.pcap(&[5]).expect("flow 5")).len(), 8);
     }
 
     #[test]
