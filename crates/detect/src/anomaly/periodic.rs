@@ -143,9 +143,19 @@ impl Channel {
             return false;
         }
         let quiet = now.nanos_since(self.last) as f64;
-        let needed = (silence.periods.get() as f64 * self.period)
-            .max(silence.min_silence_secs.nanos() as f64);
-        quiet >= needed
+        quiet >= self.silence_needed(silence)
+    }
+
+    /// Nanoseconds of quiet that make this channel silent.
+    fn silence_needed(&self, silence: &SilentChannel) -> f64 {
+        (silence.periods.get() as f64 * self.period).max(silence.min_silence_secs.nanos() as f64)
+    }
+
+    /// When this channel falls silent if nothing more is heard, for a stable channel not
+    /// yet silent.
+    fn silent_at(&self, polling: &PollingChange, silence: &SilentChannel) -> Option<Timestamp> {
+        (!self.silent && self.is_stable(polling))
+            .then(|| self.last.plus_nanos(self.silence_needed(silence) as u64))
     }
 }
 
@@ -159,6 +169,10 @@ pub struct Periodic {
     polling: PollingChange,
     silence: SilentChannel,
     channels: Tracked<Key, Channel>,
+    /// No channel can fall silent before this time: the earliest deadline at the last scan,
+    /// or the shortest silence after it (what a channel that became stable since needs).
+    /// Scanning every channel every second would cost more than all the rest of detection.
+    next_scan: Option<Timestamp>,
 }
 
 impl Periodic {
@@ -168,6 +182,7 @@ impl Periodic {
             polling: config.polling_change,
             silence: config.silent_channel,
             channels: Tracked::new(config.max_tracked.get()),
+            next_scan: None,
         }
     }
 
@@ -218,10 +233,17 @@ impl Periodic {
         cx.raise(draft);
     }
 
-    fn check_silence(&mut self, cx: &mut Context<'_>) {
+    fn check_silence(&mut self, cx: &mut Context<'_>, always: bool) {
+        if !always && self.next_scan.is_some_and(|t| cx.time < t) {
+            return;
+        }
         let (polling, silence) = (self.polling, self.silence);
+        let mut next = cx.time.plus_nanos(silence.min_silence_secs.nanos());
         for (&(src, dst, _), channel) in self.channels.iter_mut() {
             if !channel.falls_silent(cx.time, &polling, &silence) {
+                if let Some(due) = channel.silent_at(&polling, &silence) {
+                    next = next.min(due);
+                }
                 continue;
             }
             channel.silent = true;
@@ -249,6 +271,7 @@ impl Periodic {
             .flow(channel.flow);
             cx.raise(draft);
         }
+        self.next_scan = Some(next);
     }
 }
 
@@ -264,11 +287,11 @@ impl Detector for Periodic {
     }
 
     fn tick(&mut self, cx: &mut Context<'_>) {
-        self.check_silence(cx);
+        self.check_silence(cx, false);
     }
 
     fn finish(&mut self, cx: &mut Context<'_>) {
-        self.check_silence(cx);
+        self.check_silence(cx, true);
     }
 }
 
