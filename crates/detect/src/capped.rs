@@ -5,7 +5,9 @@
 //! which is the packet path's common case, and an entry that is still in use is simply learned
 //! again when it comes back.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::FastMap as HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 
@@ -23,7 +25,7 @@ impl<K: Hash + Eq + Copy, V> CappedMap<K, V> {
     /// An empty map holding at most `capacity` entries (at least one).
     pub(crate) fn new(capacity: usize) -> Self {
         CappedMap {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
             order: VecDeque::new(),
             capacity: capacity.max(1),
         }

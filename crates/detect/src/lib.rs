@@ -44,6 +44,12 @@ pub use evidence::PacketRing;
 pub use incident::{Incident, IncidentConfig, IncidentId};
 pub use lifecycle::{Transition, TransitionError};
 
+/// The hash map detectors use: probed per event, keyed by addresses and codes, bounded, so
+/// a fast non-cryptographic hasher (the standard one costs more than the lookups' work).
+pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+/// The set counterpart of [`FastMap`].
+pub(crate) type FastSet<T> = std::collections::HashSet<T, ahash::RandomState>;
+
 /// When the sensor learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Learning {

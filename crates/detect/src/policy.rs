@@ -20,7 +20,7 @@
 //! in this run ([`MAX_OT_SEEN`]), link-layer group sources raised in the current second
 //! ([`MAX_FRAME_NOTES`]).
 
-use std::collections::{HashMap, HashSet};
+use crate::{FastMap as HashMap, FastSet as HashSet};
 use std::net::IpAddr;
 
 use rampart_event::{
@@ -208,9 +208,9 @@ impl PolicyEngine {
     pub fn new(baseline: BaselineHandle) -> PolicyEngine {
         PolicyEngine {
             baseline,
-            flows: HashMap::new(),
-            ot_seen: HashSet::new(),
-            frames: HashMap::new(),
+            flows: HashMap::default(),
+            ot_seen: HashSet::default(),
+            frames: HashMap::default(),
         }
     }
 

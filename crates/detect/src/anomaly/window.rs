@@ -6,7 +6,9 @@
 //! [`MAX_COUNT`](super::config::MAX_COUNT). Every table of windows is a [`Tracked`] map
 //! with a capacity that evicts the least recently seen keys first.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use crate::FastMap as HashMap;
 use std::hash::Hash;
 
 use rampart_event::Timestamp;
@@ -227,7 +229,7 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
     /// An empty map holding at most `cap` keys.
     pub fn new(cap: usize) -> Self {
         Tracked {
-            map: HashMap::new(),
+            map: HashMap::default(),
             cap: cap.max(1),
         }
     }

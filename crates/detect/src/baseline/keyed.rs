@@ -1,7 +1,7 @@
 //! Maps written as lists of their values, sorted by key: JSON objects need string keys, and
 //! a sorted list keeps files stable from one save to the next, so they diff cleanly.
 
-use std::collections::HashMap;
+use crate::FastMap as HashMap;
 use std::hash::Hash;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -47,7 +47,7 @@ where
     D: Deserializer<'de>,
 {
     let values = Vec::<V>::deserialize(d)?;
-    let mut map = HashMap::with_capacity(values.len());
+    let mut map = HashMap::with_capacity_and_hasher(values.len(), Default::default());
     for v in values {
         if map.insert(v.key(), v).is_some() {
             return Err(serde::de::Error::custom("an entry is listed twice"));

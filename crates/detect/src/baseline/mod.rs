@@ -25,7 +25,9 @@ pub mod edit;
 pub mod file;
 mod keyed;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::FastMap as HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -551,9 +553,9 @@ impl Edge {
             last_seen_ns: time.0,
             services: Vec::new(),
             protocols: Vec::new(),
-            commands: HashMap::new(),
-            published: HashMap::new(),
-            subscribed: HashMap::new(),
+            commands: HashMap::default(),
+            published: HashMap::default(),
+            subscribed: HashMap::default(),
             volume: Volume::default(),
         }
     }
