@@ -207,7 +207,7 @@ pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
 }
 
 /// A device as the anomaly engine keys it: by IP when the traffic has one, else by MAC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Host {
     /// An IP host.
     Ip(IpAddr),

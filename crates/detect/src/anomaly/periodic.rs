@@ -13,6 +13,8 @@
 //! in monitoring mode only, and the channel keeps learning in both. Bound: `max_tracked`
 //! channels.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
@@ -64,6 +66,8 @@ struct Channel {
     changed: usize,
     changed_total: f64,
     silent: bool,
+    /// Its deadline on the heap, when it has one there.
+    due: Option<Timestamp>,
 }
 
 impl Channel {
@@ -83,6 +87,7 @@ impl Channel {
             changed: 0,
             changed_total: 0.0,
             silent: false,
+            due: None,
         }
     }
 
@@ -169,11 +174,11 @@ pub struct Periodic {
     polling: PollingChange,
     silence: SilentChannel,
     channels: Tracked<Key, Channel>,
-    /// The next scan for silent channels: the earliest deadline at the last scan (or the
-    /// shortest silence after it, what a channel that became stable since needs), but not
-    /// sooner than half the shortest silence. Scanning every channel every second would cost
-    /// more than all the rest of detection.
-    next_scan: Option<Timestamp>,
+    /// When each stable channel falls silent if nothing more is heard, earliest first: one
+    /// entry per channel (its `due`), moved later lazily when it comes due and the channel
+    /// was heard from since. Scanning every channel every second of a long capture cost more
+    /// than the rest of detection. Entries of evicted channels are dropped as they come due.
+    due: BinaryHeap<Reverse<(Timestamp, Key)>>,
 }
 
 impl Periodic {
@@ -183,7 +188,7 @@ impl Periodic {
             polling: config.polling_change,
             silence: config.silent_channel,
             channels: Tracked::new(config.max_tracked.get()),
-            next_scan: None,
+            due: BinaryHeap::new(),
         }
     }
 
@@ -206,7 +211,9 @@ impl Periodic {
         channel.last = cx.time;
         channel.silent = false;
         let old = channel.period;
-        let Some(new) = channel.interval(interval as f64, &self.polling) else {
+        let changed = channel.interval(interval as f64, &self.polling);
+        Periodic::schedule(&mut self.due, key, channel, &self.polling, &self.silence);
+        let Some(new) = changed else {
             return;
         };
         if cx.mode != Mode::Monitoring {
@@ -234,48 +241,55 @@ impl Periodic {
         cx.raise(draft);
     }
 
-    fn check_silence(&mut self, cx: &mut Context<'_>, always: bool) {
-        if !always && self.next_scan.is_some_and(|t| cx.time < t) {
+    /// Raise the silences that are due: the deadlines that passed, each re-checked (a channel
+    /// heard from since has a later one); at the end of the input, every channel.
+    fn check_silence(&mut self, cx: &mut Context<'_>, everything: bool) {
+        let (polling, silence) = (self.polling, self.silence);
+        if everything {
+            for (&(src, dst, _), channel) in self.channels.iter_mut() {
+                if channel.falls_silent(cx.time, &polling, &silence) {
+                    channel.silent = true;
+                    silent_alert(src, dst, channel, cx);
+                }
+            }
             return;
         }
-        let (polling, silence) = (self.polling, self.silence);
-        let mut next = cx.time.plus_nanos(silence.min_silence_secs.nanos());
-        for (&(src, dst, _), channel) in self.channels.iter_mut() {
-            if !channel.falls_silent(cx.time, &polling, &silence) {
-                if let Some(due) = channel.silent_at(&polling, &silence) {
-                    next = next.min(due);
-                }
+        while let Some(&Reverse((due, key))) = self.due.peek() {
+            if due > cx.time {
+                break;
+            }
+            self.due.pop();
+            let Some(channel) = self.channels.get_mut(&key) else {
+                continue;
+            };
+            if channel.due != Some(due) {
                 continue;
             }
-            channel.silent = true;
-            if cx.mode != Mode::Monitoring {
-                continue;
+            channel.due = None;
+            if channel.falls_silent(cx.time, &polling, &silence) {
+                channel.silent = true;
+                silent_alert(key.0, key.1, channel, cx);
+            } else if let Some(later) = channel.silent_at(&polling, &silence) {
+                channel.due = Some(later);
+                self.due.push(Reverse((later, key)));
             }
-            let quiet = cx.time.nanos_since(channel.last) as f64;
-            let draft = AlertDraft::new(
-                &SILENT_CHANNEL,
-                cx.time,
-                format!(
-                    "{src} stopped polling {dst} with {} {} (every {} ms until {})",
-                    channel.protocol,
-                    channel.kind,
-                    millis(channel.period),
-                    channel.last
-                ),
-            )
-            .between(Some(src.endpoint()), Some(dst.endpoint()))
-            .protocol(&channel.protocol)
-            .discriminator(channel.kind.clone())
-            .evidence("period_ms", millis(channel.period))
-            .evidence("silent_ms", millis(quiet))
-            .evidence("last_request", channel.last.to_string())
-            .flow(channel.flow);
-            cx.raise(draft);
         }
-        // At least half the shortest silence between scans: a silence is reported at most
-        // that late, and a sensor with thousands of channels does not scan them every second.
-        let soonest = cx.time.plus_nanos(silence.min_silence_secs.nanos() / 2);
-        self.next_scan = Some(next.max(soonest));
+    }
+
+    /// Put `key`'s deadline on the heap when it has one and none is there yet.
+    fn schedule(
+        due: &mut BinaryHeap<Reverse<(Timestamp, Key)>>,
+        key: Key,
+        channel: &mut Channel,
+        polling: &PollingChange,
+        silence: &SilentChannel,
+    ) {
+        if channel.due.is_none()
+            && let Some(at) = channel.silent_at(polling, silence)
+        {
+            channel.due = Some(at);
+            due.push(Reverse((at, key)));
+        }
     }
 }
 
@@ -297,6 +311,33 @@ impl Detector for Periodic {
     fn finish(&mut self, cx: &mut Context<'_>) {
         self.check_silence(cx, true);
     }
+}
+
+/// The alert of a channel that fell silent (monitoring mode only).
+fn silent_alert(src: Host, dst: Host, channel: &Channel, cx: &mut Context<'_>) {
+    if cx.mode != Mode::Monitoring {
+        return;
+    }
+    let quiet = cx.time.nanos_since(channel.last) as f64;
+    let draft = AlertDraft::new(
+        &SILENT_CHANNEL,
+        cx.time,
+        format!(
+            "{src} stopped polling {dst} with {} {} (every {} ms until {})",
+            channel.protocol,
+            channel.kind,
+            millis(channel.period),
+            channel.last
+        ),
+    )
+    .between(Some(src.endpoint()), Some(dst.endpoint()))
+    .protocol(&channel.protocol)
+    .discriminator(channel.kind.clone())
+    .evidence("period_ms", millis(channel.period))
+    .evidence("silent_ms", millis(quiet))
+    .evidence("last_request", channel.last.to_string())
+    .flow(channel.flow);
+    cx.raise(draft);
 }
 
 #[cfg(test)]
@@ -399,11 +440,7 @@ mod tests {
             run.take().is_empty(),
             "five periods passed, ten seconds not yet"
         );
-        // The scan at 9.9 s puts the next one half the shortest silence (5 s) later: the
-        // silence due at 10 s is reported at 14.9 s.
         run.tick(ms(last + 10_000));
-        assert!(run.take().is_empty(), "scans are at least 5 s apart");
-        run.tick(ms(last + 14_900));
         let drafts = run.take();
         assert_eq!(drafts.len(), 1);
         assert_eq!(drafts[0].rule.id, "anomaly.silent_channel");

@@ -251,6 +251,11 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
         Some(&mut slot.0)
     }
 
+    /// The value of `key`, when tracked, without marking it seen.
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.map.get_mut(key).map(|(v, _)| v)
+    }
+
     /// Stop tracking `key`.
     pub fn remove(&mut self, key: &K) -> Option<V> {
         self.map.remove(key).map(|(v, _)| v)
