@@ -9,12 +9,13 @@
 #    tcpdump, ndpiReader, argus, Suricata when installed); set PEERS=none to reuse the peer
 #    figures already in $BENCH_DIR/results.tsv;
 # 3. runs rampart $RUNS times per corpus file, single-threaded, all dissectors on:
-#      rampart      `rampart analyze FILE` (the analysis and its summary, no files written)
+#      rampart      `rampart analyze FILE` (the analysis with detection, its summary, no files)
+#      rampart_nodetect  the same with `--no-detect` (the sensor pipeline alone)
 #      rampart_out  `rampart analyze FILE --out DIR` (plus JSON Lines, SQLite and the report)
 #    and prints packets per CPU-second, Gbit/s, peak RSS and the ratio to each peer.
 #
 # Environment: BENCH_DIR [/tmp/bench] RUNS [3] FILES [ot_mixed modbus_small real_mix]
-#   PEERS [floor_pcap tcpdump ndpi argus suricata suricata_noeve] VARIANTS [rampart rampart_out]
+#   PEERS [floor_pcap tcpdump ndpi argus suricata suricata_noeve] VARIANTS [rampart rampart_nodetect rampart_out]
 # Needs: GNU time (/usr/bin/time), gcc, libpcap-dev, wireshark-common, tcpdump, and the peers.
 set -u
 export LC_ALL=C
@@ -24,7 +25,7 @@ BENCH_DIR=${BENCH_DIR:-/tmp/bench}
 RUNS=${RUNS:-3}
 FILES=${FILES:-"ot_mixed modbus_small real_mix"}
 PEERS=${PEERS:-"floor_pcap tcpdump ndpi argus suricata suricata_noeve"}
-VARIANTS=${VARIANTS:-"rampart rampart_out"}
+VARIANTS=${VARIANTS:-"rampart rampart_nodetect rampart_out"}
 export BENCH_DIR RUNS
 
 (cd "$here" && cargo build --release --quiet -p rampart-cli) || { echo "build failed" >&2; exit 1; }
@@ -51,6 +52,7 @@ for fn in $FILES; do
       out=$(mktemp -d)
       case $variant in
         rampart) cmd=("$bin" analyze -q --progress never "$f") ;;
+        rampart_nodetect) cmd=("$bin" analyze -q --progress never --no-detect "$f") ;;
         rampart_out) cmd=("$bin" analyze -q --progress never --out "$out" "$f") ;;
       esac
       /usr/bin/time -f '%e %U %S %M' -o "$BENCH_DIR/rampart.time" "${cmd[@]}" > /dev/null 2> "$BENCH_DIR/rampart.stderr"
