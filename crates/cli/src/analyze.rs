@@ -15,7 +15,7 @@ use rampart_store::Store;
 use tracing::{info, warn};
 
 use rampart_detect::{DetectConfig, incident};
-use rampart_forward::Forwarder;
+use rampart_forward::{ForwardStats, Forwarder};
 use rampart_output::write_incidents;
 
 use crate::{AnalyzeArgs, forward};
@@ -228,6 +228,7 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
             &report,
             &inputs,
             &detect_config,
+            &forwarded,
         )
     {
         eprintln!("rampart: {e}");
@@ -272,8 +273,9 @@ fn write_end_of_run(
     report: &Report,
     inputs: &[InputSummary],
     detect_config: &DetectConfig,
+    forwarded: &[ForwardStats],
 ) -> Result<(), String> {
-    write_report(dir, report, inputs).map_err(|e| e.to_string())?;
+    write_report(dir, report, inputs, forwarded).map_err(|e| e.to_string())?;
     let incidents = report
         .detection
         .as_ref()
@@ -288,7 +290,7 @@ fn write_end_of_run(
     if let Some(path) = database {
         let mut store = Store::reopen(path).map_err(|e| e.to_string())?;
         store
-            .write_report(report, inputs)
+            .write_report(report, inputs, forwarded)
             .map_err(|e| e.to_string())?;
         if let Some(d) = &report.detection {
             store

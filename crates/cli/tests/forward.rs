@@ -55,3 +55,60 @@ fn a_run_reports_what_each_destination_got() {
         "{stdout}"
     );
 }
+
+#[test]
+fn the_alerts_of_a_run_reach_a_syslog_receiver_as_cef_and_summary_json_counts_them() {
+    let receiver = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    receiver
+        .set_read_timeout(Some(std::time::Duration::from_secs(2)))
+        .expect("timeout");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("forward.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[destination]]\nname = \"siem\"\nkind = \"syslog\"\ntransport = \"udp\"\nformat = \"cef\"\naddress = \"{}\"\n",
+            receiver.local_addr().expect("addr")
+        ),
+    )
+    .expect("config");
+    let story = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/stories/attack.pcap");
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["analyze", "-q", "--learn-until", "60s", "--forward"])
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("out"))
+        .arg(&story)
+        .output()
+        .expect("rampart runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut messages = Vec::new();
+    let mut buf = [0u8; 65536];
+    while let Ok(n) = receiver.recv(&mut buf) {
+        messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+    }
+    let alerts = std::fs::read_to_string(dir.path().join("out/alerts.jsonl")).expect("alerts");
+    assert_eq!(messages.len(), alerts.lines().count(), "{messages:#?}");
+    assert!(
+        messages
+            .iter()
+            .all(|m| m.starts_with('<') && m.contains("CEF:0|Rampart|"))
+    );
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("|protocol_policy.plc_stop|") && m.contains("|10|")),
+        "the PLC stop goes out at CEF severity 10: {messages:#?}"
+    );
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/summary.json")).expect("summary"),
+    )
+    .expect("JSON");
+    assert_eq!(summary["forwarding"][0]["name"], "siem");
+    assert_eq!(summary["forwarding"][0]["sent"], messages.len());
+    assert_eq!(summary["forwarding"][0]["dropped"], 0);
+}

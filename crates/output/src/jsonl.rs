@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rampart_detect::Detection;
 use rampart_detect::record::alert_record;
 use rampart_engine::{EventRecord, FlowRecord, Report};
+use rampart_forward::ForwardStats;
 use serde::Serialize;
 
 use crate::schema::{ConversationJson, DeviceJson, InputSummary, SummaryJson};
@@ -124,6 +125,7 @@ pub fn write_report(
     dir: &Path,
     report: &Report,
     inputs: &[InputSummary],
+    forwarding: &[ForwardStats],
 ) -> Result<(), OutputError> {
     let mut devices = LinesFile::create(dir.join("devices.jsonl"))?;
     for d in &report.devices {
@@ -139,11 +141,15 @@ pub fn write_report(
         write_alerts(dir, detection)?;
     }
     let path = dir.join("summary.json");
-    let text =
-        serde_json::to_string_pretty(&SummaryJson { report, inputs }).map_err(|e| OutputError {
-            path: path.clone(),
-            source: io::Error::other(e),
-        })?;
+    let text = serde_json::to_string_pretty(&SummaryJson {
+        report,
+        inputs,
+        forwarding,
+    })
+    .map_err(|e| OutputError {
+        path: path.clone(),
+        source: io::Error::other(e),
+    })?;
     std::fs::write(&path, text + "\n").map_err(|source| OutputError { path, source })
 }
 

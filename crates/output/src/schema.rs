@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use rampart_engine::{Report, Stats};
 use rampart_event::{Attribute, SCHEMA_VERSION};
+use rampart_forward::ForwardStats;
 use rampart_inventory::{
     ActivitySummary, Conversation, Device, FindingSummary, Guess, InternetSummary, ModuleInfo,
     Observed, Seen,
@@ -340,6 +341,8 @@ pub struct SummaryJson<'a> {
     pub report: &'a Report,
     /// The inputs read, with their formats.
     pub inputs: &'a [InputSummary],
+    /// What each alert forwarding destination got (`--forward`); empty without it.
+    pub forwarding: &'a [ForwardStats],
 }
 
 /// One input of the run.
@@ -368,6 +371,9 @@ impl Serialize for SummaryJson<'_> {
         m.serialize_entry("internet", &InternetJson(&r.internet))?;
         if let Some(detection) = &r.detection {
             m.serialize_entry("detection", &detection.stats())?;
+        }
+        if !self.forwarding.is_empty() {
+            m.serialize_entry("forwarding", self.forwarding)?;
         }
         m.end()
     }

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use rampart_engine::{EventRecord, FlowRecord, Origin, Report};
 use rampart_event::{Event, SCHEMA_VERSION};
+use rampart_forward::ForwardStats;
 use rampart_output::schema::{ConversationJson, DeviceJson, InputSummary, SummaryJson};
 use rampart_output::{JsonSink, SinkError};
 use rusqlite::{Connection, params};
@@ -153,6 +154,7 @@ impl Store {
         &mut self,
         report: &Report,
         inputs: &[InputSummary],
+        forwarding: &[ForwardStats],
     ) -> Result<(), StoreError> {
         for d in &report.devices {
             let json = self.json_text(&DeviceJson(d)).to_string();
@@ -177,7 +179,13 @@ impl Store {
                 params![c.client, c.server, c.flows as i64, (c.bytes[0] + c.bytes[1]) as i64, json],
             );
         }
-        let json = self.json_text(&SummaryJson { report, inputs }).to_string();
+        let json = self
+            .json_text(&SummaryJson {
+                report,
+                inputs,
+                forwarding,
+            })
+            .to_string();
         self.insert("INSERT INTO summary (json) VALUES (?1)", params![json]);
         self.commit()
     }
