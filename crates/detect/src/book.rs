@@ -159,6 +159,15 @@ mod tests {
     }
 
     #[test]
+    fn ids_are_pinned_so_they_survive_rebuilds() {
+        // FNV-1a of "test.a|" 10.0.0.1 "/|" 10.0.0.2 "/|0", computed independently.
+        assert_eq!(
+            draft(0, 1, 2, 0, 1, 0).alert_id().to_string(),
+            "f63694750e0ea1f7"
+        );
+    }
+
+    #[test]
     fn ids_are_stable_text() {
         let id = draft(0, 1, 2, 0, 1, 0).alert_id();
         let text = id.to_string();

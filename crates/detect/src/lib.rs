@@ -131,6 +131,12 @@ pub trait Detector {
     /// flow starts and ends alone cannot give while a long-lived flow runs.
     fn packet(&mut self, _flow: u64, _wire_len: u32, _cx: &mut Context<'_>) {}
 
+    /// True when [`Detector::packet`] does something: only those detectors are called per
+    /// packet.
+    fn wants_packets(&self) -> bool {
+        false
+    }
+
     /// Capture time moved past a whole second: time-based checks (silence, rates).
     fn tick(&mut self, _cx: &mut Context<'_>) {}
 
@@ -189,6 +195,8 @@ pub struct Detection {
     learning_until: Option<Timestamp>,
     learning_ended: Option<Timestamp>,
     detectors: Vec<Box<dyn Detector>>,
+    /// The detectors that want every packet, by index.
+    packet_detectors: Vec<usize>,
     suppressors: Vec<Box<dyn Suppress>>,
     book: AlertBook,
     drafts: Vec<AlertDraft>,
@@ -220,6 +228,9 @@ impl Detection {
                 _ => None,
             },
             learning_ended: None,
+            packet_detectors: (0..detectors.len())
+                .filter(|&i| detectors[i].wants_packets())
+                .collect(),
             detectors,
             suppressors: Vec::new(),
             book: AlertBook::default(),
@@ -272,8 +283,25 @@ impl Detection {
     /// The packet just kept belongs to this flow.
     pub fn packet_flow(&mut self, flow: u64) {
         self.ring.tag_last(flow);
-        if let Some((time, wire_len)) = self.last_packet {
-            self.run(time, |d, cx| d.packet(flow, wire_len, cx));
+        let Some((time, wire_len)) = self.last_packet else {
+            return;
+        };
+        if self.packet_detectors.is_empty() {
+            return;
+        }
+        let mode = self.mode(time);
+        let mut cx = Context {
+            time,
+            mode,
+            drafts: &mut self.drafts,
+        };
+        for &i in &self.packet_detectors {
+            if let Some(detector) = self.detectors.get_mut(i) {
+                detector.packet(flow, wire_len, &mut cx);
+            }
+        }
+        if !self.drafts.is_empty() {
+            self.settle();
         }
     }
 

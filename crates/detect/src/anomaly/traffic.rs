@@ -142,6 +142,10 @@ impl Detector for Traffic {
         }
     }
 
+    fn wants_packets(&self) -> bool {
+        true
+    }
+
     fn packet(&mut self, flow: u64, wire_len: u32, cx: &mut Context<'_>) {
         self.bytes(flow, wire_len, cx);
     }
