@@ -91,6 +91,18 @@ pub(crate) fn first_payload(data: &[u8]) -> Peek<'_> {
     Peek::NotCotp
 }
 
+/// A TPKT (RFC 1006) holding one class 0 DT with EOT (ISO 8073 §13.7) around `payload`:
+/// how the tests of the protocols COTP carries frame their messages.
+#[cfg(test)]
+pub(crate) fn test_dt(payload: &[u8]) -> Vec<u8> {
+    let len = u16::try_from(payload.len() + 7).expect("small");
+    let mut out = vec![0x03, 0x00];
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&[0x02, 0xf0, 0x80]);
+    out.extend_from_slice(payload);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -102,15 +102,7 @@ fn probe(_dir: Direction, data: &[u8]) -> Probe {
 mod tests {
     use super::*;
 
-    /// A TPKT and class 0 DT with EOT around `payload` (RFC 1006, ISO 8073 §13.7).
-    fn dt(payload: &[u8]) -> Vec<u8> {
-        let len = u16::try_from(payload.len() + 7).expect("small");
-        let mut out = vec![0x03, 0x00];
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&[0x02, 0xf0, 0x80]);
-        out.extend_from_slice(payload);
-        out
-    }
+    use crate::cotp::test_dt as dt;
 
     #[test]
     fn probes_for_a_session_spdu_in_the_first_data() {

@@ -545,15 +545,7 @@ mod tests {
     use super::*;
     use rampart_event::CollectingSink;
 
-    /// A TPKT (RFC 1006) holding one class 0 DT with EOT (ISO 8073 §13.7) around `pdu`.
-    fn dt(pdu: &[u8]) -> Vec<u8> {
-        let len = u16::try_from(pdu.len() + 7).expect("small");
-        let mut out = vec![0x03, 0x00];
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&[0x02, 0xf0, 0x80]);
-        out.extend_from_slice(pdu);
-        out
-    }
+    use crate::cotp::test_dt as dt;
 
     /// An S7comm PDU: protocol id, ROSCTR, redundancy id, PDU reference, lengths, and for
     /// ack and ack_data the error class and code (zero), then parameter and data.

@@ -480,15 +480,7 @@ mod tests {
     use super::*;
     use rampart_event::CollectingSink;
 
-    /// A TPKT and class 0 DT with EOT (RFC 1006, ISO 8073 §13.7) around `payload`.
-    fn dt(payload: &[u8]) -> Vec<u8> {
-        let len = u16::try_from(payload.len() + 7).expect("small");
-        let mut out = vec![0x03, 0x00];
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(&[0x02, 0xf0, 0x80]);
-        out.extend_from_slice(payload);
-        out
-    }
+    use crate::cotp::test_dt as dt;
 
     /// An S7comm-plus V2 frame: header, `data`, and the trailer when `last`.
     fn frame(data: &[u8], last: bool) -> Vec<u8> {
