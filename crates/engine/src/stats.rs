@@ -1,6 +1,6 @@
 //! Run counters: what was read, decoded, tracked and reported, for the summary and stats.json.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rampart_event::Timestamp;
 use rampart_flow::TableStats;
@@ -56,6 +56,10 @@ pub struct ProtocolCount {
     pub packets: u64,
 }
 
+/// Counters looked up once per event: hashed with ahash rather than searched by string
+/// comparisons, and written sorted so the outputs do not change from run to run.
+pub type Counts<K> = HashMap<K, u64, ahash::RandomState>;
+
 /// Everything counted during a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
@@ -75,9 +79,11 @@ pub struct Stats {
     /// Frames whose decoding stopped early, by `layer.code`.
     pub decode_problems: BTreeMap<String, u64>,
     /// Protocol anomalies, by protocol then code.
-    pub anomalies: BTreeMap<String, BTreeMap<String, u64>>,
+    #[serde(serialize_with = "serialize_anomalies")]
+    pub anomalies: HashMap<String, Counts<String>, ahash::RandomState>,
     /// Protocol records emitted, by protocol.
-    pub records: BTreeMap<String, u64>,
+    #[serde(serialize_with = "serialize_sorted")]
+    pub records: Counts<String>,
     /// Identity observations emitted.
     pub identities: u64,
     /// Findings emitted.
@@ -85,7 +91,8 @@ pub struct Stats {
     /// Module descriptions emitted.
     pub modules: u64,
     /// Protocol records by the activity they perform (`read`, `program_download`, …).
-    pub actions: BTreeMap<&'static str, u64>,
+    #[serde(serialize_with = "serialize_sorted")]
+    pub actions: Counts<&'static str>,
     /// Anomaly events counted but not written because their kind was over the write limit.
     pub anomaly_events_suppressed: u64,
     /// Flow table counters.
@@ -160,6 +167,25 @@ impl Stats {
     pub fn anomaly_total(&self) -> u64 {
         self.anomalies.values().flat_map(|c| c.values()).sum()
     }
+}
+
+fn serialize_sorted<S: serde::Serializer, K: Ord + Serialize>(
+    counts: &Counts<K>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(counts.iter().collect::<BTreeMap<_, _>>())
+}
+
+fn serialize_anomalies<S: serde::Serializer>(
+    anomalies: &HashMap<String, Counts<String>, ahash::RandomState>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_map(
+        anomalies
+            .iter()
+            .map(|(protocol, codes)| (protocol, codes.iter().collect::<BTreeMap<_, _>>()))
+            .collect::<BTreeMap<_, _>>(),
+    )
 }
 
 fn serialize_layers<S: serde::Serializer>(layers: &[u64; 10], s: S) -> Result<S::Ok, S::Error> {

@@ -3,69 +3,43 @@
 
 use std::fmt::{self, Write as _};
 
+use arrayvec::ArrayString;
+
+/// What a label may hold: a code name or a short rendered text.
+const CAPACITY: usize = 64;
+
 /// A short label on the stack (`0x5a (unknown)`), so naming an unknown code allocates nothing;
-/// a known name is kept by reference, not copied.
+/// a known name is kept by reference, not copied. Neither kind zeroes or validates a buffer:
+/// labels are made for every message.
 #[derive(Clone, Copy)]
-pub(crate) struct Label {
-    name: Option<&'static str>,
-    buf: [u8; 64],
-    len: usize,
+pub(crate) enum Label {
+    /// A table's static name.
+    Name(&'static str),
+    /// Rendered text, cut at [`CAPACITY`] bytes on a character boundary.
+    Text(ArrayString<CAPACITY>),
 }
 
 impl Label {
     /// Render `args` into a new label, cut at its capacity.
     pub(crate) fn new(args: fmt::Arguments<'_>) -> Label {
-        let mut label = Label {
-            name: None,
-            buf: [0; 64],
-            len: 0,
-        };
-        let _ = label.write_fmt(args);
-        label
+        let mut text = Bounded(ArrayString::new());
+        let _ = text.write_fmt(args);
+        Label::Text(text.0)
     }
 
     /// A label that is a static name.
     pub(crate) fn name(name: &'static str) -> Label {
-        Label {
-            name: Some(name),
-            buf: [0; 64],
-            len: 0,
-        }
+        Label::Name(name)
     }
 
     /// Return the text.
     pub(crate) fn as_str(&self) -> &str {
-        match self.name {
-            Some(name) => name,
-            None => std::str::from_utf8(self.buf.get(..self.len).unwrap_or_default())
-                .unwrap_or_default(),
+        match self {
+            Label::Name(name) => name,
+            Label::Text(text) => text.as_str(),
         }
     }
-}
 
-impl fmt::Write for Label {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let room = self.buf.len() - self.len;
-        let mut take = s.len().min(room);
-        while !s.is_char_boundary(take) {
-            take -= 1;
-        }
-        if let (Some(slot), Some(bytes)) = (
-            self.buf.get_mut(self.len..self.len + take),
-            s.as_bytes().get(..take),
-        ) {
-            slot.copy_from_slice(bytes);
-            self.len += take;
-        }
-        if take < s.len() {
-            Err(fmt::Error)
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl Label {
     /// Render any short [`fmt::Display`] (a name, a code) as a label.
     pub(crate) fn display(value: &dyn fmt::Display) -> Label {
         Label::new(format_args!("{value}"))
@@ -84,22 +58,34 @@ impl Label {
     /// formatting machinery: unknown codes are common in some traffic and this is per message.
     fn unknown_hex(code: u64, digits: usize) -> Label {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut label = Label {
-            name: None,
-            buf: [0; 64],
-            len: 0,
-        };
+        let mut text = ArrayString::new();
         let significant = (16 - code.leading_zeros() as usize / 4).max(1);
         let width = significant.max(digits).min(16);
-        label.buf[..2].copy_from_slice(b"0x");
-        for i in 0..width {
-            let nibble = (code >> (4 * (width - 1 - i))) & 0xf;
-            label.buf[2 + i] = HEX[nibble as usize];
+        text.push_str("0x");
+        for i in (0..width).rev() {
+            let nibble = (code >> (4 * i)) & 0xf;
+            text.push(char::from(HEX[nibble as usize]));
         }
-        let end = 2 + width;
-        label.buf[end..end + 10].copy_from_slice(b" (unknown)");
-        label.len = end + 10;
-        label
+        text.push_str(" (unknown)");
+        Label::Text(text)
+    }
+}
+
+/// A label's text being rendered: what does not fit is cut at a character boundary.
+struct Bounded(ArrayString<CAPACITY>);
+
+impl fmt::Write for Bounded {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut take = s.len().min(self.0.remaining_capacity());
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        self.0.push_str(&s[..take]);
+        if take < s.len() {
+            Err(fmt::Error)
+        } else {
+            Ok(())
+        }
     }
 }
 

@@ -121,17 +121,41 @@ pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     find_ignore_case(haystack, needle).is_some()
 }
 
+/// Find `needle` in `haystack`, ASCII case ignored. Descriptions are matched against the whole
+/// vendor table for every LLDP or SNMP message, so candidates are found by their first byte
+/// (either case) with `memchr` rather than by comparing at every position.
 fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    if n.is_empty() {
+    let Some((&first, rest)) = n.split_first() else {
         return Some(0);
-    }
-    h.windows(n.len()).position(|w| w.eq_ignore_ascii_case(n))
+    };
+    let last_start = h.len().checked_sub(n.len())?;
+    let candidates = h.get(..=last_start)?;
+    memchr::memchr2_iter(
+        first.to_ascii_lowercase(),
+        first.to_ascii_uppercase(),
+        candidates,
+    )
+    .find(|&at| {
+        h.get(at + 1..at + n.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(rest))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_a_needle_in_any_case_at_either_end() {
+        assert_eq!(find_ignore_case("Siemens SCALANCE", "siemens"), Some(0));
+        assert_eq!(find_ignore_case("Siemens SCALANCE", "scalance"), Some(8));
+        assert_eq!(find_ignore_case("sss scalance", "SCAL"), Some(4));
+        assert_eq!(find_ignore_case("short", "longer needle"), None);
+        assert_eq!(find_ignore_case("abc", ""), Some(0));
+        assert_eq!(find_ignore_case("", "a"), None);
+        assert_eq!(find_ignore_case("aaab", "ab"), Some(2));
+    }
 
     #[test]
     fn names_cisco_ios_from_an_ios_description() {

@@ -28,39 +28,39 @@ pub fn dissect(frame: &Frame<'_>, sink: &mut dyn EventSink) {
 /// Report what is parsable but wrong.
 fn check(frame: &Frame<'_>, p: &ArpPacket<'_>, sink: &mut dyn EventSink) {
     if !matches!(p.hw_type, HW_ETHERNET | HW_IEEE802) {
-        let detail = format!("hardware type {} on an Ethernet frame", p.hw_type);
+        let detail = format_args!("hardware type {} on an Ethernet frame", p.hw_type);
         report(sink, PROTOCOL, "unexpected_hardware_type", Some(0), &detail);
     } else if p.hw_size != 6 {
-        let detail = format!("hardware size {} for Ethernet addresses, not 6", p.hw_size);
+        let detail = format_args!("hardware size {} for Ethernet addresses, not 6", p.hw_size);
         report(sink, PROTOCOL, "bad_hardware_size", Some(4), &detail);
     }
     if p.proto_type != PROTO_IPV4 {
-        let detail = format!("protocol type {:#06x}, not IPv4", p.proto_type);
+        let detail = format_args!("protocol type {:#06x}, not IPv4", p.proto_type);
         report(sink, PROTOCOL, "unexpected_protocol_type", Some(2), &detail);
     } else if p.proto_size != 4 {
-        let detail = format!("protocol size {} for IPv4 addresses, not 4", p.proto_size);
+        let detail = format_args!("protocol size {} for IPv4 addresses, not 4", p.proto_size);
         report(sink, PROTOCOL, "bad_protocol_size", Some(5), &detail);
     }
     if p.opcode.name().is_none() {
-        let detail = format!("opcode {:#06x} is not assigned", p.opcode.0);
+        let detail = format_args!("opcode {:#06x} is not assigned", p.opcode.0);
         report(sink, PROTOCOL, "unknown_opcode", Some(6), &detail);
     }
     if let Some(sender) = p.sender_mac() {
         if sender != frame.src {
-            let detail = format!(
+            let detail = format_args!(
                 "sender MAC {sender} differs from Ethernet source {}",
                 frame.src
             );
             report(sink, PROTOCOL, "sender_mac_mismatch", Some(8), &detail);
         }
         if sender.is_group() {
-            let detail = format!("sender MAC {sender} is a broadcast or multicast address");
+            let detail = format_args!("sender MAC {sender} is a broadcast or multicast address");
             report(sink, PROTOCOL, "group_sender_mac", Some(8), &detail);
         }
     }
     if let Some(at) = p.padding.iter().position(|&b| b != 0) {
         let offset = frame.payload.len() - p.padding.len() + at;
-        let detail = format!(
+        let detail = format_args!(
             "{} bytes of padding after the packet are not all zero",
             p.padding.len()
         );

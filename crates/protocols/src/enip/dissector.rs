@@ -641,10 +641,7 @@ impl EnipDissector {
             _ => Some(Direction::ToClient),
         };
         let command = header.command;
-        let command_name = match command.name() {
-            Some(name) => Label::new(format_args!("{name}")),
-            None => Label::new(format_args!("{:#06x} (unknown)", command.0)),
-        };
+        let command_name = Label::code(command.name(), command.0.into(), 4);
         let reply_header = reply.and_then(|r| r.header);
         let encap_status = reply_header.map(|h| {
             (

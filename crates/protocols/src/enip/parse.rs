@@ -7,7 +7,7 @@ use std::net::Ipv4Addr;
 
 use rampart_dissect::{Reader, Truncated};
 
-use super::message::{Command, Label};
+use super::message::Command;
 use crate::located::Located;
 
 /// Length of the encapsulation header (Vol. 2 §2-3.1).
@@ -329,26 +329,48 @@ pub struct Path<'a> {
 
 /// Append `s` to `out` unless it is full; mark a cut with `…`.
 fn push_bounded(out: &mut String, s: &str) {
-    for ch in s.chars() {
-        if out.len() + ch.len_utf8() > MAX_TEXT - '…'.len_utf8() {
-            if !out.ends_with('…') {
-                out.push('…');
-            }
-            return;
-        }
-        out.push(ch);
+    let room = (MAX_TEXT - '…'.len_utf8()).saturating_sub(out.len());
+    if s.len() <= room {
+        out.push_str(s);
+        return;
+    }
+    let mut take = room;
+    while !s.is_char_boundary(take) {
+        take -= 1;
+    }
+    out.push_str(s.get(..take).unwrap_or_default());
+    if !out.ends_with('…') {
+        out.push('…');
     }
 }
 
-/// Append symbol bytes as text: printable ASCII as is, anything else as `\xNN`.
+/// Append symbol bytes as text: printable ASCII as is, anything else as `\xNN`. Tags are
+/// read for every embedded service of every request, so runs of printable bytes are copied
+/// whole.
 fn push_symbol(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        if b.is_ascii_graphic() || b == b' ' {
-            let mut tmp = [0u8; 4];
-            push_bounded(out, char::from(b).encode_utf8(&mut tmp));
-        } else {
-            push_bounded(out, Label::new(format_args!("\\x{b:02x}")).as_str());
-        }
+    let printable = |b: &u8| b.is_ascii_graphic() || *b == b' ';
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let run = rest
+            .iter()
+            .position(|b| !printable(b))
+            .unwrap_or(rest.len());
+        let (text, tail) = rest.split_at(run);
+        push_bounded(out, std::str::from_utf8(text).unwrap_or_default());
+        rest = match tail.split_first() {
+            Some((&b, tail)) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let escaped = [
+                    b'\\',
+                    b'x',
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 0xf)],
+                ];
+                push_bounded(out, std::str::from_utf8(&escaped).unwrap_or_default());
+                tail
+            }
+            None => tail,
+        };
     }
 }
 
@@ -389,9 +411,10 @@ pub fn path<'a>(
                 if !route.is_empty() {
                     push_bounded(route, ",");
                 }
-                push_bounded(route, Label::new(format_args!("{port}/")).as_str());
+                push_bounded(route, itoa::Buffer::new().format(port));
+                push_bounded(route, "/");
                 match link {
-                    Link::Node(n) => push_bounded(route, Label::new(format_args!("{n}")).as_str()),
+                    Link::Node(n) => push_bounded(route, itoa::Buffer::new().format(n)),
                     Link::Address(a) => push_symbol(route, a),
                 }
                 p.port.get_or_insert((port, link));
@@ -411,7 +434,9 @@ pub fn path<'a>(
                     0 => p.class = Some(value),
                     1 => p.instance = Some(value),
                     2 if in_symbol => {
-                        push_bounded(tag, Label::new(format_args!("[{value}]")).as_str());
+                        push_bounded(tag, "[");
+                        push_bounded(tag, itoa::Buffer::new().format(value));
+                        push_bounded(tag, "]");
                         p.member = Some(value);
                     }
                     2 => p.member = Some(value),

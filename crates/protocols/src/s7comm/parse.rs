@@ -195,18 +195,57 @@ impl AnyAddress {
     /// `P#M0.0 BIT 1`, `P#C5 COUNTER 1`.
     pub fn write(&self, out: &mut String) {
         let (byte, bit) = (self.address >> 3, self.address & 7);
-        let _ = match (self.area, area_name(self.area)) {
-            (0x84, _) => write!(out, "P#DB{}.DBX{byte}.{bit}", self.db),
-            (0x85, _) => write!(out, "P#DI{}.DIX{byte}.{bit}", self.db),
-            (0x1c..=0x1f, Some(name)) => write!(out, "P#{name}{}", self.address),
-            (_, Some(name)) => write!(out, "P#{name}{byte}.{bit}"),
-            (area, None) => write!(out, "P#0x{area:02x}:{byte}.{bit}"),
-        };
-        let _ = match transport_size_name(self.transport_size) {
-            Some(size) => write!(out, " {size} {}", self.length),
-            None => write!(out, " 0x{:02x} {}", self.transport_size, self.length),
-        };
+        let mut number = itoa::Buffer::new();
+        out.push_str("P#");
+        match (self.area, area_name(self.area)) {
+            (0x84 | 0x85, _) => {
+                let (block, area) = if self.area == 0x84 {
+                    ("DB", ".DBX")
+                } else {
+                    ("DI", ".DIX")
+                };
+                out.push_str(block);
+                out.push_str(number.format(self.db));
+                out.push_str(area);
+                push_byte_bit(out, byte, bit);
+            }
+            (0x1c..=0x1f, Some(name)) => {
+                out.push_str(name);
+                out.push_str(number.format(self.address));
+            }
+            (_, Some(name)) => {
+                out.push_str(name);
+                push_byte_bit(out, byte, bit);
+            }
+            (area, None) => {
+                push_hex_byte(out, area);
+                out.push(':');
+                push_byte_bit(out, byte, bit);
+            }
+        }
+        out.push(' ');
+        match transport_size_name(self.transport_size) {
+            Some(size) => out.push_str(size),
+            None => push_hex_byte(out, self.transport_size),
+        }
+        out.push(' ');
+        out.push_str(number.format(self.length));
     }
+}
+
+/// Append `byte.bit`. Addresses are written per item of every read, so without `core::fmt`.
+fn push_byte_bit(out: &mut String, byte: u32, bit: u32) {
+    out.push_str(itoa::Buffer::new().format(byte));
+    out.push('.');
+    out.push(char::from(b'0' + (bit & 7) as u8));
+}
+
+/// Append `0x` and two lowercase hex digits.
+fn push_hex_byte(out: &mut String, value: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("0x");
+    out.push(char::from(HEX[usize::from(value >> 4)]));
+    out.push(char::from(HEX[usize::from(value & 0xf)]));
 }
 
 /// One variable item of a read or write job.
