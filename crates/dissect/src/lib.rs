@@ -359,26 +359,31 @@ pub struct Truncated {
 
 impl<'a> Reader<'a> {
     /// Start reading at the beginning of `data`.
+    #[inline]
     pub fn new(data: &'a [u8]) -> Reader<'a> {
         Reader { data, pos: 0 }
     }
 
     /// Return the current offset.
+    #[inline]
     pub fn offset(&self) -> usize {
         self.pos
     }
 
     /// Return how many bytes remain.
+    #[inline]
     pub fn remaining(&self) -> usize {
         self.data.len() - self.pos
     }
 
     /// Return the bytes not read yet, without consuming them.
+    #[inline]
     pub fn rest(&self) -> &'a [u8] {
         &self.data[self.pos..]
     }
 
     /// Read `n` bytes for `field`.
+    #[inline]
     pub fn bytes(&mut self, field: &'static str, n: usize) -> Result<&'a [u8], Truncated> {
         if n > self.remaining() {
             return Err(Truncated {
@@ -394,34 +399,40 @@ impl<'a> Reader<'a> {
     }
 
     /// Skip `n` bytes of `field`.
+    #[inline]
     pub fn skip(&mut self, field: &'static str, n: usize) -> Result<(), Truncated> {
         self.bytes(field, n).map(|_| ())
     }
 
     /// Read one byte.
+    #[inline]
     pub fn u8(&mut self, field: &'static str) -> Result<u8, Truncated> {
         Ok(self.bytes(field, 1)?[0])
     }
 
     /// Read a big-endian u16.
+    #[inline]
     pub fn u16(&mut self, field: &'static str) -> Result<u16, Truncated> {
         let b = self.bytes(field, 2)?;
         Ok(u16::from_be_bytes([b[0], b[1]]))
     }
 
     /// Read a big-endian u32.
+    #[inline]
     pub fn u32(&mut self, field: &'static str) -> Result<u32, Truncated> {
         let b = self.bytes(field, 4)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
     /// Read a little-endian u16.
+    #[inline]
     pub fn u16_le(&mut self, field: &'static str) -> Result<u16, Truncated> {
         let b = self.bytes(field, 2)?;
         Ok(u16::from_le_bytes([b[0], b[1]]))
     }
 
     /// Read a little-endian u32.
+    #[inline]
     pub fn u32_le(&mut self, field: &'static str) -> Result<u32, Truncated> {
         let b = self.bytes(field, 4)?;
         Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))

@@ -14,12 +14,14 @@
 #![forbid(unsafe_code)]
 
 use std::fmt;
+use std::mem::ManuallyDrop;
 use std::net::IpAddr;
 
 mod origin;
 
 pub use origin::{FlowContext, FrameContext, Origin, subject_address};
 
+use arrayvec::ArrayVec;
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
@@ -286,18 +288,21 @@ impl fmt::Display for Hex<'_> {
 /// A bounded list of fields built on the stack: what a dissector fills for each message, so
 /// that reporting one allocates nothing. Fields pushed past the capacity are dropped and
 /// counted.
-#[derive(Debug, Clone, Copy)]
+///
+/// The slots are not initialised until pushed: a dissector builds one list per message, and
+/// filling a few kilobytes of placeholders first cost as much as the fields themselves. The
+/// list is never dropped (its items are `Copy` and own nothing), which is what lets it borrow
+/// values declared after it.
+#[derive(Debug, Clone)]
 pub struct FieldList<'a, const N: usize> {
-    items: [(&'a str, Value<'a>); N],
-    len: usize,
+    items: ManuallyDrop<ArrayVec<(&'a str, Value<'a>), N>>,
     dropped: usize,
 }
 
 impl<'a, const N: usize> Default for FieldList<'a, N> {
     fn default() -> Self {
         FieldList {
-            items: [("", Value::Bool(false)); N],
-            len: 0,
+            items: ManuallyDrop::new(ArrayVec::new()),
             dropped: 0,
         }
     }
@@ -306,18 +311,14 @@ impl<'a, const N: usize> Default for FieldList<'a, N> {
 impl<'a, const N: usize> FieldList<'a, N> {
     /// Add a field.
     pub fn push(&mut self, name: &'a str, value: Value<'a>) {
-        match self.items.get_mut(self.len) {
-            Some(slot) => {
-                *slot = (name, value);
-                self.len += 1;
-            }
-            None => self.dropped += 1,
+        if self.items.try_push((name, value)).is_err() {
+            self.dropped += 1;
         }
     }
 
     /// Return the fields pushed so far.
     pub fn fields(&self) -> Fields<'_> {
-        Fields(&self.items[..self.len])
+        Fields(&self.items)
     }
 
     /// Return how many fields did not fit.

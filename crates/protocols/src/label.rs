@@ -28,11 +28,13 @@ impl Label {
     }
 
     /// A label that is a static name.
+    #[inline]
     pub(crate) fn name(name: &'static str) -> Label {
         Label::Name(name)
     }
 
     /// Return the text.
+    #[inline]
     pub(crate) fn as_str(&self) -> &str {
         match self {
             Label::Name(name) => name,
@@ -47,6 +49,7 @@ impl Label {
 
     /// Label `code` with its table's `name`, or print it in hex with `digits` digits and
     /// ` (unknown)` when the table does not name it.
+    #[inline]
     pub(crate) fn code(name: Option<&'static str>, code: u64, digits: usize) -> Label {
         match name {
             Some(n) => Label::name(n),
@@ -90,6 +93,7 @@ impl fmt::Write for Bounded {
 }
 
 /// Name a code, or label it `0x5a (unknown)`.
+#[inline]
 pub(crate) fn named(name: Option<&'static str>, code: u64) -> Label {
     Label::code(name, code, 2)
 }

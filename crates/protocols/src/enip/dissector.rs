@@ -1343,8 +1343,11 @@ fn read_embedded_replies(
                 if request.is_some() && asked != Some(r.service.into()) {
                     s.mismatch = true;
                 }
-                let name = named(service_name(r.service, Target::Unknown), r.service.into());
-                s.reply_names.push(name.as_str());
+                // Names are reported only for replies whose request was not seen.
+                if request.is_none() {
+                    let name = named(service_name(r.service, Target::Unknown), r.service.into());
+                    s.reply_names.push(name.as_str());
+                }
             }
             Ok(Cip::Request(_)) => {}
             Err(e) => flag(sink, &e),
