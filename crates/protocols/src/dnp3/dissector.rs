@@ -778,21 +778,40 @@ fn write_control(out: &mut String, h: &ObjectHeader, index: u32, object: &[u8]) 
     let _ = write!(out, "value={value} status={}", status & 0x7f);
 }
 
-/// Write an object header as `g12v1 binary_output_command qualifier=0x28 count=1`.
+/// Write an object header as `g12v1 binary_output_command qualifier=0x28 count=1`, without
+/// `core::fmt`: every object header of every fragment is written.
 fn write_object(out: &mut String, h: &ObjectHeader) {
-    let _ = write!(out, "g{}v{} ", h.group, h.variation);
+    let mut number = itoa::Buffer::new();
+    out.push('g');
+    out.push_str(number.format(h.group));
+    out.push('v');
+    out.push_str(number.format(h.variation));
+    out.push(' ');
     match (h.group, authentication_object_name(h.variation)) {
         (120, Some(name)) => {
-            let _ = write!(out, "authentication_{name}");
+            out.push_str("authentication_");
+            out.push_str(name);
         }
         _ => out.push_str(group_name(h.group).unwrap_or("unknown")),
     }
-    let _ = write!(out, " qualifier=0x{:02x} ", h.qualifier.0);
-    let _ = match h.range {
-        Range::StartStop { start, stop } => write!(out, "range={start}-{stop}"),
-        Range::Count(n) => write!(out, "count={n}"),
-        Range::All => write!(out, "all"),
-    };
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str(" qualifier=0x");
+    out.push(char::from(HEX[usize::from(h.qualifier.0 >> 4)]));
+    out.push(char::from(HEX[usize::from(h.qualifier.0 & 0xf)]));
+    out.push(' ');
+    match h.range {
+        Range::StartStop { start, stop } => {
+            out.push_str("range=");
+            out.push_str(number.format(start));
+            out.push('-');
+            out.push_str(number.format(stop));
+        }
+        Range::Count(n) => {
+            out.push_str("count=");
+            out.push_str(number.format(n));
+        }
+        Range::All => out.push_str("all"),
+    }
 }
 
 /// Report a device attribute that names the device as an identity of `subject`.

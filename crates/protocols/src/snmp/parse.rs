@@ -6,7 +6,6 @@
 //! stopped. Variable bindings are read lazily by [`VarBinds`], so a message with one odd value
 //! still yields the community and the bindings before it. Nothing is allocated here.
 
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
 use super::message::{Message, Pdu, PduType, TrapV1, V3Header, VarBind, VarValue, Version};
@@ -508,11 +507,16 @@ pub fn write_oid(contents: &[u8], out: &mut String) -> bool {
         Some(v) => (2, v - 80),
         None => return false,
     };
-    let _ = write!(out, "{x}.{y}");
+    // Without `core::fmt`: a walk writes thousands of arcs.
+    let mut number = itoa::Buffer::new();
+    out.push_str(number.format(x));
+    out.push('.');
+    out.push_str(number.format(y));
     for arc in arcs {
         match arc {
             Some(v) => {
-                let _ = write!(out, ".{v}");
+                out.push('.');
+                out.push_str(number.format(v));
             }
             None => return false,
         }
