@@ -82,32 +82,51 @@ struct CipRequest {
 }
 
 impl CipRequest {
+    /// Forget the previous request, keeping the buffers. Every field is named, so a field
+    /// added later cannot be left holding the previous request's value.
     fn clear(&mut self) {
-        let keep = std::mem::take(self);
         let CipRequest {
-            mut tag,
-            mut route,
-            mut embedded_codes,
-            mut embedded_names,
-            mut embedded_tags,
-            mut connection_path,
-            ..
-        } = keep;
-        tag.clear();
-        route.clear();
-        embedded_codes.clear();
-        embedded_names.clear();
-        embedded_tags.clear();
-        connection_path.clear();
-        *self = CipRequest {
+            service,
+            target,
+            class,
+            instance,
+            attribute,
+            member,
             tag,
+            routed,
             route,
+            route_port,
+            slot,
             embedded_codes,
             embedded_names,
             embedded_tags,
+            tag_request,
+            open,
+            connection,
             connection_path,
-            ..CipRequest::default()
-        };
+            pccc,
+            activity,
+        } = self;
+        *service = 0;
+        *target = None;
+        *class = None;
+        *instance = None;
+        *attribute = None;
+        *member = None;
+        tag.clear();
+        *routed = false;
+        route.clear();
+        *route_port = None;
+        *slot = None;
+        embedded_codes.clear();
+        embedded_names.clear();
+        embedded_tags.clear();
+        *tag_request = None;
+        *open = None;
+        *connection = None;
+        connection_path.clear();
+        *pccc = None;
+        *activity = None;
     }
 }
 
@@ -122,7 +141,9 @@ struct Pending {
     sockaddr: Sockaddrs,
     /// RegisterSession's protocol version and options.
     register: Option<(u16, u16)>,
-    cip: Option<CipRequest>,
+    /// Boxed so that queueing and pairing a request moves a pointer, not the request's
+    /// buffers; boxes are recycled through the spare list, never allocated per message.
+    cip: Option<Box<CipRequest>>,
 }
 
 /// What a reply said, borrowed from the bytes of the reply.
@@ -415,7 +436,7 @@ impl EnipDissector {
                     let key = Key::Context(h.command.0, h.context);
                     self.take_pending(|k| k == key)
                 };
-                let request = found.as_ref().and_then(|p| p.cip.as_ref());
+                let request = found.as_ref().and_then(|p| p.cip.as_deref());
                 let cip = self.read_reply(&resp, request, sink);
                 let reply = Reply {
                     header: Some(*h),
@@ -649,7 +670,7 @@ impl EnipDissector {
                 named(encap_status_name(h.status), h.status.into()),
             )
         });
-        let cip_req = request.and_then(|p| p.cip.as_ref());
+        let cip_req = request.and_then(|p| p.cip.as_deref());
         let cip_reply = reply.and_then(|r| r.cip.as_ref());
         // A reply without its request still names its service, without a class context.
         let orphan = cip_reply.filter(|_| cip_req.is_none()).map(|r| {
