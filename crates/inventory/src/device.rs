@@ -408,12 +408,14 @@ fn os(hints: Option<Vec<Observed>>, ttl: TtlSeen) -> Option<Guess> {
 
 pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
     let resolver = Resolver::new(inv);
-    let mut builders: FastMap<DeviceKey, Builder> = FastMap::default();
+    // Boxed so that each builder's memory is returned as it becomes a device: with the
+    // builders inline, the whole table outlived the collection of every device.
+    let mut builders: FastMap<DeviceKey, Box<Builder>> = FastMap::default();
     for (mac, station) in &inv.stations {
         let key = DeviceKey::Mac(*mac);
         let b = builders
             .entry(key)
-            .or_insert_with(|| Builder::new(key, station.seen));
+            .or_insert_with(|| Box::new(Builder::new(key, station.seen)));
         b.add_station(*mac, station, resolver.routers.contains(mac));
     }
     for (ip, host) in &inv.hosts {
@@ -427,13 +429,13 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
         };
         builders
             .entry(key)
-            .or_insert_with(|| Builder::new(key, host.seen))
+            .or_insert_with(|| Box::new(Builder::new(key, host.seen)))
             .add_host(*ip, host);
     }
     let peers = peer_counts(inv, &resolver);
     let mut devices: Vec<Device> = builders
         .into_values()
-        .map(|b| b.finish(inv.vendor_of))
+        .map(|b| (*b).finish(inv.vendor_of))
         .collect();
     for d in &mut devices {
         d.peers = peers.get(&d.key).map_or(0, FastSet::len);

@@ -53,13 +53,66 @@ pub struct Observed {
     /// The value as seen.
     pub value: String,
     /// The protocols that reported it.
-    pub sources: BTreeSet<String>,
+    pub sources: Sources,
     /// The highest confidence any source gave.
     pub confidence: Confidence,
     /// How many times it was reported.
     pub count: u64,
     /// When.
     pub seen: Seen,
+}
+
+/// The protocols that reported a value, sorted and without repeats. A value has one or two;
+/// a set per value cost a tree node (hundreds of bytes) for each of hundreds of thousands of
+/// values, a third of the peak memory of a large run.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sources(Vec<String>);
+
+impl Sources {
+    /// Start with one source.
+    pub fn one(source: &str) -> Sources {
+        Sources(vec![source.to_string()])
+    }
+
+    /// Tell whether `source` is among them.
+    pub fn contains(&self, source: &str) -> bool {
+        self.position(source).is_ok()
+    }
+
+    /// Add `source`; return whether it was new.
+    pub fn insert(&mut self, source: &str) -> bool {
+        match self.position(source) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, source.to_string());
+                true
+            }
+        }
+    }
+
+    /// Return the sources in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, String> {
+        self.0.iter()
+    }
+
+    /// Return the sources in order, as a slice (what the outputs write as a list).
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Return how many there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Tell whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn position(&self, source: &str) -> Result<usize, usize> {
+        self.0.binary_search_by(|s| s.as_str().cmp(source))
+    }
 }
 
 /// Attribute values of one address.
@@ -89,11 +142,7 @@ impl Attributes {
             o.count += 1;
             o.confidence = o.confidence.max(confidence);
             o.seen.extend(time, time);
-            if o.sources.contains(source) {
-                return false;
-            }
-            o.sources.insert(source.to_string());
-            return true;
+            return o.sources.insert(source);
         }
         if list.len() >= MAX_VALUES {
             self.dropped += 1;
@@ -101,7 +150,7 @@ impl Attributes {
         }
         list.push(Observed {
             value: value.to_string(),
-            sources: BTreeSet::from([source.to_string()]),
+            sources: Sources::one(source),
             confidence,
             count: 1,
             seen: Seen::at(time),
@@ -112,7 +161,7 @@ impl Attributes {
     pub(crate) fn merge(&mut self, other: &Attributes) {
         for (attribute, list) in &other.values {
             for o in list {
-                for source in &o.sources {
+                for source in o.sources.iter() {
                     self.add(*attribute, &o.value, source, o.confidence, o.seen.first);
                 }
                 if let Some(mine) = self
@@ -502,6 +551,17 @@ pub(crate) fn add_finding(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keeps_sources_sorted_and_once_each() {
+        let mut sources = Sources::one("modbus");
+        assert!(sources.insert("enip"));
+        assert!(sources.insert("snmp"));
+        assert!(!sources.insert("modbus"));
+        assert_eq!(sources.as_slice(), ["enip", "modbus", "snmp"]);
+        assert!(sources.contains("snmp") && !sources.contains("dns"));
+        assert_eq!(sources.len(), 3);
+    }
 
     #[test]
     fn attribute_values_are_bounded_and_merged_by_value() {

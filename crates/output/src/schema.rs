@@ -37,7 +37,7 @@ impl Serialize for ObservedJson<'_> {
         let o = self.0;
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("value", &o.value)?;
-        m.serialize_entry("sources", &o.sources)?;
+        m.serialize_entry("sources", o.sources.as_slice())?;
         m.serialize_entry("confidence", &o.confidence.0)?;
         m.serialize_entry("count", &o.count)?;
         m.serialize_entry("first_seen", &o.seen.first)?;
