@@ -69,7 +69,7 @@ impl Outputs {
             Event::Record(r) => {
                 self.stats.record(r.protocol);
                 if let Some(activity) = r.activity {
-                    *self.stats.actions.entry(activity.as_str()).or_default() += 1;
+                    self.stats.actions.count(activity);
                     let (client, server) = parties(origin);
                     match origin {
                         Origin::Flow(flow) => self.activities.count(

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use rampart_event::Timestamp;
+use rampart_event::{Activity, Timestamp};
 use rampart_flow::TableStats;
 use rampart_inventory::InventoryStats;
 use rampart_packet::DefragStats;
@@ -60,6 +60,36 @@ pub struct ProtocolCount {
 /// comparisons, and written sorted so the outputs do not change from run to run.
 pub type Counts<K> = HashMap<K, u64, ahash::RandomState>;
 
+/// Records per activity, in an array indexed by the activity: counted for every record, so
+/// without hashing. Written as a map from the activity's name, sorted, zeros left out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ActionCounts([u64; Activity::ALL.len()]);
+
+impl ActionCounts {
+    /// Count one record of `activity`.
+    pub fn count(&mut self, activity: Activity) {
+        if let Some(n) = self.0.get_mut(activity as usize) {
+            *n += 1;
+        }
+    }
+
+    /// Return how many records of `activity` were counted.
+    pub fn get(&self, activity: Activity) -> u64 {
+        self.0.get(activity as usize).copied().unwrap_or(0)
+    }
+}
+
+impl Serialize for ActionCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let named: BTreeMap<&str, u64> = Activity::ALL
+            .iter()
+            .map(|&a| (a.as_str(), self.get(a)))
+            .filter(|&(_, n)| n > 0)
+            .collect();
+        s.collect_map(named)
+    }
+}
+
 /// Everything counted during a run.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Stats {
@@ -91,8 +121,7 @@ pub struct Stats {
     /// Module descriptions emitted.
     pub modules: u64,
     /// Protocol records by the activity they perform (`read`, `program_download`, …).
-    #[serde(serialize_with = "serialize_sorted")]
-    pub actions: Counts<&'static str>,
+    pub actions: ActionCounts,
     /// Anomaly events counted but not written because their kind was over the write limit.
     pub anomaly_events_suppressed: u64,
     /// Flow table counters.
@@ -224,4 +253,28 @@ fn serialize_inventory<S: serde::Serializer>(i: &InventoryStats, s: S) -> Result
     m.serialize_entry("addresses_dropped", &i.addresses_dropped)?;
     m.serialize_entry("conversations_dropped", &i.conversations_dropped)?;
     m.end()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_every_activity_in_its_own_slot_and_writes_names_sorted() {
+        let mut counts = ActionCounts::default();
+        for (i, &a) in Activity::ALL.iter().enumerate() {
+            for _ in 0..=i {
+                counts.count(a);
+            }
+        }
+        for (i, &a) in Activity::ALL.iter().enumerate() {
+            assert_eq!(counts.get(a), i as u64 + 1, "{a:?}");
+        }
+        let mut one = ActionCounts::default();
+        one.count(Activity::Write);
+        one.count(Activity::Read);
+        one.count(Activity::Write);
+        let json = serde_json::to_string(&one).expect("serialises");
+        assert_eq!(json, r#"{"read":1,"write":2}"#);
+    }
 }
