@@ -1,8 +1,7 @@
 //! The alert book: every alert of a run, repeats folded into the first occurrence.
 
-use std::collections::HashMap;
-
-use crate::alert::{Alert, AlertDraft, AlertId};
+use crate::FastMap;
+use crate::alert::{Alert, AlertDraft, AlertId, Repeat};
 
 /// Alerts kept at most; past it, new alerts are counted and dropped (repeats still fold in).
 /// A storm of distinct alerts is itself reported by the count, and memory stays bounded.
@@ -22,7 +21,7 @@ pub enum Raised {
 /// Alerts by id, in the order they were first raised.
 #[derive(Debug, Default)]
 pub struct AlertBook {
-    index: HashMap<AlertId, usize>,
+    index: FastMap<AlertId, usize>,
     alerts: Vec<Alert>,
     dropped: u64,
 }
@@ -42,6 +41,20 @@ impl AlertBook {
         self.index.insert(id, self.alerts.len());
         self.alerts.push(Alert::open(draft));
         Raised::New(id)
+    }
+
+    /// Count a repeat of an open alert; false when the alert is not in the book.
+    pub fn repeat(&mut self, repeat: &Repeat) -> bool {
+        let Some(alert) = self.get_mut(repeat.id) else {
+            return false;
+        };
+        alert.count_again(repeat.time, repeat.severity, repeat.flows());
+        true
+    }
+
+    /// True when the alert with this id is in the book.
+    pub fn is_open(&self, id: AlertId) -> bool {
+        self.index.contains_key(&id)
     }
 
     /// The alert with this id.
@@ -183,7 +196,8 @@ mod tests {
             drafts in proptest::collection::vec((0u8..2, 0u8..4, 0u8..4, 0u8..3, 0u64..1_000_000, 0u8..4), 1..400)
         ) {
             let mut book = AlertBook::default();
-            let mut expected: HashMap<AlertId, (u64, u64, u64)> = HashMap::new();
+            let mut expected: std::collections::HashMap<AlertId, (u64, u64, u64)> =
+                std::collections::HashMap::new();
             for &(r, s, d, disc, t, sev) in &drafts {
                 let draft = draft(r, s, d, disc, t, sev);
                 let e = expected.entry(draft.alert_id()).or_insert((0, u64::MAX, 0));

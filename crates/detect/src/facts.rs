@@ -347,6 +347,7 @@ pub(crate) mod testing {
                 time: at(secs),
                 mode: self.mode,
                 drafts: &mut self.drafts,
+                open: None,
             }
         }
 

@@ -15,7 +15,7 @@ use super::config::{AnomalyConfig, TrafficSpike};
 use super::window::{LastFlows, Tracked};
 use super::{TRAFFIC_SPIKE, with_flows};
 use crate::alert::{AlertDraft, Endpoint};
-use crate::{Context, Detector, Mode, Observation};
+use crate::{Context, Detector, Interest, Mode, Observation};
 
 /// Weight of the newest minute in the baseline: about ten minutes of memory.
 const ALPHA: f64 = 0.1;
@@ -142,8 +142,10 @@ impl Detector for Traffic {
         }
     }
 
-    fn wants_packets(&self) -> bool {
-        true
+    fn interest(&self) -> Interest {
+        Interest::FLOW_STARTS
+            .and(Interest::FLOW_ENDS)
+            .and(Interest::PACKETS)
     }
 
     fn packet(&mut self, flow: u64, wire_len: u32, cx: &mut Context<'_>) {
