@@ -144,11 +144,23 @@ impl Context<'_> {
         severity: Severity,
         flows: impl IntoIterator<Item = u64>,
     ) -> bool {
+        self.repeat_if(key, severity, flows, |_| true)
+    }
+
+    /// [`Context::repeat`] for alerts whose occurrences may bring evidence keys: counted
+    /// only when `covered` says the open alert has every key this occurrence would bring.
+    pub fn repeat_if(
+        &mut self,
+        key: &AlertKey<'_>,
+        severity: Severity,
+        flows: impl IntoIterator<Item = u64>,
+        covered: impl FnOnce(&Alert) -> bool,
+    ) -> bool {
         let Some(open) = &mut self.open else {
             return false;
         };
         let id = key.id();
-        if !open.book.is_open(id) {
+        if !open.book.get(id).is_some_and(covered) {
             return false;
         }
         open.repeats
@@ -505,15 +517,21 @@ impl Detection {
         self.settle();
     }
 
-    /// Fold what the detectors raised into the book: repeats of open alerts first (they are
-    /// independent of this round's drafts, which open other alerts or repeat these), then
-    /// drafts, asking the suppressors only about drafts that open an alert.
+    /// Fold what the detectors raised into the book, when they raised anything (most
+    /// observations raise nothing).
+    #[inline]
     fn settle(&mut self) {
+        if !self.repeats.is_empty() || !self.drafts.is_empty() {
+            self.fold();
+        }
+    }
+
+    /// Repeats of open alerts first (they are independent of this round's drafts, which
+    /// open other alerts or repeat these), then drafts, asking the suppressors only about
+    /// drafts that open an alert.
+    fn fold(&mut self) {
         for repeat in self.repeats.drain(..) {
             self.book.repeat(&repeat);
-        }
-        if self.drafts.is_empty() {
-            return;
         }
         let mut drafts = std::mem::take(&mut self.drafts);
         for draft in drafts.drain(..) {

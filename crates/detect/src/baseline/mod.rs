@@ -760,18 +760,18 @@ impl Baseline {
         let mac = mac.filter(|m| !m.is_group());
         // The first IP device to show a MAC keeps it: behind a router many addresses share
         // one MAC, and link-layer observations must land on the same device every time.
-        if let (Peer::Ip(ip), Some(m)) = (peer, mac)
-            && self.mac_index.len() < MAX_DEVICES
-        {
-            self.mac_index.entry(m).or_insert(ip);
-        }
+        let owner = match (peer, mac) {
+            (Peer::Ip(ip), Some(m)) if self.mac_index.len() < MAX_DEVICES => {
+                Some(*self.mac_index.entry(m).or_insert(ip))
+            }
+            (Peer::Ip(_), Some(m)) => self.mac_index.get(&m).copied(),
+            _ => None,
+        };
         self.changed = true;
         // A device first seen at the link layer (LLDP, DHCP before its lease) is the IP
         // device that later shows its MAC: one device, not two.
         let link_layer = match (peer, mac) {
-            (Peer::Ip(ip), Some(m)) if self.mac_index.get(&m) == Some(&ip) => {
-                self.devices.remove(&Peer::Mac(m))
-            }
+            (Peer::Ip(ip), Some(m)) if owner == Some(ip) => self.devices.remove(&Peer::Mac(m)),
             _ => None,
         };
         let device = self
