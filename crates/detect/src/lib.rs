@@ -54,6 +54,22 @@ pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomSta
 /// The set counterpart of [`FastMap`].
 pub(crate) type FastSet<T> = std::collections::HashSet<T, ahash::RandomState>;
 
+/// Hash an IP address as one number, for the keys detectors probe per event: the derived
+/// `Hash` of an address feeds the hasher four pieces (two discriminants, a length, the
+/// bytes), each a round of mixing.
+pub(crate) fn hash_ip<H: std::hash::Hasher>(ip: std::net::IpAddr, state: &mut H) {
+    match ip {
+        std::net::IpAddr::V4(v4) => state.write_u64(u64::from(v4.to_bits())),
+        std::net::IpAddr::V6(v6) => state.write_u128(v6.to_bits()),
+    }
+}
+
+/// Hash a MAC address as one number, never equal to an IPv4 address's (see [`hash_ip`]).
+pub(crate) fn hash_mac<H: std::hash::Hasher>(mac: rampart_event::Mac, state: &mut H) {
+    let [a, b, c, d, e, f] = mac.0;
+    state.write_u64(u64::from_be_bytes([0, 1, a, b, c, d, e, f]));
+}
+
 /// When the sensor learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Learning {

@@ -318,9 +318,11 @@ impl Operational {
         let restarted = match r.protocol {
             "dnp3"
                 if r.direction != Some(Direction::ToServer)
-                    && r.fields.get("iin_flags").is_some() =>
+                    && facts::field(&r.fields, "iin_flags").is_some() =>
             {
-                let set = facts::any_text(r.fields.get("iin_flags"), |f| f == "device_restart");
+                let set = facts::any_text(facts::field(&r.fields, "iin_flags"), |f| {
+                    f == "device_restart"
+                });
                 let p = facts::parties(origin, Some(Direction::ToClient));
                 let Some(ip) = p.sender.and_then(|s| s.ip) else {
                     return;

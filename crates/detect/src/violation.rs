@@ -390,12 +390,12 @@ impl Violation {
     }
 
     fn record(&mut self, origin: &Origin, r: &Record<'_>, cx: &mut Context<'_>) {
-        if !self.config.exceptions || !self.watched(r.protocol) {
-            return;
-        }
         let Some(e) = facts::exception(r) else {
             return;
         };
+        if !self.config.exceptions || !self.watched(r.protocol) {
+            return;
+        }
         let rule = match e.refusal {
             Refusal::Exception => &EXCEPTION,
             Refusal::UnknownObject => &UNKNOWN_OBJECT,

@@ -37,11 +37,11 @@ impl Message {
             "reply" => false,
             _ => return None,
         };
-        let ip = |name| match record.fields.get(name) {
+        let ip = |name| match crate::facts::field(&record.fields, name) {
             Some(Value::Ip(ip)) if !ip.is_unspecified() => Some(ip),
             _ => None,
         };
-        let Some(Value::Mac(sender_mac)) = record.fields.get("sender_mac") else {
+        let Some(Value::Mac(sender_mac)) = crate::facts::field(&record.fields, "sender_mac") else {
             return None;
         };
         Some(Message {

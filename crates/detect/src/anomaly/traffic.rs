@@ -23,11 +23,20 @@ const ALPHA: f64 = 0.1;
 const MAX_IDLE_MINUTES: u64 = 600;
 
 /// A pair of devices, the lower address first.
-type Edge = (IpAddr, IpAddr);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Edge(IpAddr, IpAddr);
+
+/// Hashed as two numbers (see [`crate::hash_ip`]): the edge is probed for every packet.
+impl std::hash::Hash for Edge {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        crate::hash_ip(self.0, state);
+        crate::hash_ip(self.1, state);
+    }
+}
 
 fn edge_of(flow: &FlowContext) -> Edge {
     let (a, b) = (flow.client.0, flow.server.0);
-    if a <= b { (a, b) } else { (b, a) }
+    if a <= b { Edge(a, b) } else { Edge(b, a) }
 }
 
 /// One edge's volume: the current minute and the baseline of the ones before.

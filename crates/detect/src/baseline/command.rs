@@ -300,7 +300,7 @@ pub fn changes_state(activity: Option<Activity>) -> bool {
 }
 
 fn u64_field(record: &Record<'_>, name: &str) -> Option<u64> {
-    match record.fields.get(name)? {
+    match crate::facts::field(&record.fields, name)? {
         Value::U64(v) => Some(v),
         _ => None,
     }
@@ -353,8 +353,8 @@ fn modbus(record: &Record<'_>) -> Option<Observed<'static>> {
     let unit = small::<u8>(record, "unit_id")?;
     let function = small::<u8>(record, "function_code")?;
     let sub = match function {
-        90 => match record.fields.get("umas") {
-            Some(Value::Fields(umas)) => match umas.get("function_code") {
+        90 => match crate::facts::field(&record.fields, "umas") {
+            Some(Value::Fields(umas)) => match crate::facts::field(&umas, "function_code") {
                 Some(Value::U64(v)) => u16::try_from(v).ok(),
                 _ => None,
             },
@@ -407,15 +407,18 @@ fn dnp3<'a>(record: &Record<'a>, out: &mut dyn FnMut(Observed<'a>)) {
     };
     let mut any = false;
     let mut last = None;
-    for_each_text(record.fields.get("objects"), &mut |object| {
-        let group = object_group(object);
-        // Consecutive objects of one group (g60v1..g60v4) are one command.
-        if group.is_some() && group != last {
-            out(code(group));
-            any = true;
-            last = group;
-        }
-    });
+    for_each_text(
+        crate::facts::field(&record.fields, "objects"),
+        &mut |object| {
+            let group = object_group(object);
+            // Consecutive objects of one group (g60v1..g60v4) are one command.
+            if group.is_some() && group != last {
+                out(code(group));
+                any = true;
+                last = group;
+            }
+        },
+    );
     if !any {
         out(code(None));
     }
@@ -437,11 +440,11 @@ fn s7comm(record: &Record<'_>) -> Option<Observed<'static>> {
     if function.is_none() && group.is_none() {
         return None;
     }
-    let block_type = match record.fields.get("block_type") {
+    let block_type = match crate::facts::field(&record.fields, "block_type") {
         Some(Value::Str(t)) => Some(ShortName::new(t)),
         _ => {
             let mut first = None;
-            for_each_text(record.fields.get("blocks"), &mut |b| {
+            for_each_text(crate::facts::field(&record.fields, "blocks"), &mut |b| {
                 if first.is_none() {
                     let letters = b.trim_end_matches(|c: char| c.is_ascii_digit());
                     first = (!letters.is_empty()).then(|| ShortName::new(letters));

@@ -63,7 +63,7 @@ pub const MIN_PERIOD_NS: u64 = 1_000_000;
 
 /// One side of an edge: a device by IP (or a group address), a link-layer-only device by
 /// MAC, or any public address. Written as the address, or `internet`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Peer {
     /// A local unicast address (a device) or a broadcast/multicast group.
     Ip(IpAddr),
@@ -71,6 +71,18 @@ pub enum Peer {
     Mac(Mac),
     /// Any public address.
     Internet,
+}
+
+/// Hashed as one number (see [`crate::hash_ip`]): the baseline is probed by peer for every
+/// record it learns.
+impl std::hash::Hash for Peer {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match *self {
+            Peer::Ip(ip) => crate::hash_ip(ip, state),
+            Peer::Mac(mac) => crate::hash_mac(mac, state),
+            Peer::Internet => state.write_u64(u64::MAX),
+        }
+    }
 }
 
 impl Peer {
