@@ -350,12 +350,13 @@ impl PolicyEngine {
         let Some((client, server)) = sides(ctx) else {
             return;
         };
-        let handle = self.baseline.clone();
-        let mut b = baseline::lock(&handle);
         if cx.mode == Mode::Learning {
-            learn_record(&mut b, ctx, client, server, r, cx);
+            // Learning needs nothing of `self` but the baseline: no handle to clone.
+            learn_record(&mut baseline::lock(&self.baseline), ctx, client, server, r, cx);
             return;
         }
+        let handle = self.baseline.clone();
+        let b = baseline::lock(&handle);
         if OT_PROTOCOLS.contains(&r.protocol) {
             self.note_ot(ctx.client.0);
             self.note_ot(ctx.server.0);
