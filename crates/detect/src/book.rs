@@ -91,7 +91,7 @@ impl AlertBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{Endpoint, EngineKind, Rule, Severity};
+    use crate::alert::{Endpoint, EngineKind, Repeat, Rule, Severity};
     use proptest::prelude::*;
     use rampart_event::Timestamp;
 
@@ -178,6 +178,39 @@ mod tests {
             draft(0, 1, 2, 0, 1, 0).alert_id().to_string(),
             "f63694750e0ea1f7"
         );
+    }
+
+    #[test]
+    fn a_key_in_pieces_has_its_drafts_id() {
+        let d = draft(0, 1, 2, 0, 1, 0).discriminator("enip/timeout");
+        let key = crate::alert::AlertKey {
+            rule: d.rule,
+            source: d.source,
+            destination: d.destination,
+            discriminator: &["enip", "/", "timeout"],
+        };
+        assert_eq!(key.id(), d.alert_id());
+    }
+
+    #[test]
+    fn a_repeat_counts_like_a_draft_without_evidence() {
+        let (mut drafted, mut repeated) = (AlertBook::default(), AlertBook::default());
+        let first = draft(0, 1, 2, 0, 100, 0).flow(Some(1));
+        let Raised::New(id) = drafted.raise(first.clone()) else {
+            panic!("opens")
+        };
+        repeated.raise(first);
+        let flows: Vec<u64> = (0..12).map(|i| i % 10).collect();
+        let mut again = draft(0, 1, 2, 0, 50, 3);
+        for &f in &flows {
+            again = again.flow(Some(f));
+        }
+        drafted.raise(again.clone());
+        let repeat = Repeat::new(id, again.time, again.severity, flows);
+        assert_eq!(repeat.flows(), &[0, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(repeated.repeat(&repeat));
+        assert_eq!(drafted.alerts(), repeated.alerts());
+        assert!(!repeated.repeat(&Repeat::new(AlertId(7), Timestamp(1), Severity::Minor, [])));
     }
 
     #[test]

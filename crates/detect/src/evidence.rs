@@ -299,6 +299,28 @@ mod tests {
     }
 
     #[test]
+    fn a_packet_tagged_again_moves_to_its_new_flow() {
+        let mut ring = PacketRing::new(1 << 16);
+        for i in 0..4u8 {
+            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &[i; 60], 60);
+            ring.tag_last(5);
+        }
+        ring.tag_last(6);
+        let secs = |ring: &mut PacketRing, flow| -> Vec<u32> {
+            packets(&ring.pcap(&[flow]).expect("packets"))
+                .iter()
+                .map(|p| p.0)
+                .collect()
+        };
+        assert_eq!(secs(&mut ring, 5), vec![0, 1, 2]);
+        assert_eq!(secs(&mut ring, 6), vec![3]);
+        // The chain of flow 5 still reaches back after its newest packet left it.
+        ring.push(Timestamp::from_parts(9, 0), 1, &[9; 60], 60);
+        ring.tag_last(5);
+        assert_eq!(secs(&mut ring, 5), vec![0, 1, 2, 9]);
+    }
+
+    #[test]
     fn the_byte_budget_holds_and_old_packets_go_first() {
         let mut ring = PacketRing::new(SNAP_LEN);
         for i in 0..1000u32 {

@@ -661,6 +661,119 @@ mod tests {
         }
     }
 
+    /// [`EveryFlow`], counting repeats of open alerts without drafts; counts the drafts it
+    /// builds.
+    struct CountedFlow(std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl Detector for CountedFlow {
+        fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
+            if let (Observation::FlowStart(f), Mode::Monitoring) = (observation, cx.mode) {
+                let src = Endpoint {
+                    ip: Some(f.client.0),
+                    ..Endpoint::default()
+                };
+                let key = AlertKey {
+                    rule: &SEEN,
+                    source: Some(src),
+                    destination: None,
+                    discriminator: &[],
+                };
+                if !cx.repeat(&key, SEEN.severity, Some(f.id)) {
+                    self.0.set(self.0.get() + 1);
+                    EveryFlow.observe(observation, cx);
+                }
+            }
+        }
+    }
+
+    /// Counts what it is shown: ARP records and packets.
+    #[derive(Default)]
+    struct ArpOnly {
+        seen: std::rc::Rc<std::cell::Cell<(usize, usize)>>,
+        packets: bool,
+    }
+
+    impl Detector for ArpOnly {
+        fn interest(&self) -> Interest {
+            let records = Interest::RECORDS.of_protocols(&["arp"]);
+            if self.packets {
+                records.and(Interest::PACKETS)
+            } else {
+                records
+            }
+        }
+
+        fn observe(&mut self, _: &Observation<'_>, _: &mut Context<'_>) {
+            let (o, p) = self.seen.get();
+            self.seen.set((o + 1, p));
+        }
+
+        fn packet(&mut self, _: u64, _: u32, _: &mut Context<'_>) {
+            let (o, p) = self.seen.get();
+            self.seen.set((o, p + 1));
+        }
+    }
+
+    #[test]
+    fn detectors_are_shown_only_what_they_are_interested_in() {
+        let (records, with_packets) = (ArpOnly::default(), ArpOnly::default());
+        let (a, b) = (records.seen.clone(), with_packets.seen.clone());
+        let with_packets = ArpOnly {
+            packets: true,
+            ..with_packets
+        };
+        let mut d = Detection::new(
+            Learning::Off,
+            vec![Box::new(records), Box::new(with_packets)],
+            0,
+        );
+        let t = Timestamp::from_parts(1, 0);
+        let record = |protocol| {
+            Event::Record(rampart_event::Record {
+                protocol,
+                kind: "request",
+                direction: None,
+                activity: None,
+                fields: rampart_event::Fields(&[]),
+            })
+        };
+        let origin = Origin::Capture;
+        d.packet(t, 1, &[0; 60], 60);
+        d.packet_flow(1);
+        d.observe(t, &Observation::FlowStart(&flow(1, 2)));
+        for protocol in ["modbus", "arp", "arp"] {
+            let event = record(protocol);
+            d.observe(
+                t,
+                &Observation::Event {
+                    origin: &origin,
+                    event: &event,
+                },
+            );
+        }
+        assert_eq!(a.get(), (2, 0));
+        assert_eq!(b.get(), (2, 1));
+    }
+
+    #[test]
+    fn counted_repeats_make_the_alerts_full_drafts_make() {
+        let flows = [(1, 2), (2, 3), (3, 2), (4, 2), (5, 3), (6, 4)];
+        let run = |detector: Box<dyn Detector>| {
+            let mut d = Detection::new(Learning::Off, vec![detector], 0);
+            for (i, &(id, client)) in flows.iter().enumerate() {
+                let t = Timestamp::from_parts(10 + i as u64, 0);
+                d.observe(t, &Observation::FlowStart(&flow(id, client)));
+            }
+            (d.book().alerts().to_vec(), d.take_fresh().len())
+        };
+        let built = std::rc::Rc::new(std::cell::Cell::new(0));
+        let counted = run(Box::new(CountedFlow(built.clone())));
+        assert_eq!(run(Box::new(EveryFlow)), counted);
+        assert_eq!(built.get(), 3, "one draft per client, repeats counted");
+        assert_eq!(counted.0.iter().map(|a| a.count).sum::<u64>(), 6);
+        assert_eq!(counted.0[0].flows, vec![1, 3, 4]);
+    }
+
     struct QuietFor(std::net::IpAddr);
 
     impl Suppress for QuietFor {

@@ -352,7 +352,14 @@ impl PolicyEngine {
         };
         if cx.mode == Mode::Learning {
             // Learning needs nothing of `self` but the baseline: no handle to clone.
-            learn_record(&mut baseline::lock(&self.baseline), ctx, client, server, r, cx);
+            learn_record(
+                &mut baseline::lock(&self.baseline),
+                ctx,
+                client,
+                server,
+                r,
+                cx,
+            );
             return;
         }
         let handle = self.baseline.clone();
