@@ -144,7 +144,24 @@ struct Open<'a> {
     repeats: &'a mut Vec<Repeat>,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// A context that raises into `drafts` and counts repeats of the alerts open in `book`
+    /// into `repeats`.
+    fn counting(
+        time: Timestamp,
+        mode: Mode,
+        drafts: &'a mut Vec<AlertDraft>,
+        book: &'a AlertBook,
+        repeats: &'a mut Vec<Repeat>,
+    ) -> Context<'a> {
+        Context {
+            time,
+            mode,
+            drafts,
+            open: Some(Open { book, repeats }),
+        }
+    }
+
     /// Raise an alert.
     pub fn raise(&mut self, draft: AlertDraft) {
         self.drafts.push(draft);
@@ -465,15 +482,7 @@ impl Detection {
             return;
         }
         let mode = self.mode(time);
-        let mut cx = Context {
-            time,
-            mode,
-            drafts: &mut self.drafts,
-            open: Some(Open {
-                book: &self.book,
-                repeats: &mut self.repeats,
-            }),
-        };
+        let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
         for &i in &self.interested[Kind::Packet as usize] {
             if let Some(detector) = self.detectors.get_mut(i) {
                 detector.packet(flow, wire_len, &mut cx);
@@ -489,15 +498,7 @@ impl Detection {
             Observation::FlowStart(_) | Observation::FlowEnd(_) => None,
         };
         let mode = self.mode(time);
-        let mut cx = Context {
-            time,
-            mode,
-            drafts: &mut self.drafts,
-            open: Some(Open {
-                book: &self.book,
-                repeats: &mut self.repeats,
-            }),
-        };
+        let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
         for &i in &self.interested[Kind::of(observation) as usize] {
             let wanted = protocol.is_none_or(|p| {
                 self.interests
@@ -518,15 +519,7 @@ impl Detection {
 
     fn run(&mut self, time: Timestamp, mut f: impl FnMut(&mut dyn Detector, &mut Context<'_>)) {
         let mode = self.mode(time);
-        let mut cx = Context {
-            time,
-            mode,
-            drafts: &mut self.drafts,
-            open: Some(Open {
-                book: &self.book,
-                repeats: &mut self.repeats,
-            }),
-        };
+        let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
         for detector in &mut self.detectors {
             f(detector.as_mut(), &mut cx);
         }
@@ -635,16 +628,21 @@ mod tests {
     impl Detector for EveryFlow {
         fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
             if let (Observation::FlowStart(f), Mode::Monitoring) = (observation, cx.mode) {
-                let src = Endpoint {
-                    ip: Some(f.client.0),
-                    ..Endpoint::default()
-                };
+                let src = client(f);
                 cx.raise(
                     AlertDraft::new(&SEEN, cx.time, "flow")
                         .between(Some(src), None)
                         .flow(Some(f.id)),
                 );
             }
+        }
+    }
+
+    /// The client of a flow as an alert's source.
+    fn client(f: &FlowContext) -> Endpoint {
+        Endpoint {
+            ip: Some(f.client.0),
+            ..Endpoint::default()
         }
     }
 
@@ -668,10 +666,7 @@ mod tests {
     impl Detector for CountedFlow {
         fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
             if let (Observation::FlowStart(f), Mode::Monitoring) = (observation, cx.mode) {
-                let src = Endpoint {
-                    ip: Some(f.client.0),
-                    ..Endpoint::default()
-                };
+                let src = client(f);
                 let key = AlertKey {
                     rule: &SEEN,
                     source: Some(src),
