@@ -78,6 +78,24 @@ pub(crate) fn field<'a>(fields: &Fields<'a>, name: &str) -> Option<Value<'a>> {
         .map(|(_, v)| *v)
 }
 
+/// The first field of each name `slot_of` gives a slot to, in one pass over the fields: for
+/// readers of several fields of one record, which would otherwise scan the fields once per
+/// name (records of the busiest protocols carry twenty fields).
+pub(crate) fn gather<'a, const N: usize>(
+    fields: &Fields<'a>,
+    slot_of: impl Fn(&str) -> Option<usize>,
+) -> [Option<Value<'a>>; N] {
+    let mut slots = [None; N];
+    for &(name, value) in fields.0 {
+        if let Some(slot) = slot_of(name).and_then(|i| slots.get_mut(i))
+            && slot.is_none()
+        {
+            *slot = Some(value);
+        }
+    }
+    slots
+}
+
 /// A text field.
 pub(crate) fn text<'a>(fields: &Fields<'a>, name: &str) -> Option<&'a str> {
     match field(fields, name)? {

@@ -22,6 +22,7 @@ use super::config::{AnomalyConfig, PollingChange, SilentChannel};
 use super::window::Tracked;
 use super::{Host, POLLING_CHANGE, SILENT_CHANNEL, flow_of, request_sides};
 use crate::alert::AlertDraft;
+use crate::facts::gather;
 use crate::{Context, Detector, Interest, Mode, Observation};
 
 /// Weight of the newest interval in the period and its deviation.
@@ -46,26 +47,16 @@ fn command_of<'a>(record: &Record<'a>) -> (&'a str, Option<&'a str>) {
 /// The text of the first of [`COMMAND_FIELDS`] the record has, as looking each up in turn
 /// finds it (the first field of a name counts), in one pass over the fields.
 fn command_field<'a>(record: &Record<'a>) -> Option<&'a str> {
-    let mut best: Option<(usize, &'a str)> = None;
-    let mut seen = [false; COMMAND_FIELDS.len()];
-    for (name, value) in record.fields.0 {
-        // The names of COMMAND_FIELDS, by rank: a match compares lengths before bytes.
-        let rank = match *name {
-            "function" => 0,
-            "service" => 1,
-            "command" => 2,
-            _ => continue,
-        };
-        if std::mem::replace(&mut seen[rank], true) {
-            continue;
-        }
-        if let Value::Str(text) = value
-            && best.is_none_or(|(b, _)| rank < b)
-        {
-            best = Some((rank, text));
-        }
-    }
-    best.map(|(_, text)| text)
+    let slots: [_; COMMAND_FIELDS.len()] = gather(&record.fields, |name| match name {
+        "function" => Some(0),
+        "service" => Some(1),
+        "command" => Some(2),
+        _ => None,
+    });
+    slots.into_iter().find_map(|value| match value {
+        Some(Value::Str(text)) => Some(text),
+        _ => None,
+    })
 }
 
 /// What is known of one channel's rhythm.
@@ -374,6 +365,42 @@ mod tests {
 
     use super::*;
     use crate::anomaly::testing::{Run, flow, ms};
+
+    #[test]
+    fn the_command_is_the_text_of_the_first_command_field_by_rank() {
+        fn record<'a>(fields: &'a [(&'a str, Value<'a>)]) -> Record<'a> {
+            Record {
+                protocol: "dnp3",
+                kind: "transaction",
+                direction: None,
+                activity: Some(Activity::Read),
+                fields: Fields(fields),
+            }
+        }
+        for (rank, name) in COMMAND_FIELDS.iter().enumerate() {
+            let fields = [(*name, Value::Str("op")), ("command", Value::Str("last"))];
+            // A higher rank wins over `command`, and the first `command` over a later one.
+            assert_eq!(
+                command_field(&record(&fields)),
+                Some("op"),
+                "{name} (rank {rank})"
+            );
+        }
+        // A field of a higher rank wins wherever it stands; a number is no command.
+        let fields = [
+            ("command", Value::Str("c")),
+            ("service", Value::U64(5)),
+            ("function", Value::Str("f")),
+            ("function", Value::Str("again")),
+        ];
+        assert_eq!(command_field(&record(&fields)), Some("f"));
+        let fields = [("service", Value::U64(5)), ("command", Value::Str("c"))];
+        assert_eq!(command_field(&record(&fields)), Some("c"));
+        assert_eq!(
+            command_of(&record(&[("function", Value::Str("transaction"))])).1,
+            None
+        );
+    }
 
     fn poll(run: &mut Run<Periodic>, at_ms: u64) {
         let record = Record {
