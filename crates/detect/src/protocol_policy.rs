@@ -657,6 +657,42 @@ mod tests {
     const ES: [u8; 4] = [10, 0, 0, 5];
 
     #[test]
+    fn repeats_are_counted_and_only_new_evidence_keys_build_a_draft() {
+        let mut d = crate::Detection::new(
+            crate::Learning::Off,
+            vec![Box::new(engine(Marks::default()))],
+            0,
+        );
+        let origin = flow(7, ES, PLC, 102);
+        let plain = [("function", Value::Str("plc_stop"))];
+        let more = [
+            ("function", Value::Str("plc_stop")),
+            ("pi_service", Value::Str("P_PROGRAM")),
+        ];
+        for (sec, fields) in [
+            (1, &plain[..]),
+            (2, &plain[..]),
+            (3, &more[..]),
+            (4, &more[..]),
+        ] {
+            let event = record("s7comm", "plc_stop", Some(Activity::PlcStop), fields);
+            let observation = Observation::Event {
+                origin: &origin,
+                event: &event,
+            };
+            d.observe(rampart_event::Timestamp::from_parts(sec, 0), &observation);
+        }
+        let alerts = d.book().alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].count, 4);
+        assert_eq!(alerts[0].evidence["pi_service"], "P_PROGRAM");
+        assert_eq!(
+            alerts[0].description,
+            "10.0.0.5 stopped controller 10.0.0.2 (s7comm plc_stop)"
+        );
+    }
+
+    #[test]
     fn a_plc_stop_is_critical_with_its_techniques_in_both_modes() {
         let fields = [
             ("function", Value::Str("plc_stop")),
