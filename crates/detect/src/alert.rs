@@ -239,6 +239,34 @@ impl AlertDraft {
     /// devices with the same discriminator is the same alert, in this run and the next, so an
     /// analyst can mute or learn it by id.
     pub fn alert_id(&self) -> AlertId {
+        AlertKey {
+            rule: self.rule,
+            source: self.source,
+            destination: self.destination,
+            discriminator: &[&self.discriminator],
+        }
+        .id()
+    }
+}
+
+/// What makes occurrences one alert, without the rest of a draft: enough to tell whether
+/// the alert is open before a description or evidence is built for it.
+#[derive(Debug, Clone, Copy)]
+pub struct AlertKey<'a> {
+    /// The kind of alert.
+    pub rule: &'static Rule,
+    /// Who did it (the device part counts).
+    pub source: Option<Endpoint>,
+    /// To whom.
+    pub destination: Option<Endpoint>,
+    /// The discriminator in pieces that make it when joined (`["enip", "/", "timeout"]`), so
+    /// that it need not be formatted to be looked up.
+    pub discriminator: &'a [&'a str],
+}
+
+impl AlertKey<'_> {
+    /// The id of the alert (see [`AlertDraft::alert_id`]).
+    pub fn id(&self) -> AlertId {
         let mut h = Fnv1a::default();
         h.write(self.rule.id.as_bytes());
         for side in [self.source, self.destination] {
@@ -257,8 +285,58 @@ impl AlertDraft {
             }
         }
         h.write(b"|");
-        h.write(self.discriminator.as_bytes());
+        for piece in self.discriminator {
+            h.write(piece.as_bytes());
+        }
         AlertId(h.0)
+    }
+}
+
+/// Another occurrence of an open alert, counted without a draft: what
+/// [`Alert::repeat`] takes from a draft other than its evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repeat {
+    /// The alert.
+    pub id: AlertId,
+    /// Capture time.
+    pub time: Timestamp,
+    /// Severity of this occurrence.
+    pub severity: Severity,
+    flows: [u64; MAX_ALERT_FLOWS],
+    len: usize,
+}
+
+impl Repeat {
+    /// An occurrence of `id` with its first [`MAX_ALERT_FLOWS`] distinct flows, which are
+    /// all an alert can take in.
+    pub fn new(
+        id: AlertId,
+        time: Timestamp,
+        severity: Severity,
+        flows: impl IntoIterator<Item = u64>,
+    ) -> Repeat {
+        let mut repeat = Repeat {
+            id,
+            time,
+            severity,
+            flows: [0; MAX_ALERT_FLOWS],
+            len: 0,
+        };
+        for flow in flows {
+            if repeat.len == MAX_ALERT_FLOWS {
+                break;
+            }
+            if !repeat.flows().contains(&flow) {
+                repeat.flows[repeat.len] = flow;
+                repeat.len += 1;
+            }
+        }
+        repeat
+    }
+
+    /// The flows, in the order given.
+    pub fn flows(&self) -> &[u64] {
+        &self.flows[..self.len]
     }
 }
 
@@ -400,17 +478,22 @@ impl Alert {
     /// Fold a repeat in: count it, move last-seen, keep the worst severity, add flows (a few)
     /// and evidence keys the first occurrence did not have.
     pub fn repeat(&mut self, draft: AlertDraft) {
+        self.count_again(draft.time, draft.severity, &draft.flows);
+        for (k, v) in draft.evidence {
+            self.evidence.entry(k).or_insert(v);
+        }
+    }
+
+    /// Count an occurrence that brings no evidence.
+    pub fn count_again(&mut self, time: Timestamp, severity: Severity, flows: &[u64]) {
         self.count += 1;
-        self.first_seen = self.first_seen.min(draft.time);
-        self.last_seen = self.last_seen.max(draft.time);
-        self.severity = self.severity.max(draft.severity);
-        for flow in draft.flows {
+        self.first_seen = self.first_seen.min(time);
+        self.last_seen = self.last_seen.max(time);
+        self.severity = self.severity.max(severity);
+        for &flow in flows {
             if self.flows.len() < MAX_ALERT_FLOWS && !self.flows.contains(&flow) {
                 self.flows.push(flow);
             }
-        }
-        for (k, v) in draft.evidence {
-            self.evidence.entry(k).or_insert(v);
         }
     }
 

@@ -1,8 +1,7 @@
 //! The alert book: every alert of a run, repeats folded into the first occurrence.
 
-use std::collections::HashMap;
-
-use crate::alert::{Alert, AlertDraft, AlertId};
+use crate::FastMap;
+use crate::alert::{Alert, AlertDraft, AlertId, Repeat};
 
 /// Alerts kept at most; past it, new alerts are counted and dropped (repeats still fold in).
 /// A storm of distinct alerts is itself reported by the count, and memory stays bounded.
@@ -22,7 +21,7 @@ pub enum Raised {
 /// Alerts by id, in the order they were first raised.
 #[derive(Debug, Default)]
 pub struct AlertBook {
-    index: HashMap<AlertId, usize>,
+    index: FastMap<AlertId, usize>,
     alerts: Vec<Alert>,
     dropped: u64,
 }
@@ -42,6 +41,20 @@ impl AlertBook {
         self.index.insert(id, self.alerts.len());
         self.alerts.push(Alert::open(draft));
         Raised::New(id)
+    }
+
+    /// Count a repeat of an open alert; false when the alert is not in the book.
+    pub fn repeat(&mut self, repeat: &Repeat) -> bool {
+        let Some(alert) = self.get_mut(repeat.id) else {
+            return false;
+        };
+        alert.count_again(repeat.time, repeat.severity, repeat.flows());
+        true
+    }
+
+    /// True when the alert with this id is in the book.
+    pub fn is_open(&self, id: AlertId) -> bool {
+        self.index.contains_key(&id)
     }
 
     /// The alert with this id.
@@ -78,7 +91,7 @@ impl AlertBook {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::{Endpoint, EngineKind, Rule, Severity};
+    use crate::alert::{Endpoint, EngineKind, Repeat, Rule, Severity};
     use proptest::prelude::*;
     use rampart_event::Timestamp;
 
@@ -168,6 +181,39 @@ mod tests {
     }
 
     #[test]
+    fn a_key_in_pieces_has_its_drafts_id() {
+        let d = draft(0, 1, 2, 0, 1, 0).discriminator("enip/timeout");
+        let key = crate::alert::AlertKey {
+            rule: d.rule,
+            source: d.source,
+            destination: d.destination,
+            discriminator: &["enip", "/", "timeout"],
+        };
+        assert_eq!(key.id(), d.alert_id());
+    }
+
+    #[test]
+    fn a_repeat_counts_like_a_draft_without_evidence() {
+        let (mut drafted, mut repeated) = (AlertBook::default(), AlertBook::default());
+        let first = draft(0, 1, 2, 0, 100, 0).flow(Some(1));
+        let Raised::New(id) = drafted.raise(first.clone()) else {
+            panic!("opens")
+        };
+        repeated.raise(first);
+        let flows: Vec<u64> = (0..12).map(|i| i % 10).collect();
+        let mut again = draft(0, 1, 2, 0, 50, 3);
+        for &f in &flows {
+            again = again.flow(Some(f));
+        }
+        drafted.raise(again.clone());
+        let repeat = Repeat::new(id, again.time, again.severity, flows);
+        assert_eq!(repeat.flows(), &[0, 1, 2, 3, 4, 5, 6, 7]);
+        assert!(repeated.repeat(&repeat));
+        assert_eq!(drafted.alerts(), repeated.alerts());
+        assert!(!repeated.repeat(&Repeat::new(AlertId(7), Timestamp(1), Severity::Minor, [])));
+    }
+
+    #[test]
     fn ids_are_stable_text() {
         let id = draft(0, 1, 2, 0, 1, 0).alert_id();
         let text = id.to_string();
@@ -183,7 +229,8 @@ mod tests {
             drafts in proptest::collection::vec((0u8..2, 0u8..4, 0u8..4, 0u8..3, 0u64..1_000_000, 0u8..4), 1..400)
         ) {
             let mut book = AlertBook::default();
-            let mut expected: HashMap<AlertId, (u64, u64, u64)> = HashMap::new();
+            let mut expected: std::collections::HashMap<AlertId, (u64, u64, u64)> =
+                std::collections::HashMap::new();
             for &(r, s, d, disc, t, sev) in &drafts {
                 let draft = draft(r, s, d, disc, t, sev);
                 let e = expected.entry(draft.alert_id()).or_insert((0, u64::MAX, 0));

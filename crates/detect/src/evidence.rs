@@ -28,6 +28,12 @@ struct Entry {
     wire_len: u32,
     start: usize,
     len: usize,
+    /// In its flow's chain yet: the newest packet joins one when its flow is known (or the
+    /// next packet arrives without one having been given), so a packet is linked once.
+    linked: bool,
+    /// A later packet of its flow links to it: evicting it leaves the chain's head alone,
+    /// which spares a lookup per evicted packet.
+    followed: bool,
 }
 
 /// A ring of recent packets under a byte budget.
@@ -66,6 +72,8 @@ impl PacketRing {
     /// Drop the oldest packet.
     fn evict(&mut self) {
         if let Some(old) = self.entries.pop_front()
+            && old.linked
+            && !old.followed
             && self.newest.get(&old.flow) == Some(&old.seq)
         {
             self.newest.remove(&old.flow);
@@ -77,6 +85,7 @@ impl PacketRing {
         if self.max_entries == 0 {
             return;
         }
+        self.link_last();
         let len = data.len().min(SNAP_LEN);
         if self.head + len > self.data.len() {
             // Wrap: the packets still in the tail end are the oldest; drop them.
@@ -101,15 +110,43 @@ impl PacketRing {
         self.next_seq += 1;
         self.entries.push_back(Entry {
             seq,
-            prev: self.newest.insert(NO_FLOW, seq),
+            prev: None,
             flow: NO_FLOW,
             time,
             link_type,
             wire_len,
             start: p,
             len,
+            linked: false,
+            followed: false,
         });
         self.head = end;
+    }
+
+    /// Put the newest packet in its flow's chain, if it is not there yet.
+    fn link_last(&mut self) {
+        let Some(last) = self.entries.back_mut() else {
+            return;
+        };
+        if last.linked {
+            return;
+        }
+        last.linked = true;
+        let (seq, flow) = (last.seq, last.flow);
+        let prev = self.newest.insert(flow, seq);
+        self.set_followed(prev, true);
+        if let Some(last) = self.entries.back_mut() {
+            last.prev = prev;
+        }
+    }
+
+    /// Mark the packet `seq` (when still kept) as followed by a later one of its flow.
+    fn set_followed(&mut self, seq: Option<u64>, followed: bool) {
+        if let Some(i) = seq.and_then(|seq| self.index(seq))
+            && let Some(e) = self.entries.get_mut(i)
+        {
+            e.followed = followed;
+        }
     }
 
     /// Tag the last packet kept with its flow.
@@ -120,20 +157,31 @@ impl PacketRing {
         if last.flow == flow {
             return;
         }
-        // Unlink it from the chain it heads, then make it the head of its flow's.
-        match last.prev {
-            Some(prev) => self.newest.insert(last.flow, prev),
-            None => self.newest.remove(&last.flow),
-        };
-        last.flow = flow;
-        last.prev = self.newest.insert(flow, last.seq);
+        if last.linked {
+            // Unlink it from the chain it heads; it joins its flow's below.
+            let (old, prev) = (last.flow, last.prev);
+            last.linked = false;
+            match prev {
+                Some(prev) => self.newest.insert(old, prev),
+                None => self.newest.remove(&old),
+            };
+            self.set_followed(prev, false);
+        }
+        if let Some(last) = self.entries.back_mut() {
+            last.flow = flow;
+        }
+        self.link_last();
+    }
+
+    /// Where the kept packet with sequence number `seq` is, if it is still in the ring.
+    fn index(&self, seq: u64) -> Option<usize> {
+        let first = self.entries.front()?.seq;
+        usize::try_from(seq.checked_sub(first)?).ok()
     }
 
     /// The kept packet with sequence number `seq`, if it is still in the ring.
     fn at(&self, seq: u64) -> Option<&Entry> {
-        let first = self.entries.front()?.seq;
-        let i = usize::try_from(seq.checked_sub(first)?).ok()?;
-        self.entries.get(i)
+        self.entries.get(self.index(seq)?)
     }
 
     /// The newest packets (at most [`PCAP_PACKETS`]) of `flow`, newest first.
@@ -160,7 +208,8 @@ impl PacketRing {
     /// A PCAP file of the most recent packets (at most [`PCAP_PACKETS`]) of `flows`, or of
     /// the packets without a flow when `flows` is empty; `None` when none are left. Packets of
     /// another link type than the most recent one are left out (a PCAP has one).
-    pub fn pcap(&self, flows: &[u64]) -> Option<Vec<u8>> {
+    pub fn pcap(&mut self, flows: &[u64]) -> Option<Vec<u8>> {
+        self.link_last();
         let wanted: &[u64] = if flows.is_empty() { &[NO_FLOW] } else { flows };
         let mut picked: Vec<&Entry> = wanted.iter().flat_map(|&f| self.chain(f)).collect();
         picked.sort_by_key(|e| e.seq);
@@ -247,6 +296,28 @@ mod tests {
             .collect();
         assert_eq!(none, vec![0, 3, 6, 9]);
         assert_eq!(packets(&ring.pcap(&[5]).expect("flow 5")).len(), 8);
+    }
+
+    #[test]
+    fn a_packet_tagged_again_moves_to_its_new_flow() {
+        let mut ring = PacketRing::new(1 << 16);
+        for i in 0..4u8 {
+            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &[i; 60], 60);
+            ring.tag_last(5);
+        }
+        ring.tag_last(6);
+        let secs = |ring: &mut PacketRing, flow| -> Vec<u32> {
+            packets(&ring.pcap(&[flow]).expect("packets"))
+                .iter()
+                .map(|p| p.0)
+                .collect()
+        };
+        assert_eq!(secs(&mut ring, 5), vec![0, 1, 2]);
+        assert_eq!(secs(&mut ring, 6), vec![3]);
+        // The chain of flow 5 still reaches back after its newest packet left it.
+        ring.push(Timestamp::from_parts(9, 0), 1, &[9; 60], 60);
+        ring.tag_last(5);
+        assert_eq!(secs(&mut ring, 5), vec![0, 1, 2, 9]);
     }
 
     #[test]

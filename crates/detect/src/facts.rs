@@ -64,9 +64,41 @@ pub(crate) fn parties(origin: &Origin, direction: Option<Direction>) -> Parties 
     }
 }
 
+/// A field's value by name, as [`Fields::get`] finds it, comparing lengths and first bytes
+/// before whole names: the engines look up absent fields all the time, and most names differ
+/// in length or first letter from the one asked for.
+pub(crate) fn field<'a>(fields: &Fields<'a>, name: &str) -> Option<Value<'a>> {
+    let Some(&first) = name.as_bytes().first() else {
+        return fields.get(name);
+    };
+    fields
+        .0
+        .iter()
+        .find(|(n, _)| n.len() == name.len() && n.as_bytes().first() == Some(&first) && *n == name)
+        .map(|(_, v)| *v)
+}
+
+/// The first field of each name `slot_of` gives a slot to, in one pass over the fields: for
+/// readers of several fields of one record, which would otherwise scan the fields once per
+/// name (records of the busiest protocols carry twenty fields).
+pub(crate) fn gather<'a, const N: usize>(
+    fields: &Fields<'a>,
+    slot_of: impl Fn(&str) -> Option<usize>,
+) -> [Option<Value<'a>>; N] {
+    let mut slots = [None; N];
+    for &(name, value) in fields.0 {
+        if let Some(slot) = slot_of(name).and_then(|i| slots.get_mut(i))
+            && slot.is_none()
+        {
+            *slot = Some(value);
+        }
+    }
+    slots
+}
+
 /// A text field.
 pub(crate) fn text<'a>(fields: &Fields<'a>, name: &str) -> Option<&'a str> {
-    match fields.get(name)? {
+    match field(fields, name)? {
         Value::Str(s) => Some(s),
         _ => None,
     }
@@ -74,7 +106,7 @@ pub(crate) fn text<'a>(fields: &Fields<'a>, name: &str) -> Option<&'a str> {
 
 /// A non-negative number field.
 pub(crate) fn number(fields: &Fields<'_>, name: &str) -> Option<u64> {
-    match fields.get(name)? {
+    match field(fields, name)? {
         Value::U64(n) => Some(n),
         Value::I64(n) => u64::try_from(n).ok(),
         _ => None,
@@ -83,7 +115,7 @@ pub(crate) fn number(fields: &Fields<'_>, name: &str) -> Option<u64> {
 
 /// A flag field.
 pub(crate) fn flag(fields: &Fields<'_>, name: &str) -> Option<bool> {
-    match fields.get(name)? {
+    match field(fields, name)? {
         Value::Bool(b) => Some(b),
         _ => None,
     }
@@ -91,7 +123,7 @@ pub(crate) fn flag(fields: &Fields<'_>, name: &str) -> Option<bool> {
 
 /// A nested group of fields (UMAS inside Modbus).
 pub(crate) fn nested<'a>(fields: &Fields<'a>, name: &str) -> Option<Fields<'a>> {
-    match fields.get(name)? {
+    match field(fields, name)? {
         Value::Fields(f) => Some(f),
         _ => None,
     }
@@ -265,7 +297,7 @@ pub(crate) fn exception<'a>(record: &Record<'a>) -> Option<Exception<'a>> {
 /// DNP3 IIN2 bits of a response that refuse the request (IEEE 1815 §5.2.3.2).
 fn dnp3_exception<'a>(f: &Fields<'a>) -> Option<Exception<'a>> {
     let mut found = None;
-    any_text(f.get("iin_flags"), |flag| {
+    any_text(field(f, "iin_flags"), |flag| {
         found = match flag {
             "object_unknown" => Some((Refusal::UnknownObject, "object_unknown")),
             "no_func_code_support" => Some((Refusal::Exception, "no_func_code_support")),
@@ -347,6 +379,7 @@ pub(crate) mod testing {
                 time: at(secs),
                 mode: self.mode,
                 drafts: &mut self.drafts,
+                open: None,
             }
         }
 

@@ -8,7 +8,11 @@
 //!
 //! Detectors are synchronous and run on the packet path, so they must be cheap for the
 //! common case (a known edge doing a known thing): hash lookups, no formatting, no allocation
-//! until something is worth raising.
+//! until something is worth raising. Two things keep that cheap without each detector
+//! reinventing it: a detector declares its [`Interest`] once and is shown only those
+//! observations (an ARP detector never sees a Modbus read), and an occurrence of an alert
+//! that is already open is counted with [`Context::repeat`] from its [`AlertKey`], before any
+//! description or evidence is built.
 
 #![forbid(unsafe_code)]
 
@@ -33,11 +37,11 @@ pub mod suppress;
 pub mod technique;
 pub mod violation;
 
-use std::collections::HashMap;
-
 use rampart_event::{Event, FlowContext, Origin, Timestamp};
 
-pub use alert::{Alert, AlertDraft, AlertId, Endpoint, EngineKind, Rule, Severity, Status};
+pub use alert::{
+    Alert, AlertDraft, AlertId, AlertKey, Endpoint, EngineKind, Repeat, Rule, Severity, Status,
+};
 pub use book::{AlertBook, Raised};
 pub use config::{ConfigError, DetectConfig, Marks};
 pub use evidence::PacketRing;
@@ -49,6 +53,22 @@ pub use lifecycle::{Transition, TransitionError};
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 /// The set counterpart of [`FastMap`].
 pub(crate) type FastSet<T> = std::collections::HashSet<T, ahash::RandomState>;
+
+/// Hash an IP address as one number, for the keys detectors probe per event: the derived
+/// `Hash` of an address feeds the hasher four pieces (two discriminants, a length, the
+/// bytes), each a round of mixing.
+pub(crate) fn hash_ip<H: std::hash::Hasher>(ip: std::net::IpAddr, state: &mut H) {
+    match ip {
+        std::net::IpAddr::V4(v4) => state.write_u64(u64::from(v4.to_bits())),
+        std::net::IpAddr::V6(v6) => state.write_u128(v6.to_bits()),
+    }
+}
+
+/// Hash a MAC address as one number, never equal to an IPv4 address's (see [`hash_ip`]).
+pub(crate) fn hash_mac<H: std::hash::Hasher>(mac: rampart_event::Mac, state: &mut H) {
+    let [a, b, c, d, e, f] = mac.0;
+    state.write_u64(u64::from_be_bytes([0, 1, a, b, c, d, e, f]));
+}
 
 /// When the sensor learns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -113,12 +133,174 @@ pub struct Context<'a> {
     /// Learning or monitoring.
     pub mode: Mode,
     drafts: &'a mut Vec<AlertDraft>,
+    /// The alerts open so far and where repeats of them go; `None` when a detector runs
+    /// alone (its unit tests), where every occurrence is raised in full.
+    open: Option<Open<'a>>,
 }
 
-impl Context<'_> {
+/// The alert book as detectors may read it, and the repeats counted against it.
+struct Open<'a> {
+    book: &'a AlertBook,
+    repeats: &'a mut Vec<Repeat>,
+}
+
+impl<'a> Context<'a> {
+    /// A context that raises into `drafts` and counts repeats of the alerts open in `book`
+    /// into `repeats`.
+    fn counting(
+        time: Timestamp,
+        mode: Mode,
+        drafts: &'a mut Vec<AlertDraft>,
+        book: &'a AlertBook,
+        repeats: &'a mut Vec<Repeat>,
+    ) -> Context<'a> {
+        Context {
+            time,
+            mode,
+            drafts,
+            open: Some(Open { book, repeats }),
+        }
+    }
+
     /// Raise an alert.
     pub fn raise(&mut self, draft: AlertDraft) {
         self.drafts.push(draft);
+    }
+
+    /// Count an occurrence of the alert `key` names, at this time with this severity and
+    /// these flows, if that alert is open: true when counted, false when the caller must
+    /// build the draft and [`raise`](Context::raise) it. Only for alerts whose later
+    /// occurrences add no evidence the first lacked, since a repeat carries none.
+    pub fn repeat(
+        &mut self,
+        key: &AlertKey<'_>,
+        severity: Severity,
+        flows: impl IntoIterator<Item = u64>,
+    ) -> bool {
+        self.repeat_if(key, severity, flows, |_| true)
+    }
+
+    /// [`Context::repeat`] for alerts whose occurrences may bring evidence keys: counted
+    /// only when `covered` says the open alert has every key this occurrence would bring.
+    pub fn repeat_if(
+        &mut self,
+        key: &AlertKey<'_>,
+        severity: Severity,
+        flows: impl IntoIterator<Item = u64>,
+        covered: impl FnOnce(&Alert) -> bool,
+    ) -> bool {
+        let Some(open) = &mut self.open else {
+            return false;
+        };
+        let id = key.id();
+        if !open.book.get(id).is_some_and(covered) {
+            return false;
+        }
+        open.repeats
+            .push(Repeat::new(id, self.time, severity, flows));
+        true
+    }
+}
+
+/// Which observations a detector acts on, declared once: the dispatcher shows it those
+/// alone, since most observations are industrial records that, say, an ARP or a session
+/// detector would only look at and drop. A detector must ignore whatever its interest
+/// leaves out, so that skipping it changes nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interest {
+    kinds: u8,
+    protocols: Option<&'static [&'static str]>,
+}
+
+impl Interest {
+    /// Nothing (a detector with nothing configured to look for).
+    pub const NOTHING: Interest = Interest::kind(0);
+    /// Flow starts.
+    pub const FLOW_STARTS: Interest = Interest::kind(1 << Kind::FlowStart as u8);
+    /// Flow ends.
+    pub const FLOW_ENDS: Interest = Interest::kind(1 << Kind::FlowEnd as u8);
+    /// Protocol records.
+    pub const RECORDS: Interest = Interest::kind(1 << Kind::Record as u8);
+    /// Identity observations.
+    pub const IDENTITIES: Interest = Interest::kind(1 << Kind::Identity as u8);
+    /// Protocol anomalies.
+    pub const ANOMALIES: Interest = Interest::kind(1 << Kind::Anomaly as u8);
+    /// Every packet, through [`Detector::packet`].
+    pub const PACKETS: Interest = Interest::kind(1 << Kind::Packet as u8);
+    /// Every observation (not packets).
+    pub const OBSERVATIONS: Interest = Interest::kind((1 << Kind::Packet as u8) - 1);
+
+    const fn kind(kinds: u8) -> Interest {
+        Interest {
+            kinds,
+            protocols: None,
+        }
+    }
+
+    /// This interest and `other`'s.
+    pub const fn and(self, other: Interest) -> Interest {
+        Interest {
+            kinds: self.kinds | other.kinds,
+            protocols: self.protocols,
+        }
+    }
+
+    /// Only events (records, identities, anomalies, …) of these protocols; flow starts and
+    /// ends are not filtered.
+    pub const fn of_protocols(self, protocols: &'static [&'static str]) -> Interest {
+        Interest {
+            kinds: self.kinds,
+            protocols: Some(protocols),
+        }
+    }
+
+    fn wants(&self, kind: Kind) -> bool {
+        self.kinds & (1 << kind as u8) != 0
+    }
+
+    fn wants_protocol(&self, protocol: &str) -> bool {
+        self.protocols.is_none_or(|p| p.contains(&protocol))
+    }
+}
+
+/// The kinds of observation an [`Interest`] names, as bit positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    FlowStart,
+    FlowEnd,
+    Record,
+    Identity,
+    Anomaly,
+    Finding,
+    Module,
+    Packet,
+}
+
+impl Kind {
+    /// Every kind, in bit order.
+    const ALL: [Kind; 8] = [
+        Kind::FlowStart,
+        Kind::FlowEnd,
+        Kind::Record,
+        Kind::Identity,
+        Kind::Anomaly,
+        Kind::Finding,
+        Kind::Module,
+        Kind::Packet,
+    ];
+
+    fn of(observation: &Observation<'_>) -> Kind {
+        match observation {
+            Observation::FlowStart(_) => Kind::FlowStart,
+            Observation::FlowEnd(_) => Kind::FlowEnd,
+            Observation::Event { event, .. } => match event {
+                Event::Record(_) => Kind::Record,
+                Event::Identity(_) => Kind::Identity,
+                Event::Anomaly(_) => Kind::Anomaly,
+                Event::Finding(_) => Kind::Finding,
+                Event::Module(_) => Kind::Module,
+            },
+        }
     }
 }
 
@@ -127,15 +309,16 @@ pub trait Detector {
     /// Watch one observation.
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>);
 
-    /// A packet of flow `flow`, `wire_len` bytes on the wire, was seen: for volumes, which
-    /// flow starts and ends alone cannot give while a long-lived flow runs.
-    fn packet(&mut self, _flow: u64, _wire_len: u32, _cx: &mut Context<'_>) {}
-
-    /// True when [`Detector::packet`] does something: only those detectors are called per
-    /// packet.
-    fn wants_packets(&self) -> bool {
-        false
+    /// What this detector acts on; asked once, when detection starts. Every observation
+    /// unless a detector says less.
+    fn interest(&self) -> Interest {
+        Interest::OBSERVATIONS
     }
+
+    /// A packet of flow `flow`, `wire_len` bytes on the wire, was seen: for volumes, which
+    /// flow starts and ends alone cannot give while a long-lived flow runs. Called only when
+    /// the interest has [`Interest::PACKETS`].
+    fn packet(&mut self, _flow: u64, _wire_len: u32, _cx: &mut Context<'_>) {}
 
     /// Capture time moved past a whole second: time-based checks (silence, rates).
     fn tick(&mut self, _cx: &mut Context<'_>) {}
@@ -195,13 +378,16 @@ pub struct Detection {
     learning_until: Option<Timestamp>,
     learning_ended: Option<Timestamp>,
     detectors: Vec<Box<dyn Detector>>,
-    /// The detectors that want every packet, by index.
-    packet_detectors: Vec<usize>,
+    /// The detectors interested in each kind of observation, by index, in [`Kind`] order.
+    interested: [Vec<usize>; 8],
+    /// Each detector's interest, by index.
+    interests: Vec<Interest>,
     suppressors: Vec<Box<dyn Suppress>>,
     book: AlertBook,
     drafts: Vec<AlertDraft>,
+    repeats: Vec<Repeat>,
     ring: PacketRing,
-    pcaps: HashMap<AlertId, Vec<u8>>,
+    pcaps: FastMap<AlertId, Vec<u8>>,
     fresh: Vec<AlertId>,
     last_tick: Option<u64>,
     last_packet: Option<(Timestamp, u32)>,
@@ -221,6 +407,12 @@ impl Detection {
     /// Detection with these detectors, learning as `learning` says, keeping `ring_bytes` of
     /// recent packets for evidence.
     pub fn new(learning: Learning, detectors: Vec<Box<dyn Detector>>, ring_bytes: usize) -> Self {
+        let interests: Vec<Interest> = detectors.iter().map(|d| d.interest()).collect();
+        let interested = Kind::ALL.map(|kind| {
+            (0..interests.len())
+                .filter(|&i| interests[i].wants(kind))
+                .collect()
+        });
         Detection {
             learning,
             learning_until: match learning {
@@ -228,15 +420,15 @@ impl Detection {
                 _ => None,
             },
             learning_ended: None,
-            packet_detectors: (0..detectors.len())
-                .filter(|&i| detectors[i].wants_packets())
-                .collect(),
+            interested,
+            interests,
             detectors,
             suppressors: Vec::new(),
             book: AlertBook::default(),
             drafts: Vec::new(),
+            repeats: Vec::new(),
             ring: PacketRing::new(ring_bytes),
-            pcaps: HashMap::new(),
+            pcaps: FastMap::default(),
             fresh: Vec::new(),
             last_tick: None,
             last_packet: None,
@@ -286,28 +478,38 @@ impl Detection {
         let Some((time, wire_len)) = self.last_packet else {
             return;
         };
-        if self.packet_detectors.is_empty() {
+        if self.interested[Kind::Packet as usize].is_empty() {
             return;
         }
         let mode = self.mode(time);
-        let mut cx = Context {
-            time,
-            mode,
-            drafts: &mut self.drafts,
-        };
-        for &i in &self.packet_detectors {
+        let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
+        for &i in &self.interested[Kind::Packet as usize] {
             if let Some(detector) = self.detectors.get_mut(i) {
                 detector.packet(flow, wire_len, &mut cx);
             }
         }
-        if !self.drafts.is_empty() {
-            self.settle();
-        }
+        self.settle();
     }
 
-    /// Show every detector one observation.
+    /// Show one observation to every detector interested in it.
     pub fn observe(&mut self, time: Timestamp, observation: &Observation<'_>) {
-        self.run(time, |d, cx| d.observe(observation, cx));
+        let protocol = match observation {
+            Observation::Event { event, .. } => Some(event.protocol()),
+            Observation::FlowStart(_) | Observation::FlowEnd(_) => None,
+        };
+        let mode = self.mode(time);
+        let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
+        for &i in &self.interested[Kind::of(observation) as usize] {
+            let wanted = protocol.is_none_or(|p| {
+                self.interests
+                    .get(i)
+                    .is_some_and(|interest| interest.wants_protocol(p))
+            });
+            if wanted && let Some(detector) = self.detectors.get_mut(i) {
+                detector.observe(observation, &mut cx);
+            }
+        }
+        self.settle();
     }
 
     /// The input ended: last checks.
@@ -317,22 +519,36 @@ impl Detection {
 
     fn run(&mut self, time: Timestamp, mut f: impl FnMut(&mut dyn Detector, &mut Context<'_>)) {
         let mode = self.mode(time);
-        let mut cx = Context {
-            time,
-            mode,
-            drafts: &mut self.drafts,
-        };
+        let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
         for detector in &mut self.detectors {
             f(detector.as_mut(), &mut cx);
         }
-        if !self.drafts.is_empty() {
-            self.settle();
+        self.settle();
+    }
+
+    /// Fold what the detectors raised into the book, when they raised anything (most
+    /// observations raise nothing).
+    #[inline]
+    fn settle(&mut self) {
+        if !self.repeats.is_empty() || !self.drafts.is_empty() {
+            self.fold();
         }
     }
 
-    fn settle(&mut self) {
-        for draft in std::mem::take(&mut self.drafts) {
-            let reason = self.suppressors.iter().find_map(|s| s.suppress(&draft));
+    /// Repeats of open alerts first (they are independent of this round's drafts, which
+    /// open other alerts or repeat these), then drafts, asking the suppressors only about
+    /// drafts that open an alert.
+    fn fold(&mut self) {
+        for repeat in self.repeats.drain(..) {
+            self.book.repeat(&repeat);
+        }
+        let mut drafts = std::mem::take(&mut self.drafts);
+        for draft in drafts.drain(..) {
+            let reason = if self.book.is_open(draft.alert_id()) {
+                None
+            } else {
+                self.suppressors.iter().find_map(|s| s.suppress(&draft))
+            };
             if let Raised::New(id) = self.book.raise(draft) {
                 self.cut_pcap(id);
                 match (reason, self.book.get_mut(id)) {
@@ -341,6 +557,7 @@ impl Detection {
                 }
             }
         }
+        self.drafts = drafts;
     }
 
     fn cut_pcap(&mut self, id: AlertId) {
@@ -411,16 +628,21 @@ mod tests {
     impl Detector for EveryFlow {
         fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
             if let (Observation::FlowStart(f), Mode::Monitoring) = (observation, cx.mode) {
-                let src = Endpoint {
-                    ip: Some(f.client.0),
-                    ..Endpoint::default()
-                };
+                let src = client(f);
                 cx.raise(
                     AlertDraft::new(&SEEN, cx.time, "flow")
                         .between(Some(src), None)
                         .flow(Some(f.id)),
                 );
             }
+        }
+    }
+
+    /// The client of a flow as an alert's source.
+    fn client(f: &FlowContext) -> Endpoint {
+        Endpoint {
+            ip: Some(f.client.0),
+            ..Endpoint::default()
         }
     }
 
@@ -435,6 +657,116 @@ mod tests {
             server_mac: None,
             vlan: 0,
         }
+    }
+
+    /// [`EveryFlow`], counting repeats of open alerts without drafts; counts the drafts it
+    /// builds.
+    struct CountedFlow(std::rc::Rc<std::cell::Cell<usize>>);
+
+    impl Detector for CountedFlow {
+        fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
+            if let (Observation::FlowStart(f), Mode::Monitoring) = (observation, cx.mode) {
+                let src = client(f);
+                let key = AlertKey {
+                    rule: &SEEN,
+                    source: Some(src),
+                    destination: None,
+                    discriminator: &[],
+                };
+                if !cx.repeat(&key, SEEN.severity, Some(f.id)) {
+                    self.0.set(self.0.get() + 1);
+                    EveryFlow.observe(observation, cx);
+                }
+            }
+        }
+    }
+
+    /// Counts what it is shown: ARP records and packets.
+    #[derive(Default)]
+    struct ArpOnly {
+        seen: std::rc::Rc<std::cell::Cell<(usize, usize)>>,
+        packets: bool,
+    }
+
+    impl Detector for ArpOnly {
+        fn interest(&self) -> Interest {
+            let records = Interest::RECORDS.of_protocols(&["arp"]);
+            if self.packets {
+                records.and(Interest::PACKETS)
+            } else {
+                records
+            }
+        }
+
+        fn observe(&mut self, _: &Observation<'_>, _: &mut Context<'_>) {
+            let (o, p) = self.seen.get();
+            self.seen.set((o + 1, p));
+        }
+
+        fn packet(&mut self, _: u64, _: u32, _: &mut Context<'_>) {
+            let (o, p) = self.seen.get();
+            self.seen.set((o, p + 1));
+        }
+    }
+
+    #[test]
+    fn detectors_are_shown_only_what_they_are_interested_in() {
+        let (records, with_packets) = (ArpOnly::default(), ArpOnly::default());
+        let (a, b) = (records.seen.clone(), with_packets.seen.clone());
+        let with_packets = ArpOnly {
+            packets: true,
+            ..with_packets
+        };
+        let mut d = Detection::new(
+            Learning::Off,
+            vec![Box::new(records), Box::new(with_packets)],
+            0,
+        );
+        let t = Timestamp::from_parts(1, 0);
+        let record = |protocol| {
+            Event::Record(rampart_event::Record {
+                protocol,
+                kind: "request",
+                direction: None,
+                activity: None,
+                fields: rampart_event::Fields(&[]),
+            })
+        };
+        let origin = Origin::Capture;
+        d.packet(t, 1, &[0; 60], 60);
+        d.packet_flow(1);
+        d.observe(t, &Observation::FlowStart(&flow(1, 2)));
+        for protocol in ["modbus", "arp", "arp"] {
+            let event = record(protocol);
+            d.observe(
+                t,
+                &Observation::Event {
+                    origin: &origin,
+                    event: &event,
+                },
+            );
+        }
+        assert_eq!(a.get(), (2, 0));
+        assert_eq!(b.get(), (2, 1));
+    }
+
+    #[test]
+    fn counted_repeats_make_the_alerts_full_drafts_make() {
+        let flows = [(1, 2), (2, 3), (3, 2), (4, 2), (5, 3), (6, 4)];
+        let run = |detector: Box<dyn Detector>| {
+            let mut d = Detection::new(Learning::Off, vec![detector], 0);
+            for (i, &(id, client)) in flows.iter().enumerate() {
+                let t = Timestamp::from_parts(10 + i as u64, 0);
+                d.observe(t, &Observation::FlowStart(&flow(id, client)));
+            }
+            (d.book().alerts().to_vec(), d.take_fresh().len())
+        };
+        let built = std::rc::Rc::new(std::cell::Cell::new(0));
+        let counted = run(Box::new(CountedFlow(built.clone())));
+        assert_eq!(run(Box::new(EveryFlow)), counted);
+        assert_eq!(built.get(), 3, "one draft per client, repeats counted");
+        assert_eq!(counted.0.iter().map(|a| a.count).sum::<u64>(), 6);
+        assert_eq!(counted.0[0].flows, vec![1, 3, 4]);
     }
 
     struct QuietFor(std::net::IpAddr);

@@ -157,12 +157,10 @@ const STOPPED_MODES: &[&str] = &[
 /// IEC 104 type id 70, M_EI_NA_1: end of initialisation (IEC 60870-5-101 §7.3.3.1).
 const IEC104_END_OF_INITIALISATION: u64 = 70;
 
-/// The protocol's name as a `'static` string, for the industrial protocols the engine tracks.
-fn industrial(protocol: &str) -> Option<&'static str> {
-    INDUSTRIAL_PROTOCOLS
-        .iter()
-        .copied()
-        .find(|p| *p == protocol)
+/// The protocol's place in [`INDUSTRIAL_PROTOCOLS`], for the industrial protocols the engine
+/// tracks: a key that hashes as one number rather than as text.
+fn industrial(protocol: &str) -> Option<usize> {
+    INDUSTRIAL_PROTOCOLS.iter().position(|p| *p == protocol)
 }
 
 /// True when a record alone is a request whose response never came (see the module doc).
@@ -222,7 +220,7 @@ struct ExceptionRate {
 #[derive(Debug)]
 pub struct Operational {
     config: OperationalConfig,
-    silences: CappedMap<(IpAddr, &'static str), Silence>,
+    silences: CappedMap<(IpAddr, usize), Silence>,
     restart_flags: CappedMap<Station, bool>,
     restarts: CappedMap<Station, VecDeque<Timestamp>>,
     stopped: CappedMap<(Option<IpAddr>, Option<rampart_event::Mac>), bool>,
@@ -260,7 +258,7 @@ impl Operational {
         &mut self,
         origin: &Origin,
         r: &Record<'_>,
-        protocol: &'static str,
+        protocol: usize,
         cx: &mut Context<'_>,
     ) {
         let Origin::Flow(f) = origin else {
@@ -320,9 +318,11 @@ impl Operational {
         let restarted = match r.protocol {
             "dnp3"
                 if r.direction != Some(Direction::ToServer)
-                    && r.fields.get("iin_flags").is_some() =>
+                    && facts::field(&r.fields, "iin_flags").is_some() =>
             {
-                let set = facts::any_text(r.fields.get("iin_flags"), |f| f == "device_restart");
+                let set = facts::any_text(facts::field(&r.fields, "iin_flags"), |f| {
+                    f == "device_restart"
+                });
                 let p = facts::parties(origin, Some(Direction::ToClient));
                 let Some(ip) = p.sender.and_then(|s| s.ip) else {
                     return;

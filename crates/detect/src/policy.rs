@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 use crate::alert::{AlertDraft, AlertId, Endpoint, EngineKind, Rule, Severity};
 use crate::baseline::command::{self, Observed, changes_state};
 use crate::baseline::{self, Baseline, BaselineHandle, OT_PROTOCOLS, Peer, role_names};
-use crate::{Context, Detector, FlowEnd, Mode, Observation, Suppress};
+use crate::{Context, Detector, FlowEnd, Interest, Mode, Observation, Suppress};
 
 /// Flows with notes of what was raised, at most.
 pub const MAX_FLOW_NOTES: usize = 65_536;
@@ -350,12 +350,20 @@ impl PolicyEngine {
         let Some((client, server)) = sides(ctx) else {
             return;
         };
-        let handle = self.baseline.clone();
-        let mut b = baseline::lock(&handle);
         if cx.mode == Mode::Learning {
-            learn_record(&mut b, ctx, client, server, r, cx);
+            // Learning needs nothing of `self` but the baseline: no handle to clone.
+            learn_record(
+                &mut baseline::lock(&self.baseline),
+                ctx,
+                client,
+                server,
+                r,
+                cx,
+            );
             return;
         }
+        let handle = self.baseline.clone();
+        let b = baseline::lock(&handle);
         if OT_PROTOCOLS.contains(&r.protocol) {
             self.note_ot(ctx.client.0);
             self.note_ot(ctx.server.0);
@@ -575,6 +583,13 @@ impl PolicyEngine {
 }
 
 impl Detector for PolicyEngine {
+    fn interest(&self) -> Interest {
+        Interest::FLOW_STARTS
+            .and(Interest::FLOW_ENDS)
+            .and(Interest::RECORDS)
+            .and(Interest::IDENTITIES)
+    }
+
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         match observation {
             Observation::FlowStart(ctx) => self.flow_start(ctx, cx),

@@ -18,7 +18,7 @@ use std::net::IpAddr;
 use rampart_event::{Activity, Direction, Event, Origin, Record, Value};
 use serde::Deserialize;
 
-use crate::alert::{AlertDraft, Endpoint, EngineKind, Rule, Severity};
+use crate::alert::{Alert, AlertDraft, AlertKey, Endpoint, EngineKind, Rule, Severity};
 use crate::capped::Familiar;
 use crate::config::Marks;
 use crate::facts::{self, Parties};
@@ -344,6 +344,9 @@ impl ProtocolPolicy {
             None => return,
         };
         let p = facts::parties(origin, r.direction);
+        if self.repeated(check, r, &p, cx) {
+            return;
+        }
         let draft = match check {
             Check::Activity(rule) => Some(activity_draft(rule, r, &p, cx)),
             Check::DcpSet => Some(dcp_draft(r, &p, cx)),
@@ -358,6 +361,47 @@ impl ProtocolPolicy {
         {
             cx.raise(draft);
         }
+    }
+
+    /// Count an occurrence of an open alert without building its draft, for the checks
+    /// that raise on every occurrence (the others remember what they raised): true when
+    /// counted, or when the sender's marks make it expected.
+    fn repeated(&self, check: Check, r: &Record<'_>, p: &Parties, cx: &mut Context<'_>) -> bool {
+        let object;
+        let (rule, discriminator) = match check {
+            Check::Activity(rule) => {
+                let discriminator = match r.activity {
+                    Some(
+                        Activity::ProgramDownload
+                        | Activity::ProgramUpload
+                        | Activity::ProgramDelete,
+                    ) => {
+                        object = facts::object(&r.fields).unwrap_or_default();
+                        object.as_str()
+                    }
+                    Some(Activity::Restart) => facts::operation(r),
+                    _ => "",
+                };
+                (rule, discriminator)
+            }
+            Check::BacnetReinitialize => (
+                &BACNET_REINITIALIZE,
+                facts::text(&r.fields, "reinitialized_state").unwrap_or("unspecified"),
+            ),
+            _ => return false,
+        };
+        if self.expected(rule, p.sender.and_then(|s| s.ip)) {
+            return true;
+        }
+        let key = AlertKey {
+            rule,
+            source: p.sender,
+            destination: p.receiver,
+            discriminator: &[discriminator],
+        };
+        cx.repeat_if(&key, rule.severity, p.flow, |alert| {
+            covers_evidence(alert, r)
+        })
     }
 
     fn iec104_draft(
@@ -443,6 +487,19 @@ pub(crate) fn side(e: Option<Endpoint>) -> String {
         Some(Endpoint { mac: Some(mac), .. }) => mac.to_string(),
         _ => "an unknown host".to_string(),
     }
+}
+
+/// True when the alert's evidence has every key [`draft`] would give record `r`, so that
+/// counting `r` without its evidence loses nothing.
+fn covers_evidence(alert: &Alert, r: &Record<'_>) -> bool {
+    let has = |key: &str| alert.evidence.contains_key(key);
+    r.fields
+        .0
+        .iter()
+        .take(facts::MAX_EVIDENCE_FIELDS)
+        .all(|(name, _)| has(name))
+        && has("kind")
+        && (r.activity.is_none() || has("action"))
 }
 
 /// A draft of `rule` for record `r` between the parties, with the record as evidence.
@@ -598,6 +655,42 @@ mod tests {
 
     const PLC: [u8; 4] = [10, 0, 0, 2];
     const ES: [u8; 4] = [10, 0, 0, 5];
+
+    #[test]
+    fn repeats_are_counted_and_only_new_evidence_keys_build_a_draft() {
+        let mut d = crate::Detection::new(
+            crate::Learning::Off,
+            vec![Box::new(engine(Marks::default()))],
+            0,
+        );
+        let origin = flow(7, ES, PLC, 102);
+        let plain = [("function", Value::Str("plc_stop"))];
+        let more = [
+            ("function", Value::Str("plc_stop")),
+            ("pi_service", Value::Str("P_PROGRAM")),
+        ];
+        for (sec, fields) in [
+            (1, &plain[..]),
+            (2, &plain[..]),
+            (3, &more[..]),
+            (4, &more[..]),
+        ] {
+            let event = record("s7comm", "plc_stop", Some(Activity::PlcStop), fields);
+            let observation = Observation::Event {
+                origin: &origin,
+                event: &event,
+            };
+            d.observe(rampart_event::Timestamp::from_parts(sec, 0), &observation);
+        }
+        let alerts = d.book().alerts();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].count, 4);
+        assert_eq!(alerts[0].evidence["pi_service"], "P_PROGRAM");
+        assert_eq!(
+            alerts[0].description,
+            "10.0.0.5 stopped controller 10.0.0.2 (s7comm plc_stop)"
+        );
+    }
 
     #[test]
     fn a_plc_stop_is_critical_with_its_techniques_in_both_modes() {

@@ -20,11 +20,11 @@ use std::net::IpAddr;
 use rampart_event::{Anomaly, Event, Origin, Record};
 use serde::Deserialize;
 
-use crate::alert::{AlertDraft, EngineKind, Rule, Severity};
+use crate::alert::{AlertDraft, AlertKey, EngineKind, Rule, Severity};
 use crate::capped::CappedMap;
 use crate::facts::{self, Parties, Refusal};
 use crate::protocol_policy::side;
-use crate::{Context, Detector, Observation};
+use crate::{Context, Detector, Interest, Observation};
 
 /// The protocol violation engine's settings.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -327,7 +327,8 @@ impl Violation {
     }
 
     /// Raise `rule` between the parties for (`protocol`, `name`); only the first occurrence
-    /// is described (by `describe`), repeats just count.
+    /// is described (by `describe`), repeats just count, without a draft when their alert is
+    /// open.
     fn raise(
         &mut self,
         rule: &'static Rule,
@@ -337,8 +338,19 @@ impl Violation {
         describe: impl FnOnce(AlertDraft) -> AlertDraft,
     ) {
         let (src, dst) = (p.sender.and_then(|s| s.ip), p.receiver.and_then(|r| r.ip));
+        let first = self.first(src, dst, protocol, name);
+        let key = AlertKey {
+            rule,
+            source: p.sender,
+            destination: p.receiver,
+            discriminator: &[protocol, "/", name],
+        };
+        // A described occurrence may bring evidence its open alert lacks: it is raised.
+        if !first && cx.repeat(&key, rule.severity, p.flow) {
+            return;
+        }
         let mut draft = AlertDraft::new(rule, cx.time, String::new());
-        if self.first(src, dst, protocol, name) {
+        if first {
             draft = describe(draft);
         }
         cx.raise(
@@ -407,6 +419,10 @@ impl Violation {
 }
 
 impl Detector for Violation {
+    fn interest(&self) -> Interest {
+        Interest::RECORDS.and(Interest::ANOMALIES)
+    }
+
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         match observation {
             Observation::Event {

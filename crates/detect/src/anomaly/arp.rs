@@ -13,9 +13,9 @@ use rampart_event::{Event, Mac, Record, Timestamp, Value};
 use super::config::{AnomalyConfig, ArpScan, ArpSpoofing, GratuitousArpFlood};
 use super::window::{Burst, Episode, Tracked};
 use super::{ARP_SCAN, ARP_SPOOFING, GRATUITOUS_ARP_FLOOD, field_bool, first_targets};
-use crate::alert::{AlertDraft, Endpoint};
+use crate::alert::{AlertDraft, AlertKey, Endpoint};
 use crate::config::Marks;
-use crate::{Context, Detector, Observation};
+use crate::{Context, Detector, Interest, Observation};
 
 /// What one ARP message says.
 #[derive(Debug, Clone, Copy)]
@@ -37,11 +37,11 @@ impl Message {
             "reply" => false,
             _ => return None,
         };
-        let ip = |name| match record.fields.get(name) {
+        let ip = |name| match crate::facts::field(&record.fields, name) {
             Some(Value::Ip(ip)) if !ip.is_unspecified() => Some(ip),
             _ => None,
         };
-        let Some(Value::Mac(sender_mac)) = record.fields.get("sender_mac") else {
+        let Some(Value::Mac(sender_mac)) = crate::facts::field(&record.fields, "sender_mac") else {
             return None;
         };
         Some(Message {
@@ -193,6 +193,21 @@ impl Arp {
             return;
         }
         let [first, second] = pair;
+        let side = |mac| Endpoint {
+            ip: Some(ip),
+            mac: Some(mac),
+            port: None,
+        };
+        let key = AlertKey {
+            rule: &ARP_SPOOFING,
+            source: Some(side(second)),
+            destination: Some(side(first)),
+            discriminator: &[],
+        };
+        // Every occurrence has the same evidence keys: a flip-flop of an open pair is counted.
+        if cx.repeat(&key, ARP_SPOOFING.severity, None) {
+            return;
+        }
         cx.raise(
             AlertDraft::new(
                 &ARP_SPOOFING,
@@ -202,18 +217,7 @@ impl Arp {
                     active.secs()
                 ),
             )
-            .between(
-                Some(Endpoint {
-                    ip: Some(ip),
-                    mac: Some(second),
-                    port: None,
-                }),
-                Some(Endpoint {
-                    ip: Some(ip),
-                    mac: Some(first),
-                    port: None,
-                }),
-            )
+            .between(key.source, key.destination)
             .protocol("arp")
             .evidence("address", ip.to_string())
             .evidence("first_mac", first.to_string())
@@ -225,6 +229,10 @@ impl Arp {
 }
 
 impl Detector for Arp {
+    fn interest(&self) -> Interest {
+        Interest::RECORDS.of_protocols(&["arp"])
+    }
+
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         if let Observation::Event {
             event: Event::Record(record),

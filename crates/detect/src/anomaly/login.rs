@@ -19,7 +19,7 @@ use super::{
     LOGIN_ATTEMPTS, PASSWORD_GUESSING, field_bool, field_str, field_u64, first_targets, with_flows,
 };
 use crate::alert::{AlertDraft, Endpoint};
-use crate::{Context, Detector, Observation};
+use crate::{Context, Detector, Interest, Observation};
 
 /// SNMPv3 usmStatsUnknownUserNames and usmStatsWrongDigests (RFC 3414 §5): what an agent
 /// reports for a user it does not know or a password that does not match.
@@ -168,6 +168,10 @@ fn server(flow: &FlowContext) -> Endpoint {
 }
 
 impl Detector for Logins {
+    fn interest(&self) -> Interest {
+        Interest::RECORDS
+    }
+
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         if let Observation::Event {
             origin: Origin::Flow(flow),

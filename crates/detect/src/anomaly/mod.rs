@@ -207,12 +207,23 @@ pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
 }
 
 /// A device as the anomaly engine keys it: by IP when the traffic has one, else by MAC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Host {
     /// An IP host.
     Ip(IpAddr),
     /// A link-layer host (PROFINET DCP, ARP).
     Mac(Mac),
+}
+
+/// Hashed as one number (see [`crate::hash_ip`]): the anomaly tables are probed by host for
+/// every request.
+impl std::hash::Hash for Host {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match *self {
+            Host::Ip(ip) => crate::hash_ip(ip, state),
+            Host::Mac(mac) => crate::hash_mac(mac, state),
+        }
+    }
 }
 
 impl Host {
@@ -271,7 +282,7 @@ pub fn flow_of(origin: &Origin) -> Option<u64> {
 
 /// A numeric field.
 pub fn field_u64(fields: &Fields<'_>, name: &str) -> Option<u64> {
-    match fields.get(name)? {
+    match crate::facts::field(fields, name)? {
         Value::U64(v) => Some(v),
         Value::I64(v) => u64::try_from(v).ok(),
         _ => None,
@@ -280,7 +291,7 @@ pub fn field_u64(fields: &Fields<'_>, name: &str) -> Option<u64> {
 
 /// A text field.
 pub fn field_str<'a>(fields: &Fields<'a>, name: &str) -> Option<&'a str> {
-    match fields.get(name)? {
+    match crate::facts::field(fields, name)? {
         Value::Str(s) => Some(s),
         _ => None,
     }
@@ -288,7 +299,7 @@ pub fn field_str<'a>(fields: &Fields<'a>, name: &str) -> Option<&'a str> {
 
 /// A flag field.
 pub fn field_bool(fields: &Fields<'_>, name: &str) -> Option<bool> {
-    match fields.get(name)? {
+    match crate::facts::field(fields, name)? {
         Value::Bool(b) => Some(b),
         _ => None,
     }

@@ -15,16 +15,15 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 
-use rampart_event::{Event, Origin, Record, Timestamp};
+use rampart_event::{Event, Origin, Record, Timestamp, Value};
 
 use super::config::{AnomalyConfig, PollingChange, SilentChannel};
 use super::window::Tracked;
-use super::{Host, POLLING_CHANGE, SILENT_CHANNEL, field_str, flow_of, request_sides};
+use super::{Host, POLLING_CHANGE, SILENT_CHANNEL, flow_of, request_sides};
 use crate::alert::AlertDraft;
-use crate::{Context, Detector, Mode, Observation};
+use crate::facts::gather;
+use crate::{Context, Detector, Interest, Mode, Observation};
 
 /// Weight of the newest interval in the period and its deviation.
 const GAIN: f64 = 0.125;
@@ -39,18 +38,25 @@ type Key = (Host, Host, u64);
 
 /// What a request does: its kind, and its command when the kind alone does not say.
 fn command_of<'a>(record: &Record<'a>) -> (&'a str, Option<&'a str>) {
-    let command = COMMAND_FIELDS
-        .iter()
-        .find_map(|name| field_str(&record.fields, name))
-        .filter(|c| *c != record.kind);
-    (record.kind, command)
+    (
+        record.kind,
+        command_field(record).filter(|c| *c != record.kind),
+    )
 }
 
-fn key_of(src: Host, dst: Host, record: &Record<'_>) -> Key {
-    let mut h = DefaultHasher::new();
-    record.protocol.hash(&mut h);
-    command_of(record).hash(&mut h);
-    (src, dst, h.finish())
+/// The text of the first of [`COMMAND_FIELDS`] the record has, as looking each up in turn
+/// finds it (the first field of a name counts), in one pass over the fields.
+fn command_field<'a>(record: &Record<'a>) -> Option<&'a str> {
+    let slots: [_; COMMAND_FIELDS.len()] = gather(&record.fields, |name| match name {
+        "function" => Some(0),
+        "service" => Some(1),
+        "command" => Some(2),
+        _ => None,
+    });
+    slots.into_iter().find_map(|value| match value {
+        Some(Value::Str(text)) => Some(text),
+        _ => None,
+    })
 }
 
 /// What is known of one channel's rhythm.
@@ -174,6 +180,9 @@ pub struct Periodic {
     polling: PollingChange,
     silence: SilentChannel,
     channels: Tracked<Key, Channel>,
+    /// Hashes a request's protocol and command into its key: keys live for one run, so a
+    /// fast hasher seeded per run serves.
+    commands: ahash::RandomState,
     /// When each stable channel falls silent if nothing more is heard, earliest first: one
     /// entry per channel (its `due`), moved later lazily when it comes due and the channel
     /// was heard from since. Scanning every channel every second of a long capture cost more
@@ -188,6 +197,7 @@ impl Periodic {
             polling: config.polling_change,
             silence: config.silent_channel,
             channels: Tracked::new(config.max_tracked.get()),
+            commands: ahash::RandomState::new(),
             due: BinaryHeap::new(),
         }
     }
@@ -199,7 +209,12 @@ impl Periodic {
         let Some((src, dst)) = request_sides(origin, record) else {
             return;
         };
-        let key = key_of(src, dst, record);
+        let key = (
+            src,
+            dst,
+            self.commands
+                .hash_one((record.protocol, command_of(record))),
+        );
         let channel = self
             .channels
             .entry(key, cx.time, || Channel::new(record, cx.time));
@@ -294,6 +309,10 @@ impl Periodic {
 }
 
 impl Detector for Periodic {
+    fn interest(&self) -> Interest {
+        Interest::RECORDS
+    }
+
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         if let Observation::Event {
             origin,
@@ -346,6 +365,42 @@ mod tests {
 
     use super::*;
     use crate::anomaly::testing::{Run, flow, ms};
+
+    #[test]
+    fn the_command_is_the_text_of_the_first_command_field_by_rank() {
+        fn record<'a>(fields: &'a [(&'a str, Value<'a>)]) -> Record<'a> {
+            Record {
+                protocol: "dnp3",
+                kind: "transaction",
+                direction: None,
+                activity: Some(Activity::Read),
+                fields: Fields(fields),
+            }
+        }
+        for (rank, name) in COMMAND_FIELDS.iter().enumerate() {
+            let fields = [(*name, Value::Str("op")), ("command", Value::Str("last"))];
+            // A higher rank wins over `command`, and the first `command` over a later one.
+            assert_eq!(
+                command_field(&record(&fields)),
+                Some("op"),
+                "{name} (rank {rank})"
+            );
+        }
+        // A field of a higher rank wins wherever it stands; a number is no command.
+        let fields = [
+            ("command", Value::Str("c")),
+            ("service", Value::U64(5)),
+            ("function", Value::Str("f")),
+            ("function", Value::Str("again")),
+        ];
+        assert_eq!(command_field(&record(&fields)), Some("f"));
+        let fields = [("service", Value::U64(5)), ("command", Value::Str("c"))];
+        assert_eq!(command_field(&record(&fields)), Some("c"));
+        assert_eq!(
+            command_of(&record(&[("function", Value::Str("transaction"))])).1,
+            None
+        );
+    }
 
     fn poll(run: &mut Run<Periodic>, at_ms: u64) {
         let record = Record {

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::alert::{AlertDraft, Endpoint};
 use crate::config::Marks;
-use crate::{Context, Detector, FlowEnd, Observation};
+use crate::{Context, Detector, FlowEnd, Interest, Observation};
 
 /// Prefix length of the IPv4 network an address scan is counted in.
 pub const IPV4_PREFIX: u8 = 16;
@@ -323,6 +323,12 @@ fn port_draft(
 }
 
 impl Detector for Scans {
+    fn interest(&self) -> Interest {
+        Interest::FLOW_STARTS
+            .and(Interest::FLOW_ENDS)
+            .and(Interest::RECORDS)
+    }
+
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         match observation {
             Observation::FlowStart(flow) => self.flow_start(flow, cx),

@@ -9,7 +9,7 @@ use super::config::{AnomalyConfig, ExcessiveSessions};
 use super::window::{Burst, Distinct, Tracked};
 use super::{EXCESSIVE_SESSIONS, with_flows};
 use crate::alert::{AlertDraft, Endpoint};
-use crate::{Context, Detector, Observation};
+use crate::{Context, Detector, Interest, Observation};
 
 /// Sessions of one source.
 #[derive(Debug, Default)]
@@ -76,6 +76,10 @@ impl Sessions {
 }
 
 impl Detector for Sessions {
+    fn interest(&self) -> Interest {
+        Interest::FLOW_STARTS
+    }
+
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         if let Observation::FlowStart(flow) = observation {
             self.opened(flow, cx);

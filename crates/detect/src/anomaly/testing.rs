@@ -28,6 +28,7 @@ impl<D: Detector> Run<D> {
             time,
             mode: self.mode,
             drafts: &mut self.drafts,
+            open: None,
         };
         f(&mut self.detector, &mut cx);
     }

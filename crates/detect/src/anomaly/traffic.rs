@@ -15,7 +15,7 @@ use super::config::{AnomalyConfig, TrafficSpike};
 use super::window::{LastFlows, Tracked};
 use super::{TRAFFIC_SPIKE, with_flows};
 use crate::alert::{AlertDraft, Endpoint};
-use crate::{Context, Detector, Mode, Observation};
+use crate::{Context, Detector, Interest, Mode, Observation};
 
 /// Weight of the newest minute in the baseline: about ten minutes of memory.
 const ALPHA: f64 = 0.1;
@@ -23,11 +23,20 @@ const ALPHA: f64 = 0.1;
 const MAX_IDLE_MINUTES: u64 = 600;
 
 /// A pair of devices, the lower address first.
-type Edge = (IpAddr, IpAddr);
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Edge(IpAddr, IpAddr);
+
+/// Hashed as two numbers (see [`crate::hash_ip`]): the edge is probed for every packet.
+impl std::hash::Hash for Edge {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        crate::hash_ip(self.0, state);
+        crate::hash_ip(self.1, state);
+    }
+}
 
 fn edge_of(flow: &FlowContext) -> Edge {
     let (a, b) = (flow.client.0, flow.server.0);
-    if a <= b { (a, b) } else { (b, a) }
+    if a <= b { Edge(a, b) } else { Edge(b, a) }
 }
 
 /// One edge's volume: the current minute and the baseline of the ones before.
@@ -142,8 +151,10 @@ impl Detector for Traffic {
         }
     }
 
-    fn wants_packets(&self) -> bool {
-        true
+    fn interest(&self) -> Interest {
+        Interest::FLOW_STARTS
+            .and(Interest::FLOW_ENDS)
+            .and(Interest::PACKETS)
     }
 
     fn packet(&mut self, flow: u64, wire_len: u32, cx: &mut Context<'_>) {

@@ -236,7 +236,7 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
 
     /// The value of `key`, made by `make` when new, marked seen at `now`.
     pub fn entry(&mut self, key: K, now: Timestamp, make: impl FnOnce() -> V) -> &mut V {
-        if !self.map.contains_key(&key) && self.map.len() >= self.cap {
+        if self.map.len() >= self.cap && !self.map.contains_key(&key) {
             self.evict_oldest();
         }
         let slot = self.map.entry(key).or_insert_with(|| (make(), now));

@@ -300,14 +300,22 @@ pub fn changes_state(activity: Option<Activity>) -> bool {
 }
 
 fn u64_field(record: &Record<'_>, name: &str) -> Option<u64> {
-    match record.fields.get(name)? {
+    match crate::facts::field(&record.fields, name)? {
         Value::U64(v) => Some(v),
         _ => None,
     }
 }
 
 fn small<T: TryFrom<u64>>(record: &Record<'_>, name: &str) -> Option<T> {
-    u64_field(record, name).and_then(|v| T::try_from(v).ok())
+    small_value(crate::facts::field(&record.fields, name))
+}
+
+/// A number value that fits `T`.
+fn small_value<T: TryFrom<u64>>(value: Option<Value<'_>>) -> Option<T> {
+    match value? {
+        Value::U64(v) => T::try_from(v).ok(),
+        _ => None,
+    }
 }
 
 /// Each text of a list-like field (`Strs`, `Texts`, or a `List` of `Str`).
@@ -353,8 +361,8 @@ fn modbus(record: &Record<'_>) -> Option<Observed<'static>> {
     let unit = small::<u8>(record, "unit_id")?;
     let function = small::<u8>(record, "function_code")?;
     let sub = match function {
-        90 => match record.fields.get("umas") {
-            Some(Value::Fields(umas)) => match umas.get("function_code") {
+        90 => match crate::facts::field(&record.fields, "umas") {
+            Some(Value::Fields(umas)) => match crate::facts::field(&umas, "function_code") {
                 Some(Value::U64(v)) => u16::try_from(v).ok(),
                 _ => None,
             },
@@ -407,15 +415,18 @@ fn dnp3<'a>(record: &Record<'a>, out: &mut dyn FnMut(Observed<'a>)) {
     };
     let mut any = false;
     let mut last = None;
-    for_each_text(record.fields.get("objects"), &mut |object| {
-        let group = object_group(object);
-        // Consecutive objects of one group (g60v1..g60v4) are one command.
-        if group.is_some() && group != last {
-            out(code(group));
-            any = true;
-            last = group;
-        }
-    });
+    for_each_text(
+        crate::facts::field(&record.fields, "objects"),
+        &mut |object| {
+            let group = object_group(object);
+            // Consecutive objects of one group (g60v1..g60v4) are one command.
+            if group.is_some() && group != last {
+                out(code(group));
+                any = true;
+                last = group;
+            }
+        },
+    );
     if !any {
         out(code(None));
     }
@@ -431,17 +442,26 @@ fn object_group(object: &str) -> Option<u8> {
 /// S7comm: `function_code` for jobs, `function_group` and `subfunction` for user data;
 /// `block_type`, or the type of the first of `blocks` (`DB1`).
 fn s7comm(record: &Record<'_>) -> Option<Observed<'static>> {
-    let function = small::<u8>(record, "function_code");
-    let group = small::<u8>(record, "function_group");
-    let subfunction = small::<u8>(record, "subfunction");
+    let [function, group, subfunction, block_type, blocks] =
+        crate::facts::gather(&record.fields, |name| match name {
+            "function_code" => Some(0),
+            "function_group" => Some(1),
+            "subfunction" => Some(2),
+            "block_type" => Some(3),
+            "blocks" => Some(4),
+            _ => None,
+        });
+    let function = small_value::<u8>(function);
+    let group = small_value::<u8>(group);
+    let subfunction = small_value::<u8>(subfunction);
     if function.is_none() && group.is_none() {
         return None;
     }
-    let block_type = match record.fields.get("block_type") {
+    let block_type = match block_type {
         Some(Value::Str(t)) => Some(ShortName::new(t)),
         _ => {
             let mut first = None;
-            for_each_text(record.fields.get("blocks"), &mut |b| {
+            for_each_text(blocks, &mut |b| {
                 if first.is_none() {
                     let letters = b.trim_end_matches(|c: char| c.is_ascii_digit());
                     first = (!letters.is_empty()).then(|| ShortName::new(letters));
@@ -465,10 +485,16 @@ fn s7comm(record: &Record<'_>) -> Option<Observed<'static>> {
 /// kinds the encapsulation `command_code`.
 fn enip(record: &Record<'_>) -> Option<Observed<'static>> {
     let command = if record.kind == "cip" {
+        let [service, class, instance] = crate::facts::gather(&record.fields, |name| match name {
+            "service_code" => Some(0),
+            "class_id" => Some(1),
+            "instance_id" => Some(2),
+            _ => None,
+        });
         Command::Cip {
-            service: small(record, "service_code")?,
-            class: small(record, "class_id")?,
-            instance: small(record, "instance_id"),
+            service: small_value(service)?,
+            class: small_value(class)?,
+            instance: small_value(instance),
         }
     } else {
         Command::Enip {
@@ -487,11 +513,18 @@ fn bacnet(record: &Record<'_>) -> Option<Observed<'static>> {
     if !matches!(record.kind, "confirmed_request" | "unconfirmed_request") {
         return None;
     }
+    let [pdu_type, service, object_type] =
+        crate::facts::gather(&record.fields, |name| match name {
+            "pdu_type_code" => Some(0),
+            "service_choice" => Some(1),
+            "object_type_code" => Some(2),
+            _ => None,
+        });
     Some(Observed::Code {
         command: Command::Bacnet {
-            pdu_type: small(record, "pdu_type_code")?,
-            service: small(record, "service_choice")?,
-            object_type: small(record, "object_type_code"),
+            pdu_type: small_value(pdu_type)?,
+            service: small_value(service)?,
+            object_type: small_value(object_type),
         },
         spans: [None, None],
     })

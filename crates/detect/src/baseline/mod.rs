@@ -63,7 +63,7 @@ pub const MIN_PERIOD_NS: u64 = 1_000_000;
 
 /// One side of an edge: a device by IP (or a group address), a link-layer-only device by
 /// MAC, or any public address. Written as the address, or `internet`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Peer {
     /// A local unicast address (a device) or a broadcast/multicast group.
     Ip(IpAddr),
@@ -71,6 +71,18 @@ pub enum Peer {
     Mac(Mac),
     /// Any public address.
     Internet,
+}
+
+/// Hashed as one number (see [`crate::hash_ip`]): the baseline is probed by peer for every
+/// record it learns.
+impl std::hash::Hash for Peer {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match *self {
+            Peer::Ip(ip) => crate::hash_ip(ip, state),
+            Peer::Mac(mac) => crate::hash_mac(mac, state),
+            Peer::Internet => state.write_u64(u64::MAX),
+        }
+    }
 }
 
 impl Peer {
@@ -760,18 +772,18 @@ impl Baseline {
         let mac = mac.filter(|m| !m.is_group());
         // The first IP device to show a MAC keeps it: behind a router many addresses share
         // one MAC, and link-layer observations must land on the same device every time.
-        if let (Peer::Ip(ip), Some(m)) = (peer, mac)
-            && self.mac_index.len() < MAX_DEVICES
-        {
-            self.mac_index.entry(m).or_insert(ip);
-        }
+        let owner = match (peer, mac) {
+            (Peer::Ip(ip), Some(m)) if self.mac_index.len() < MAX_DEVICES => {
+                Some(*self.mac_index.entry(m).or_insert(ip))
+            }
+            (Peer::Ip(_), Some(m)) => self.mac_index.get(&m).copied(),
+            _ => None,
+        };
         self.changed = true;
         // A device first seen at the link layer (LLDP, DHCP before its lease) is the IP
         // device that later shows its MAC: one device, not two.
         let link_layer = match (peer, mac) {
-            (Peer::Ip(ip), Some(m)) if self.mac_index.get(&m) == Some(&ip) => {
-                self.devices.remove(&Peer::Mac(m))
-            }
+            (Peer::Ip(ip), Some(m)) if owner == Some(ip) => self.devices.remove(&Peer::Mac(m)),
             _ => None,
         };
         let device = self

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant, SystemTime};
 use rampart_event::{Event, Origin, Record, Timestamp, Value};
 use serde::Deserialize;
 
-use crate::{AlertDraft, Context, Detector, Endpoint, EngineKind, Observation, Rule, Severity};
+use crate::{
+    AlertDraft, Context, Detector, Endpoint, EngineKind, Interest, Observation, Rule, Severity,
+};
 pub use index::Index;
 pub use indicator::{Indicator, Target};
 
@@ -368,6 +370,15 @@ impl<'i, 'r> Hits<'i, 'r> {
 }
 
 impl Detector for IntelDetector {
+    /// Nothing without files or indicators: with files, a reload may bring indicators.
+    fn interest(&self) -> Interest {
+        if self.files.is_empty() && self.index.indicators().is_empty() {
+            Interest::NOTHING
+        } else {
+            Interest::FLOW_STARTS.and(Interest::RECORDS)
+        }
+    }
+
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         if self.index.indicators().is_empty() {
             return;
@@ -553,6 +564,7 @@ mod tests {
             time: Timestamp(5),
             mode: Mode::Learning,
             drafts: &mut drafts,
+            open: None,
         };
         d.observe(observation, &mut cx);
         drafts
@@ -582,6 +594,7 @@ mod tests {
             time: Timestamp(5),
             mode: Mode::Learning,
             drafts: &mut drafts,
+            open: None,
         });
     }
 

@@ -60,6 +60,7 @@ impl Rig {
             time: Timestamp::from_parts(self.second, 0),
             mode,
             drafts: &mut drafts,
+            open: None,
         };
         self.engine.observe(observation, &mut cx);
         drafts
@@ -503,6 +504,7 @@ fn a_new_sender_to_a_group_is_an_unauthorized_group_source() {
             time: Timestamp::from_parts(1_700_000_000, 0),
             mode: Mode::Monitoring,
             drafts: &mut cx_drafts,
+            open: None,
         };
         rig.engine.observe(
             &Observation::Event {

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use rampart_event::{Direction, Event, Origin, Record};
 use serde::Deserialize;
 
-use crate::{AlertDraft, Context, Detector, Endpoint, EngineKind, Observation, Rule};
+use crate::{AlertDraft, Context, Detector, Endpoint, EngineKind, Interest, Observation, Rule};
 pub use expr::{Expr, Field, Subject};
 pub use file::{CustomRule, MAX_RULES, RuleError};
 
@@ -134,6 +134,14 @@ impl CustomRule {
 }
 
 impl Detector for RulesDetector {
+    fn interest(&self) -> Interest {
+        if self.rules.is_empty() {
+            Interest::NOTHING
+        } else {
+            Interest::RECORDS
+        }
+    }
+
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
         let Observation::Event {
             origin,
@@ -270,6 +278,7 @@ where = "unit_id == 1 and address in 0..9 and source.ip not in [10.0.0.5]"
             time: Timestamp(9),
             mode: Mode::Learning,
             drafts: &mut drafts,
+            open: None,
         };
         d.observe(
             &Observation::Event {
