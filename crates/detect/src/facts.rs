@@ -7,6 +7,7 @@
 
 use rampart_event::{Direction, Fields, Origin, Record, Value};
 
+use crate::Context;
 use crate::alert::Endpoint;
 
 /// Fields copied into an alert's evidence at most: a record has a few dozen at most, and
@@ -294,6 +295,23 @@ pub(crate) fn exception<'a>(record: &Record<'a>) -> Option<Exception<'a>> {
     }
 }
 
+/// [`exception`] of the observation's record, noted in `cx` for the engines shown the record
+/// after this one.
+pub(crate) fn exception_noted<'a>(
+    record: &Record<'a>,
+    cx: &mut Context<'_>,
+) -> Option<Exception<'a>> {
+    let refusal = exception(record);
+    cx.refused = Some(refusal.is_some());
+    refusal
+}
+
+/// True when the observation's record is a refusal: as an engine before this one noted it
+/// (reading a record's refusal scans its fields), else read now.
+pub(crate) fn is_exception(record: &Record<'_>, cx: &Context<'_>) -> bool {
+    cx.refused.unwrap_or_else(|| exception(record).is_some())
+}
+
 /// DNP3 IIN2 bits of a response that refuse the request (IEEE 1815 §5.2.3.2).
 fn dnp3_exception<'a>(f: &Fields<'a>) -> Option<Exception<'a>> {
     let mut found = None;
@@ -380,6 +398,7 @@ pub(crate) mod testing {
                 mode: self.mode,
                 drafts: &mut self.drafts,
                 open: None,
+                refused: None,
             }
         }
 
@@ -453,6 +472,26 @@ mod tests {
             activity: None,
             fields: Fields(fields),
         }
+    }
+
+    #[test]
+    fn a_refusal_read_once_is_told_to_the_engines_after() {
+        let mut drafts = Vec::new();
+        let mut cx = Context {
+            time: rampart_event::Timestamp(1),
+            mode: crate::Mode::Monitoring,
+            drafts: &mut drafts,
+            open: None,
+            refused: None,
+        };
+        let refused = [("exception_code", Value::U64(2))];
+        let (answered, refusal) = (record("modbus", &[]), record("modbus", &refused));
+        assert!(!is_exception(&answered, &cx));
+        assert!(exception_noted(&refusal, &mut cx).is_some());
+        // What the first engine noted stands for the rest of the observation.
+        assert!(is_exception(&answered, &cx));
+        assert!(exception_noted(&answered, &mut cx).is_none());
+        assert!(!is_exception(&refusal, &cx));
     }
 
     #[test]

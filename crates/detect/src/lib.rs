@@ -136,6 +136,9 @@ pub struct Context<'a> {
     /// The alerts open so far and where repeats of them go; `None` when a detector runs
     /// alone (its unit tests), where every occurrence is raised in full.
     open: Option<Open<'a>>,
+    /// Whether the observation's record is a refusal, once an engine has read it: the
+    /// violation and operational engines both need to know (see [`facts::is_exception`]).
+    refused: Option<bool>,
 }
 
 /// The alert book as detectors may read it, and the repeats counted against it.
@@ -159,6 +162,7 @@ impl<'a> Context<'a> {
             mode,
             drafts,
             open: Some(Open { book, repeats }),
+            refused: None,
         }
     }
 

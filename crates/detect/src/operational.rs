@@ -249,7 +249,7 @@ impl Operational {
         };
         self.responsiveness(origin, r, protocol, cx);
         self.restart(origin, r, cx);
-        if facts::exception(r).is_some() {
+        if facts::is_exception(r, cx) {
             self.exception(origin, r, cx);
         }
     }

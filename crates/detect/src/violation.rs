@@ -390,7 +390,7 @@ impl Violation {
     }
 
     fn record(&mut self, origin: &Origin, r: &Record<'_>, cx: &mut Context<'_>) {
-        let Some(e) = facts::exception(r) else {
+        let Some(e) = facts::exception_noted(r, cx) else {
             return;
         };
         if !self.config.exceptions || !self.watched(r.protocol) {

@@ -29,6 +29,7 @@ impl<D: Detector> Run<D> {
             mode: self.mode,
             drafts: &mut self.drafts,
             open: None,
+            refused: None,
         };
         f(&mut self.detector, &mut cx);
     }

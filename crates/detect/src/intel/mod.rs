@@ -565,6 +565,7 @@ mod tests {
             mode: Mode::Learning,
             drafts: &mut drafts,
             open: None,
+            refused: None,
         };
         d.observe(observation, &mut cx);
         drafts
@@ -595,6 +596,7 @@ mod tests {
             mode: Mode::Learning,
             drafts: &mut drafts,
             open: None,
+            refused: None,
         });
     }
 

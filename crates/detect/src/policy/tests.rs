@@ -61,6 +61,7 @@ impl Rig {
             mode,
             drafts: &mut drafts,
             open: None,
+            refused: None,
         };
         self.engine.observe(observation, &mut cx);
         drafts
@@ -505,6 +506,7 @@ fn a_new_sender_to_a_group_is_an_unauthorized_group_source() {
             mode: Mode::Monitoring,
             drafts: &mut cx_drafts,
             open: None,
+            refused: None,
         };
         rig.engine.observe(
             &Observation::Event {

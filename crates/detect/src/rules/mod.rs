@@ -279,6 +279,7 @@ where = "unit_id == 1 and address in 0..9 and source.ip not in [10.0.0.5]"
             mode: Mode::Learning,
             drafts: &mut drafts,
             open: None,
+            refused: None,
         };
         d.observe(
             &Observation::Event {
