@@ -13,15 +13,10 @@
 //! Only industrial protocols are watched by default: a malformed DNS answer is an IT
 //! matter, and the anomaly counters in `summary.json` keep it anyway.
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
-use std::net::IpAddr;
-
 use rampart_event::{Anomaly, Event, Origin, Record};
 use serde::Deserialize;
 
 use crate::alert::{AlertDraft, AlertKey, EngineKind, Rule, Severity};
-use crate::capped::CappedMap;
 use crate::facts::{self, Parties, Refusal};
 use crate::protocol_policy::side;
 use crate::{Context, Detector, Interest, Observation};
@@ -34,10 +29,6 @@ pub struct ViolationConfig {
     pub protocols: Vec<String>,
     /// Alert on exception responses.
     pub exceptions: bool,
-    /// Distinct (devices, protocol, code) remembered so that repeats are counted without
-    /// formatting a description again; past it the oldest are forgotten (and their next
-    /// repeat is described again, which costs only time).
-    pub max_tracked: usize,
 }
 
 /// The industrial protocols Rampart dissects.
@@ -65,7 +56,6 @@ impl Default for ViolationConfig {
         ViolationConfig {
             protocols: INDUSTRIAL_PROTOCOLS.iter().map(|p| p.to_string()).collect(),
             exceptions: true,
-            max_tracked: 16_384,
         }
     }
 }
@@ -294,7 +284,6 @@ pub fn class(code: &str) -> Class {
 #[derive(Debug)]
 pub struct Violation {
     config: ViolationConfig,
-    described: CappedMap<(Option<IpAddr>, Option<IpAddr>, u64), ()>,
 }
 
 impl Violation {
@@ -302,7 +291,6 @@ impl Violation {
     pub fn new(config: &ViolationConfig) -> Violation {
         Violation {
             config: config.clone(),
-            described: CappedMap::new(config.max_tracked),
         }
     }
 
@@ -310,25 +298,10 @@ impl Violation {
         self.config.protocols.iter().any(|p| p == protocol)
     }
 
-    /// True the first time these devices, protocol and code are seen (remembered since).
-    fn first(
-        &mut self,
-        src: Option<IpAddr>,
-        dst: Option<IpAddr>,
-        protocol: &str,
-        code: &str,
-    ) -> bool {
-        let mut h = DefaultHasher::new();
-        (protocol, code).hash(&mut h);
-        let key = (src, dst, h.finish());
-        let first = !self.described.contains(&key);
-        self.described.entry(key, || ());
-        first
-    }
-
-    /// Raise `rule` between the parties for (`protocol`, `name`); only the first occurrence
-    /// is described (by `describe`), repeats just count, without a draft when their alert is
-    /// open.
+    /// Raise `rule` between the parties for (`protocol`, `name`): a repeat of an open alert
+    /// only counts, without a draft; anything else is described (by `describe`). The alert
+    /// book is what remembers: a memory of its own keyed by addresses alone once left
+    /// alerts between the same addresses but other MACs without a description.
     fn raise(
         &mut self,
         rule: &'static Rule,
@@ -337,22 +310,16 @@ impl Violation {
         cx: &mut Context<'_>,
         describe: impl FnOnce(AlertDraft) -> AlertDraft,
     ) {
-        let (src, dst) = (p.sender.and_then(|s| s.ip), p.receiver.and_then(|r| r.ip));
-        let first = self.first(src, dst, protocol, name);
         let key = AlertKey {
             rule,
             source: p.sender,
             destination: p.receiver,
             discriminator: &[protocol, "/", name],
         };
-        // A described occurrence may bring evidence its open alert lacks: it is raised.
-        if !first && cx.repeat(&key, rule.severity, p.flow) {
+        if cx.repeat(&key, rule.severity, p.flow) {
             return;
         }
-        let mut draft = AlertDraft::new(rule, cx.time, String::new());
-        if first {
-            draft = describe(draft);
-        }
+        let draft = describe(AlertDraft::new(rule, cx.time, String::new()));
         cx.raise(
             draft
                 .between(p.sender, p.receiver)
@@ -441,6 +408,7 @@ impl Detector for Violation {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
+    use std::net::IpAddr;
     use std::path::Path;
 
     use rampart_event::{Fields, Value};
@@ -655,6 +623,29 @@ mod tests {
             alerts[0].description,
             "modbus message between 10.0.0.9 and 10.0.0.2: length 300 exceeds 12 remaining bytes (bad_length)"
         );
+    }
+
+    #[test]
+    fn the_same_addresses_behind_other_macs_are_described_too() {
+        let detail = "length 300 exceeds 12 remaining bytes";
+        let event = anomaly("bad_length", &detail);
+        let mut e = Violation::new(&ViolationConfig::default());
+        let mut h = Harness::new();
+        for (i, mac) in [[0, 0x1b, 0x1b, 0, 0, 1], [0, 0x1b, 0x1b, 0, 0, 2]]
+            .into_iter()
+            .enumerate()
+        {
+            let mut origin = flow(3, [10, 0, 0, 9], [10, 0, 0, 2], 502);
+            if let Origin::Flow(f) = &mut origin {
+                f.client_mac = Some(rampart_event::Mac(mac));
+            }
+            h.event(&mut e, i as f64, &origin, &event);
+        }
+        assert_eq!(h.drafts.len(), 2);
+        for d in &h.drafts {
+            assert!(d.description.contains("bad_length"), "{}", d.description);
+            assert_eq!(d.evidence["reason"], detail);
+        }
     }
 
     #[test]
