@@ -60,14 +60,12 @@ impl Label {
     /// `0x<code> (unknown)` with at least `digits` hex digits, written without the
     /// formatting machinery: unknown codes are common in some traffic and this is per message.
     fn unknown_hex(code: u64, digits: usize) -> Label {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = ArrayString::new();
         let significant = (16 - code.leading_zeros() as usize / 4).max(1);
         let width = significant.max(digits).min(16);
         text.push_str("0x");
         for i in (0..width).rev() {
-            let nibble = (code >> (4 * i)) & 0xf;
-            text.push(char::from(HEX[nibble as usize]));
+            text.push(hex_digit((code >> (4 * i)) as u8));
         }
         text.push_str(" (unknown)");
         Label::Text(text)
@@ -92,6 +90,25 @@ impl fmt::Write for Bounded {
     }
 }
 
+/// Lowercase hex digits, for hex written per message without `core::fmt`.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The lowercase hex digit of the low four bits of `nibble`.
+pub(crate) fn hex_digit(nibble: u8) -> char {
+    char::from(HEX[usize::from(nibble & 0xf)])
+}
+
+/// The two lowercase hex digits of `byte`, high first.
+pub(crate) fn hex_digits(byte: u8) -> [u8; 2] {
+    [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]
+}
+
+/// Append the two lowercase hex digits of `byte`.
+pub(crate) fn push_hex_byte(out: &mut String, byte: u8) {
+    out.push(hex_digit(byte >> 4));
+    out.push(hex_digit(byte));
+}
+
 /// Name a code, or label it `0x5a (unknown)`.
 #[inline]
 pub(crate) fn named(name: Option<&'static str>, code: u64) -> Label {
@@ -108,6 +125,16 @@ mod tests {
         assert_eq!(named(Some("stop"), 7).as_str(), "stop");
         let long = Label::new(format_args!("{}", "é".repeat(40)));
         assert_eq!(long.as_str().chars().count(), 32);
+    }
+
+    #[test]
+    fn writes_hex_digits_of_bytes_and_nibbles() {
+        assert_eq!(hex_digits(0x0a), *b"0a");
+        assert_eq!(hex_digits(0xf5), *b"f5");
+        assert_eq!(hex_digit(0x3c), 'c');
+        let mut out = String::from("0x");
+        push_hex_byte(&mut out, 0x28);
+        assert_eq!(out, "0x28");
     }
 
     #[test]

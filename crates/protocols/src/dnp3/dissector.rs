@@ -17,6 +17,7 @@ use super::parse::{
     AppHeader, LinkHeader, MAX_USER_DATA, ObjectHeader, ObjectWalk, START, app_header, attributes,
     link_header, points, user_data,
 };
+use crate::label::push_hex_byte;
 use crate::text_list::TextList;
 use rampart_event::Activity;
 
@@ -794,10 +795,8 @@ fn write_object(out: &mut String, h: &ObjectHeader) {
         }
         _ => out.push_str(group_name(h.group).unwrap_or("unknown")),
     }
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push_str(" qualifier=0x");
-    out.push(char::from(HEX[usize::from(h.qualifier.0 >> 4)]));
-    out.push(char::from(HEX[usize::from(h.qualifier.0 & 0xf)]));
+    push_hex_byte(out, h.qualifier.0);
     out.push(' ');
     match h.range {
         Range::StartStop { start, stop } => {

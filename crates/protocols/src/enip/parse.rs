@@ -8,6 +8,7 @@ use std::net::Ipv4Addr;
 use rampart_dissect::{Reader, Truncated};
 
 use super::message::Command;
+use crate::label::hex_digits;
 use crate::located::Located;
 
 /// Length of the encapsulation header (Vol. 2 §2-3.1).
@@ -359,13 +360,8 @@ fn push_symbol(out: &mut String, bytes: &[u8]) {
         push_bounded(out, std::str::from_utf8(text).unwrap_or_default());
         rest = match tail.split_first() {
             Some((&b, tail)) => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let escaped = [
-                    b'\\',
-                    b'x',
-                    HEX[usize::from(b >> 4)],
-                    HEX[usize::from(b & 0xf)],
-                ];
+                let [high, low] = hex_digits(b);
+                let escaped = [b'\\', b'x', high, low];
                 push_bounded(out, std::str::from_utf8(&escaped).unwrap_or_default());
                 tail
             }

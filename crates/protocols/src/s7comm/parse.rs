@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use rampart_dissect::{Reader, Truncated};
 
 use super::message::{Rosctr, UserdataType, area_name, transport_size_name};
+use crate::label::push_hex_byte;
 
 /// The S7comm protocol id, first octet of every PDU.
 pub const PROTOCOL_ID: u8 = 0x32;
@@ -218,7 +219,7 @@ impl AnyAddress {
                 push_byte_bit(out, byte, bit);
             }
             (area, None) => {
-                push_hex_byte(out, area);
+                push_code(out, area);
                 out.push(':');
                 push_byte_bit(out, byte, bit);
             }
@@ -226,7 +227,7 @@ impl AnyAddress {
         out.push(' ');
         match transport_size_name(self.transport_size) {
             Some(size) => out.push_str(size),
-            None => push_hex_byte(out, self.transport_size),
+            None => push_code(out, self.transport_size),
         }
         out.push(' ');
         out.push_str(number.format(self.length));
@@ -241,11 +242,9 @@ fn push_byte_bit(out: &mut String, byte: u32, bit: u32) {
 }
 
 /// Append `0x` and two lowercase hex digits.
-fn push_hex_byte(out: &mut String, value: u8) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+fn push_code(out: &mut String, value: u8) {
     out.push_str("0x");
-    out.push(char::from(HEX[usize::from(value >> 4)]));
-    out.push(char::from(HEX[usize::from(value & 0xf)]));
+    push_hex_byte(out, value);
 }
 
 /// One variable item of a read or write job.

@@ -6,6 +6,7 @@ use rampart_event::Hex;
 use sha2::{Digest, Sha256};
 
 use super::parse::ClientHello;
+use crate::label::hex_digit;
 
 /// Tell whether a code point is a GREASE value (RFC 8701: `0x?a?a` with equal bytes).
 pub fn is_grease(v: u16) -> bool {
@@ -55,14 +56,12 @@ fn ja4_version(version: u16) -> &'static str {
 /// The two JA4 ALPN characters: first and last of the first protocol name, or the outer hex
 /// digits when either end is not ASCII alphanumeric, or `00` without ALPN.
 fn ja4_alpn(first: Option<&[u8]>) -> [char; 2] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let hex = |nibble: u8| char::from(HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'));
     let ends = first.and_then(|name| Some((*name.first()?, *name.last()?)));
     match ends {
         Some((f, l)) if f.is_ascii_alphanumeric() && l.is_ascii_alphanumeric() => {
             [char::from(f), char::from(l)]
         }
-        Some((f, l)) => [hex(f >> 4), hex(l & 0x0f)],
+        Some((f, l)) => [hex_digit(f >> 4), hex_digit(l)],
         None => ['0', '0'],
     }
 }
