@@ -4,12 +4,15 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use rampart_detect::{Alert, AlertDraft, AlertId, Endpoint, EngineKind, Rule, Severity, incident};
 use rampart_event::Timestamp;
 use rampart_store::Store;
 use serde_json::Value;
+
+mod support;
+use support::rampart;
 
 static STOP: Rule = Rule {
     id: "protocol_policy.plc_stop",
@@ -121,13 +124,6 @@ fn fixture() -> Fixture {
         new_device: alerts[0].id,
         _dir: dir,
     }
-}
-
-fn rampart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(args)
-        .output()
-        .expect("rampart runs")
 }
 
 fn alerts(f: &Fixture, args: &[&str]) -> Output {

@@ -1,21 +1,13 @@
 //! `rampart analyze` end to end, on the bundled sample recorded with real peers.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::Value;
 
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/plant-sample.pcap")
-}
-
-fn rampart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(args)
-        .output()
-        .expect("rampart runs")
-}
+mod support;
+use support::{rampart, sample};
 
 fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)

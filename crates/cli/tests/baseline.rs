@@ -1,21 +1,12 @@
 //! `rampart baseline …` and `rampart analyze --baseline` with the real binary, on the
 //! bundled sample: learn, show, export, import, diff, learn and unlearn an alert, mute.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use serde_json::{Value, json};
 
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/plant-sample.pcap")
-}
-
-fn rampart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(args)
-        .output()
-        .expect("rampart runs")
-}
+mod support;
+use support::{rampart, sample};
 
 /// Run and expect success; the standard output.
 fn ok(args: &[&str]) -> String {

@@ -1,26 +1,23 @@
 //! `rampart analyze --forward FILE`: the configuration is checked before any input is read,
 //! and the run reports each destination's counters.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Output;
 
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/plant-sample.pcap")
-}
+mod support;
+use support::{rampart, sample};
 
 fn analyze_forwarding(config: &str) -> Output {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("forward.toml");
     std::fs::write(&path, config).expect("config");
-    Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args([
-            "analyze",
-            sample().to_str().expect("utf-8 path"),
-            "--forward",
-        ])
-        .arg(&path)
-        .output()
-        .expect("rampart runs")
+    rampart(&[
+        OsStr::new("analyze"),
+        sample().as_os_str(),
+        OsStr::new("--forward"),
+        path.as_os_str(),
+    ])
 }
 
 #[test]
@@ -73,14 +70,17 @@ fn the_alerts_of_a_run_reach_a_syslog_receiver_as_cef_and_summary_json_counts_th
     )
     .expect("config");
     let story = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/stories/attack.pcap");
-    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(["analyze", "-q", "--learn-until", "60s", "--forward"])
-        .arg(&config)
-        .arg("--out")
-        .arg(dir.path().join("out"))
-        .arg(&story)
-        .output()
-        .expect("rampart runs");
+    let out = rampart(&[
+        OsStr::new("analyze"),
+        OsStr::new("-q"),
+        OsStr::new("--learn-until"),
+        OsStr::new("60s"),
+        OsStr::new("--forward"),
+        config.as_os_str(),
+        OsStr::new("--out"),
+        dir.path().join("out").as_os_str(),
+        story.as_os_str(),
+    ]);
     assert!(
         out.status.success(),
         "{}",

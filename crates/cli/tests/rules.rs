@@ -1,20 +1,11 @@
 //! `rampart rules check` and `rampart analyze --rules`, end to end on the bundled sample.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
 use serde_json::Value;
 
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../samples/plant-sample.pcap")
-}
-
-fn rampart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rampart"))
-        .args(args)
-        .output()
-        .expect("rampart runs")
-}
+mod support;
+use support::{rampart, sample};
 
 fn text(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
