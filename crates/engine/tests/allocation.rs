@@ -3,9 +3,11 @@
 //! protocol, NTP and DNS exchanges parsed and reported message by message, a Modbus/TCP poll
 //! paired request by response, MQTT publications acknowledged).
 
-use etherparse::PacketBuilder;
 use rampart_engine::{Engine, EngineConfig, NullSink};
 use rampart_event::Timestamp;
+
+mod frames;
+use frames::{tcp_between, udp_between};
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
@@ -19,31 +21,6 @@ fn tcp(from_client: bool, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
 fn modbus_tcp(from_client: bool, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
     let hosts = ([0, 0x1b, 0x1b, 0, 0, 4], [0, 0x80, 0xf4, 0, 0, 5]);
     tcp_between(hosts, (40001, 502), from_client, (seq, ack), payload)
-}
-
-/// A TCP segment between a client and a server, as (MAC, port) pairs.
-fn tcp_between(
-    (a, b): ([u8; 6], [u8; 6]),
-    (client_port, server_port): (u16, u16),
-    from_client: bool,
-    (seq, ack): (u32, u32),
-    payload: &[u8],
-) -> Vec<u8> {
-    let (src, dst, sport, dport) = if from_client {
-        (a, b, client_port, server_port)
-    } else {
-        (b, a, server_port, client_port)
-    };
-    let ip = |m: [u8; 6]| [10, 0, 0, m[5]];
-    let mut out = Vec::new();
-    PacketBuilder::ethernet2(src, dst)
-        .ipv4(ip(src), ip(dst), 64)
-        .tcp(sport, dport, seq, 8192)
-        .ack(ack)
-        .psh()
-        .write(&mut out, payload)
-        .expect("in-memory write");
-    out
 }
 
 /// An MQTT client (port 40002) and broker (1883) on their own connection.
@@ -83,18 +60,8 @@ fn udp(from_client: bool, payload: &[u8]) -> Vec<u8> {
 }
 
 fn udp_port(from_client: bool, port: u16, payload: &[u8]) -> Vec<u8> {
-    let (src, dst, sport, dport) = if from_client {
-        ([10, 0, 0, 1], [10, 0, 0, 3], 50000, port)
-    } else {
-        ([10, 0, 0, 3], [10, 0, 0, 1], port, 50000)
-    };
-    let mut out = Vec::new();
-    PacketBuilder::ethernet2([0, 0x1b, 0x1b, 0, 0, src[3]], [0, 0x1b, 0x1b, 0, 0, dst[3]])
-        .ipv4(src, dst, 64)
-        .udp(sport, dport)
-        .write(&mut out, payload)
-        .expect("in-memory write");
-    out
+    let hosts = ([0, 0x1b, 0x1b, 0, 0, 1], [0, 0x1b, 0x1b, 0, 0, 3]);
+    udp_between(hosts, (50000, port), from_client, payload)
 }
 
 /// An NTP v4 client request and server reply (RFC 5905 §7.3), 48 bytes each.

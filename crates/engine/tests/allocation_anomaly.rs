@@ -2,10 +2,12 @@
 //! its rhythm are known: a Modbus/TCP poll every 100 ms and an ARP request with each, through
 //! ticks and minute boundaries, counted with dhat's testing allocator.
 
-use etherparse::PacketBuilder;
 use rampart_detect::{DetectConfig, Detection, Learning, detectors};
 use rampart_engine::{Engine, EngineConfig, NullSink};
 use rampart_event::Timestamp;
+
+mod frames;
+use frames::tcp_between;
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
@@ -15,20 +17,13 @@ const SERVER: [u8; 6] = [0, 0x80, 0xf4, 0, 0, 5];
 
 /// A Modbus/TCP segment between 10.0.0.4:40001 and 10.0.0.5:502.
 fn modbus_tcp(from_client: bool, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
-    let (src, dst, sport, dport) = if from_client {
-        (CLIENT, SERVER, 40001, 502)
-    } else {
-        (SERVER, CLIENT, 502, 40001)
-    };
-    let mut out = Vec::new();
-    PacketBuilder::ethernet2(src, dst)
-        .ipv4([10, 0, 0, src[5]], [10, 0, 0, dst[5]], 64)
-        .tcp(sport, dport, seq, 8192)
-        .ack(ack)
-        .psh()
-        .write(&mut out, payload)
-        .expect("in-memory write");
-    out
+    tcp_between(
+        (CLIENT, SERVER),
+        (40001, 502),
+        from_client,
+        (seq, ack),
+        payload,
+    )
 }
 
 /// Read holding registers 0–9 of unit 1 (request) or its 20-byte answer.

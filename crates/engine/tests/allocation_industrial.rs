@@ -4,9 +4,11 @@
 //! with dhat's testing allocator once the flows exist (as `allocation.rs` does for IT
 //! protocols; a second binary because dhat allows one profiler per process).
 
-use etherparse::PacketBuilder;
 use rampart_engine::{Engine, EngineConfig, NullSink};
 use rampart_event::Timestamp;
+
+mod frames;
+use frames::{tcp_between, udp_between};
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
@@ -15,31 +17,18 @@ const CLIENT: [u8; 6] = [0, 0x1b, 0x1b, 0, 0, 1];
 const PLC: [u8; 6] = [0, 0x00, 0xbc, 0, 0, 2];
 
 fn tcp(from_client: bool, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
-    let (src, dst, sport, dport) = if from_client {
-        (CLIENT, PLC, 50000, 44818)
-    } else {
-        (PLC, CLIENT, 44818, 50000)
-    };
-    let ip = |m: [u8; 6]| [10, 0, 0, m[5]];
-    let mut out = Vec::new();
-    PacketBuilder::ethernet2(src, dst)
-        .ipv4(ip(src), ip(dst), 64)
-        .tcp(sport, dport, seq, 8192)
-        .ack(ack)
-        .psh()
-        .write(&mut out, payload)
-        .expect("in-memory write");
-    out
+    tcp_between(
+        (CLIENT, PLC),
+        (50000, 44818),
+        from_client,
+        (seq, ack),
+        payload,
+    )
 }
 
+/// A CIP class 1 datagram from the PLC to the client.
 fn udp(payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    PacketBuilder::ethernet2(PLC, CLIENT)
-        .ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64)
-        .udp(2222, 2222)
-        .write(&mut out, payload)
-        .expect("in-memory write");
-    out
+    udp_between((CLIENT, PLC), (2222, 2222), false, payload)
 }
 
 /// An encapsulation message (ODVA Vol. 2 §2-3.1) around `body`, with sender context `ctx`.

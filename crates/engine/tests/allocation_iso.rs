@@ -3,31 +3,19 @@
 //! testing allocator once the flows are known. (A test binary of its own: dhat allows one
 //! profiler per process, and `allocation.rs` holds the other protocols' poll.)
 
-use etherparse::PacketBuilder;
 use rampart_engine::{Engine, EngineConfig, NullSink};
 use rampart_event::Timestamp;
+
+mod frames;
+use frames::tcp_between;
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
 
 /// A TCP segment between client port `port` and server port 102.
 fn tcp(from_client: bool, port: u16, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
-    let (a, b) = ([0, 0x1b, 0x1b, 0, 0, 1], [0, 0x1b, 0x1b, 0, 0, 2]);
-    let (src, dst, sport, dport) = if from_client {
-        (a, b, port, 102)
-    } else {
-        (b, a, 102, port)
-    };
-    let ip = |m: [u8; 6]| [10, 0, 0, m[5]];
-    let mut out = Vec::new();
-    PacketBuilder::ethernet2(src, dst)
-        .ipv4(ip(src), ip(dst), 64)
-        .tcp(sport, dport, seq, 8192)
-        .ack(ack)
-        .psh()
-        .write(&mut out, payload)
-        .expect("in-memory write");
-    out
+    let hosts = ([0, 0x1b, 0x1b, 0, 0, 1], [0, 0x1b, 0x1b, 0, 0, 2]);
+    tcp_between(hosts, (port, 102), from_client, (seq, ack), payload)
 }
 
 /// A TPKT with one class 0 DT and EOT (RFC 1006, ISO 8073 §13.7) around `payload`.

@@ -2,46 +2,24 @@
 //! counted with dhat's testing allocator while a BACnet ReadProperty poll, an OPC UA Read
 //! poll and a FINS memory area read poll go by, each request paired with its response.
 
-use etherparse::PacketBuilder;
 use rampart_engine::{Engine, EngineConfig, NullSink};
 use rampart_event::Timestamp;
+
+mod frames;
+use frames::{tcp_between, udp_between};
 
 #[global_allocator]
 static ALLOCATOR: dhat::Alloc = dhat::Alloc;
 
-const CLIENT: [u8; 4] = [10, 0, 0, 1];
-const SERVER: [u8; 4] = [10, 0, 0, 2];
+/// The client (10.0.0.1) and the server (10.0.0.2).
+const HOSTS: ([u8; 6], [u8; 6]) = ([0, 0x1b, 0x1b, 0, 0, 1], [0, 0x1b, 0x1b, 0, 0, 2]);
 
 fn udp(from_client: bool, port: u16, payload: &[u8]) -> Vec<u8> {
-    let (src, dst, sport, dport) = if from_client {
-        (CLIENT, SERVER, 50000, port)
-    } else {
-        (SERVER, CLIENT, port, 50000)
-    };
-    let mut out = Vec::new();
-    PacketBuilder::ethernet2([0, 0x1b, 0x1b, 0, 0, src[3]], [0, 0x1b, 0x1b, 0, 0, dst[3]])
-        .ipv4(src, dst, 64)
-        .udp(sport, dport)
-        .write(&mut out, payload)
-        .expect("in-memory write");
-    out
+    udp_between(HOSTS, (50000, port), from_client, payload)
 }
 
 fn tcp(from_client: bool, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
-    let (src, dst, sport, dport) = if from_client {
-        (CLIENT, SERVER, 40000, 4840)
-    } else {
-        (SERVER, CLIENT, 4840, 40000)
-    };
-    let mut out = Vec::new();
-    PacketBuilder::ethernet2([0, 0x1b, 0x1b, 0, 0, src[3]], [0, 0x1b, 0x1b, 0, 0, dst[3]])
-        .ipv4(src, dst, 64)
-        .tcp(sport, dport, seq, 8192)
-        .ack(ack)
-        .psh()
-        .write(&mut out, payload)
-        .expect("in-memory write");
-    out
+    tcp_between(HOSTS, (40000, 4840), from_client, (seq, ack), payload)
 }
 
 /// A BACnet/IP readProperty of analog-input 1 present-value, invoke id `id`, and its ACK
