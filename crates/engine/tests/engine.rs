@@ -4,6 +4,9 @@ use etherparse::PacketBuilder;
 use rampart_engine::{Engine, EngineConfig, NullSink};
 use rampart_event::Timestamp;
 
+mod frames;
+use frames::tcp_between;
+
 fn frame(
     src: [u8; 4],
     dst: [u8; 4],
@@ -167,23 +170,11 @@ impl rampart_engine::RecordSink for Records {
     }
 }
 
-/// A TCP segment with explicit sequence and acknowledgement numbers.
+/// A TCP segment between 10.0.0.1:40000 and 10.0.0.2:102, with explicit sequence and
+/// acknowledgement numbers.
 fn segment(from_client: bool, seq: u32, ack: u32, payload: &[u8]) -> Vec<u8> {
-    let (client, server) = ([10, 0, 0, 1], [10, 0, 0, 2]);
-    let (src, dst, sport, dport) = if from_client {
-        (client, server, 40000, 102)
-    } else {
-        (server, client, 102, 40000)
-    };
-    let mut out = Vec::new();
-    PacketBuilder::ethernet2([0, 0x1b, 0x1b, 0, 0, src[3]], [0, 0x1b, 0x1b, 0, 0, dst[3]])
-        .ipv4(src, dst, 64)
-        .tcp(sport, dport, seq, 8192)
-        .ack(ack)
-        .psh()
-        .write(&mut out, payload)
-        .expect("in-memory write");
-    out
+    let hosts = ([0, 0x1b, 0x1b, 0, 0, 1], [0, 0x1b, 0x1b, 0, 0, 2]);
+    tcp_between(hosts, (40000, 102), from_client, (seq, ack), payload)
 }
 
 #[test]

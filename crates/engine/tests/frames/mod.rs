@@ -1,4 +1,4 @@
-//! Ethernet frames for the allocation tests: a client and a server named by their MACs, each
+//! Ethernet frames for the engine tests: a client and a server named by their MACs, each
 //! at `10.0.0.N` where N is the last octet of its MAC.
 
 #![allow(dead_code)] // each test binary uses a different part
