@@ -265,6 +265,14 @@ pub struct AlertKey<'a> {
 }
 
 impl AlertKey<'_> {
+    /// A draft of this alert at `time`: its rule, its two sides and its discriminator joined,
+    /// so that the draft aggregates into the alert the key looked up.
+    pub fn draft(&self, time: Timestamp, description: impl Into<String>) -> AlertDraft {
+        AlertDraft::new(self.rule, time, description)
+            .between(self.source, self.destination)
+            .discriminator(self.discriminator.concat())
+    }
+
     /// The id of the alert (see [`AlertDraft::alert_id`]).
     pub fn id(&self) -> AlertId {
         let mut h = Fnv1a::default();

@@ -190,6 +190,9 @@ mod tests {
             discriminator: &["enip", "/", "timeout"],
         };
         assert_eq!(key.id(), d.alert_id());
+        let made = key.draft(d.time, "timed out");
+        assert_eq!(made.alert_id(), d.alert_id());
+        assert_eq!(made.discriminator, "enip/timeout");
     }
 
     #[test]

@@ -319,14 +319,8 @@ impl Violation {
         if cx.repeat(&key, rule.severity, p.flow) {
             return;
         }
-        let draft = describe(AlertDraft::new(rule, cx.time, String::new()));
-        cx.raise(
-            draft
-                .between(p.sender, p.receiver)
-                .protocol(protocol)
-                .discriminator(format!("{protocol}/{name}"))
-                .flow(p.flow),
-        );
+        let draft = describe(key.draft(cx.time, String::new()));
+        cx.raise(draft.protocol(protocol).flow(p.flow));
     }
 
     fn anomaly(&mut self, origin: &Origin, a: &Anomaly<'_>, cx: &mut Context<'_>) {

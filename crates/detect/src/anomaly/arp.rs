@@ -209,15 +209,13 @@ impl Arp {
             return;
         }
         cx.raise(
-            AlertDraft::new(
-                &ARP_SPOOFING,
+            key.draft(
                 cx.time,
                 format!(
                     "{ip} is claimed by {mac} while {holder} claimed it less than {} s ago",
                     active.secs()
                 ),
             )
-            .between(key.source, key.destination)
             .protocol("arp")
             .evidence("address", ip.to_string())
             .evidence("first_mac", first.to_string())
