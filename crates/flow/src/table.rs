@@ -24,24 +24,54 @@ pub struct Endpoint {
 }
 
 /// The normalised identity of a flow: the lower endpoint first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+///
+/// Packed into integers rather than holding two [`Endpoint`]s: the table hashes and compares
+/// a key on every packet, and an `IpAddr` enum hashes field by field (discriminant, length,
+/// bytes) where this hashes three words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FlowKey {
-    low: Endpoint,
-    high: Endpoint,
-    protocol: u8,
-    vlan: u16,
+    low: u128,
+    high: u128,
+    /// Both ports, the protocol, the VLAN and the address family.
+    rest: u64,
 }
 
 impl FlowKey {
     /// Build the key of a packet from `a` to `b`.
     pub fn new(a: Endpoint, b: Endpoint, protocol: u8, vlan: u16) -> FlowKey {
-        let (low, high) = if a <= b { (a, b) } else { (b, a) };
-        FlowKey {
-            low,
-            high,
-            protocol,
-            vlan,
-        }
+        let (a_ip, a_v6) = packed_ip(a.ip);
+        let (b_ip, b_v6) = packed_ip(b.ip);
+        let ((low, low_port), (high, high_port)) = if (a_ip, a.port) <= (b_ip, b.port) {
+            ((a_ip, a.port), (b_ip, b.port))
+        } else {
+            ((b_ip, b.port), (a_ip, a.port))
+        };
+        let family = u64::from(a_v6) | u64::from(b_v6) << 1;
+        let rest = u64::from(low_port) << 48
+            | u64::from(high_port) << 32
+            | u64::from(vlan) << 16
+            | u64::from(protocol) << 8
+            | family;
+        FlowKey { low, high, rest }
+    }
+}
+
+impl std::hash::Hash for FlowKey {
+    #[inline]
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u128(self.low);
+        state.write_u128(self.high);
+        state.write_u64(self.rest);
+    }
+}
+
+/// An address as one integer, and whether it is IPv6 (so that `::a.b.c.d` and `a.b.c.d`
+/// stay apart).
+#[inline]
+fn packed_ip(ip: IpAddr) -> (u128, bool) {
+    match ip {
+        IpAddr::V4(v4) => (u128::from(u32::from(v4)), false),
+        IpAddr::V6(v6) => (u128::from(v6), true),
     }
 }
 
@@ -393,7 +423,10 @@ impl<T> FlowTable<T> {
         ended: &mut dyn FnMut(Flow<T>, CloseReason),
     ) {
         for _ in 0..budget.min(self.slots.len()) {
-            self.cursor = (self.cursor + 1) % self.slots.len();
+            self.cursor += 1;
+            if self.cursor >= self.slots.len() {
+                self.cursor = 0;
+            }
             let slot = self.cursor;
             if self.deadlines[slot] == FREE || now.0 <= self.deadlines[slot] {
                 continue;
@@ -567,6 +600,35 @@ mod tests {
 
     fn no_service(_: u16) -> bool {
         false
+    }
+
+    #[test]
+    fn keys_are_the_same_both_ways_and_keep_families_ports_and_vlans_apart() {
+        let v4 = Endpoint {
+            ip: IpAddr::from([10, 0, 0, 1]),
+            port: 502,
+        };
+        let compatible_v6 = Endpoint {
+            ip: IpAddr::from(std::net::Ipv6Addr::from(0x0a00_0001_u128)),
+            port: 502,
+        };
+        let peer = ep(2, 40000);
+        assert_eq!(FlowKey::new(v4, peer, 6, 0), FlowKey::new(peer, v4, 6, 0));
+        assert_ne!(
+            FlowKey::new(v4, peer, 6, 0),
+            FlowKey::new(compatible_v6, peer, 6, 0)
+        );
+        assert_ne!(
+            FlowKey::new(v4, peer, 6, 0),
+            FlowKey::new(v4, ep(2, 40001), 6, 0)
+        );
+        assert_ne!(FlowKey::new(v4, peer, 6, 0), FlowKey::new(v4, peer, 17, 0));
+        assert_ne!(FlowKey::new(v4, peer, 6, 0), FlowKey::new(v4, peer, 6, 7));
+        let (a, b) = (ep(1, 2), ep(2, 1));
+        assert_ne!(
+            FlowKey::new(a, b, 6, 0),
+            FlowKey::new(ep(1, 1), ep(2, 2), 6, 0)
+        );
     }
 
     #[test]
