@@ -80,18 +80,26 @@ pub fn find_record_chain(data: &[u8], window: usize) -> Option<usize> {
             .and_then(record_header)
             .filter(RecordHeader::is_plausible)
     };
-    (0..window.min(data.len())).find(|&at| {
+    header_candidates(data, window).find(|&at| {
         plausible(at).is_some_and(|h| plausible(at + HEADER_LEN + usize::from(h.length)).is_some())
     })
 }
 
 /// Find the first offset in `data` where a plausible record header starts.
 pub fn find_record(data: &[u8]) -> Option<usize> {
-    (0..data.len().saturating_sub(HEADER_LEN - 1)).find(|&at| {
+    header_candidates(data, data.len().saturating_sub(HEADER_LEN - 1)).find(|&at| {
         data.get(at..)
             .and_then(record_header)
             .is_some_and(|h| h.is_plausible())
     })
+}
+
+/// The offsets below `end` where a record header could start: those followed by the major
+/// version byte `03`. Searching for that byte skips most offsets of a stream picked up
+/// mid-record without decoding a header at each.
+fn header_candidates(data: &[u8], end: usize) -> impl Iterator<Item = usize> + '_ {
+    let last = end.min(data.len()).saturating_add(1).min(data.len());
+    memchr::memchr_iter(0x03, data.get(1..last).unwrap_or_default())
 }
 
 /// A handshake message header: type and the 24-bit body length.
