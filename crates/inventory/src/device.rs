@@ -411,14 +411,16 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
     // Boxed so that each builder's memory is returned as it becomes a device: with the
     // builders inline, the whole table outlived the collection of every device.
     let mut builders: FastMap<DeviceKey, Box<Builder>> = FastMap::default();
-    for (mac, station) in &inv.stations {
+    // In address order, not the maps' order: a device merges what each of its addresses saw,
+    // and the merged counts and the order of its candidate values depend on that order.
+    for (mac, station) in sorted(&inv.stations) {
         let key = DeviceKey::Mac(*mac);
         let b = builders
             .entry(key)
             .or_insert_with(|| Box::new(Builder::new(key, station.seen)));
         b.add_station(*mac, station, resolver.routers.contains(mac));
     }
-    for (ip, host) in &inv.hosts {
+    for (ip, host) in sorted(&inv.hosts) {
         if !is_unicast_host(*ip) {
             continue;
         }
@@ -444,6 +446,13 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
     }
     devices.sort_by_key(|d| d.key);
     devices
+}
+
+/// The entries of `map` in key order.
+fn sorted<K: Ord, V>(map: &FastMap<K, V>) -> Vec<(&K, &V)> {
+    let mut entries: Vec<(&K, &V)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    entries
 }
 
 /// Count each device's distinct peer addresses, from the conversations.

@@ -158,23 +158,31 @@ impl Attributes {
         true
     }
 
+    /// Fold in what another address of the same device saw: each observation was recorded on
+    /// one address only, so counts add up.
     pub(crate) fn merge(&mut self, other: &Attributes) {
         for (attribute, list) in &other.values {
             for o in list {
-                for source in o.sources.iter() {
-                    self.add(*attribute, &o.value, source, o.confidence, o.seen.first);
-                }
-                if let Some(mine) = self
-                    .values
-                    .get_mut(attribute)
-                    .and_then(|l| l.iter_mut().find(|m| m.value == o.value))
-                {
-                    mine.seen.merge(o.seen);
-                    mine.count = mine.count.max(o.count);
-                }
+                self.merge_one(*attribute, o);
             }
         }
         self.dropped += other.dropped;
+    }
+
+    fn merge_one(&mut self, attribute: Attribute, o: &Observed) {
+        let list = self.values.entry(attribute).or_default();
+        if let Some(mine) = list.iter_mut().find(|m| m.value == o.value) {
+            mine.count += o.count;
+            mine.confidence = mine.confidence.max(o.confidence);
+            mine.seen.merge(o.seen);
+            for source in o.sources.iter() {
+                mine.sources.insert(source);
+            }
+        } else if list.len() >= MAX_VALUES {
+            self.dropped += 1;
+        } else {
+            list.push(o.clone());
+        }
     }
 }
 

@@ -452,3 +452,34 @@ fn activity_peers_are_bounded_and_counted() {
     assert_eq!(a.peers.len() as u64 + a.peers_dropped, 100);
     assert_eq!(a.peers.len(), observe::MAX_ACTIVITY_PEERS);
 }
+
+/// A device with two addresses that both saw the same models: the counts add up, and what it
+/// reports does not depend on the order of the inventory's maps (each inventory hashes with
+/// its own random keys).
+#[test]
+fn a_device_merged_from_several_addresses_is_the_same_every_run() {
+    let build = || {
+        let mut inv = Inventory::new(no_vendor);
+        for (host, models) in [("10.0.0.1", 3), ("10.0.0.2", 1)] {
+            inv.observe_flow(&flow(host, A, "10.0.0.9", B, 44818, Some("enip")));
+            for (n, model) in ["1756-ENBT/A", "1756-L61/B"].iter().enumerate() {
+                for _ in 0..models + n {
+                    let at = Address {
+                        ip: Some(ip(host)),
+                        mac: None,
+                    };
+                    let (stated, time) = (Confidence::STATED, Timestamp(5));
+                    inv.observe_identity(at, Attribute::Model, model, "enip", stated, time);
+                }
+            }
+        }
+        let devices = inv.devices();
+        let d = devices.iter().find(|d| d.key == DeviceKey::Mac(A));
+        format!("{:?}", d.expect("device"))
+    };
+    let first = build();
+    assert!(first.contains(r#"value: "1756-ENBT/A", sources: Sources(["enip"]), confidence: Confidence(90), count: 4,"#), "counts of both addresses add up: {first}");
+    for _ in 0..20 {
+        assert_eq!(build(), first);
+    }
+}
