@@ -11,6 +11,21 @@ pub(crate) struct TextList {
     ends: Vec<usize>,
 }
 
+/// By hand, so that `clone_from` keeps the buffers (the derived one allocates new ones).
+impl Clone for TextList {
+    fn clone(&self) -> TextList {
+        TextList {
+            text: self.text.clone(),
+            ends: self.ends.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &TextList) {
+        self.text.clone_from(&source.text);
+        self.ends.clone_from(&source.ends);
+    }
+}
+
 impl TextList {
     /// Forget every item, keeping the memory.
     pub(crate) fn clear(&mut self) {

@@ -82,9 +82,14 @@ struct CipRequest {
 }
 
 impl CipRequest {
-    /// Forget the previous request, keeping the buffers. Every field is named, so a field
-    /// added later cannot be left holding the previous request's value.
+    /// Forget the previous request, keeping the buffers.
     fn clear(&mut self) {
+        self.copy_from(&CipRequest::default());
+    }
+
+    /// Become a copy of `other`, reusing the buffers. Every field is named, so a field added
+    /// later cannot be left holding the previous request's value.
+    fn copy_from(&mut self, other: &CipRequest) {
         let CipRequest {
             service,
             target,
@@ -106,27 +111,84 @@ impl CipRequest {
             connection_path,
             pccc,
             activity,
-        } = self;
-        *service = 0;
-        *target = None;
-        *class = None;
-        *instance = None;
-        *attribute = None;
-        *member = None;
-        tag.clear();
-        *routed = false;
-        route.clear();
-        *route_port = None;
-        *slot = None;
-        embedded_codes.clear();
-        embedded_names.clear();
-        embedded_tags.clear();
-        *tag_request = None;
-        *open = None;
-        *connection = None;
-        connection_path.clear();
-        *pccc = None;
-        *activity = None;
+        } = other;
+        self.service = *service;
+        self.target = *target;
+        self.class = *class;
+        self.instance = *instance;
+        self.attribute = *attribute;
+        self.member = *member;
+        self.tag.clone_from(tag);
+        self.routed = *routed;
+        self.route.clone_from(route);
+        self.route_port = *route_port;
+        self.slot = *slot;
+        self.embedded_codes.clone_from(embedded_codes);
+        self.embedded_names.clone_from(embedded_names);
+        self.embedded_tags.clone_from(embedded_tags);
+        self.tag_request = *tag_request;
+        self.open = *open;
+        self.connection = *connection;
+        self.connection_path.clone_from(connection_path);
+        self.pccc = *pccc;
+        self.activity = *activity;
+    }
+}
+
+/// Requests of a flow that read without a word of complaint, by their bytes. An HMI polls
+/// the same tags with the same few Multiple Service Packets thousands of times; reading
+/// their dozens of embedded paths again each time was half of this dissector's cost.
+#[derive(Debug, Default)]
+struct RememberedRequests {
+    entries: Vec<RememberedRequest>,
+    /// The entry the next new request replaces once all are taken.
+    next: usize,
+}
+
+#[derive(Debug, Default)]
+struct RememberedRequest {
+    bytes: Vec<u8>,
+    request: CipRequest,
+}
+
+/// Requests remembered per flow: the distinct polls of a typical HMI connection.
+const REMEMBERED_REQUESTS: usize = 16;
+/// Longest request remembered: a Multiple Service Packet of some forty tags. With
+/// [`REMEMBERED_REQUESTS`] this bounds the memory per flow to a few KiB.
+const MAX_REMEMBERED_REQUEST: usize = 512;
+
+impl RememberedRequests {
+    fn find(&self, bytes: &[u8]) -> Option<&CipRequest> {
+        let entry = self.entries.iter().find(|e| e.bytes == bytes)?;
+        Some(&entry.request)
+    }
+
+    fn remember(&mut self, bytes: &[u8], request: &CipRequest) {
+        if bytes.len() > MAX_REMEMBERED_REQUEST {
+            return;
+        }
+        if self.entries.len() < REMEMBERED_REQUESTS {
+            self.entries.push(RememberedRequest::default());
+        }
+        let at = self.next.min(self.entries.len() - 1);
+        self.next = (at + 1) % REMEMBERED_REQUESTS;
+        let entry = &mut self.entries[at];
+        entry.bytes.clear();
+        entry.bytes.extend_from_slice(bytes);
+        entry.request.copy_from(request);
+    }
+}
+
+/// A sink that notes whether anything was said through it.
+struct Watched<'a> {
+    inner: &'a mut dyn EventSink,
+    said: bool,
+}
+
+impl EventSink for Watched<'_> {
+    fn emit(&mut self, event: Event<'_>) {
+        self.said = true;
+        self.inner.emit(event);
     }
 }
 
@@ -198,6 +260,7 @@ pub(super) struct EnipDissector {
     /// Modules reported in this flow.
     modules: Vec<ModuleKey>,
     scratch: Scratch,
+    remembered: Option<Box<RememberedRequests>>,
     resync: [bool; 2],
 }
 
@@ -212,6 +275,7 @@ impl EnipDissector {
             connections: Vec::new(),
             modules: Vec::new(),
             scratch: Scratch::default(),
+            remembered: None,
             resync: [false; 2],
         }
     }
@@ -424,8 +488,7 @@ impl EnipDissector {
                     _ => Key::Context(h.command.0, h.context),
                 });
                 let mut c = p.cip.take().unwrap_or_default();
-                c.clear();
-                read_request(&mut c, &req, false, &mut self.scratch, sink);
+                self.read_request(msg, &req, &mut c, sink);
                 p.cip = Some(c);
                 self.push_pending(p, sink);
             }
@@ -456,6 +519,29 @@ impl EnipDissector {
                 }
             }
             Err(e) => flag(sink, &e),
+        }
+    }
+
+    /// Read the request in `msg` into `c`, or copy it when it is a remembered one again.
+    fn read_request(
+        &mut self,
+        msg: &[u8],
+        req: &Request<'_>,
+        c: &mut CipRequest,
+        sink: &mut dyn EventSink,
+    ) {
+        let remembered = self.remembered.get_or_insert_default();
+        if let Some(known) = remembered.find(msg) {
+            return c.copy_from(known);
+        }
+        c.clear();
+        let mut watched = Watched {
+            inner: sink,
+            said: false,
+        };
+        read_request(c, req, false, &mut self.scratch, &mut watched);
+        if !watched.said {
+            remembered.remember(msg, c);
         }
     }
 
@@ -1585,6 +1671,60 @@ mod tests {
         assert!(records[0].contains(
             r#""service_code":7,"service":"stop","class_id":142,"class":"0x8e (unknown)""#
         ));
+    }
+
+    #[test]
+    fn remembers_a_bounded_number_of_short_requests_replacing_the_oldest() {
+        let mut r = RememberedRequests::default();
+        let request = |service| CipRequest {
+            service,
+            ..CipRequest::default()
+        };
+        for n in 0..=REMEMBERED_REQUESTS as u8 {
+            r.remember(&[n], &request(n));
+        }
+        assert_eq!(r.entries.len(), REMEMBERED_REQUESTS);
+        assert!(r.find(&[0]).is_none(), "the oldest made room");
+        for n in 1..=REMEMBERED_REQUESTS as u8 {
+            assert_eq!(r.find(&[n]).map(|c| c.service), Some(n));
+        }
+        r.remember(&[7; MAX_REMEMBERED_REQUEST + 1], &request(99));
+        assert!(r.find(&[7; MAX_REMEMBERED_REQUEST + 1]).is_none());
+    }
+
+    /// An HMI's poll repeated: the remembered request gives the same record every time, and a
+    /// request that drew an anomaly is read (and reported) again each time.
+    #[test]
+    fn a_repeated_poll_reads_the_same_as_the_first() {
+        let mut d = tcp();
+        let mut sink = CollectingSink::default();
+        let msp = [
+            0x0a, 0x02, 0x20, 0x02, 0x24, 0x01, // Multiple Service Packet to the router
+            0x02, 0x00, 0x06, 0x00, 0x10, 0x00, // two services at 6 and 16
+            0x4c, 0x03, 0x91, 0x03, b'R', b'u', b'n', 0x00, 0x01, 0x00, // read "Run"
+            0x4c, 0x02, 0x20, 0x8e, 0x24, 0x01, 0x01, 0x00, // read class 0x8e instance 1
+        ];
+        let reply = [
+            0x8a, 0x00, 0x00, 0x00, 0x02, 0x00, 0x06, 0x00, 0x0a, 0x00, // MSP reply
+            0xcc, 0x00, 0x00, 0x00, 0xcc, 0x00, 0x00, 0x00,
+        ];
+        for _ in 0..3 {
+            d.feed(Direction::ToServer, &encap(0x6f, 1, &rr(&msp)), &mut sink);
+            d.feed(Direction::ToClient, &encap(0x6f, 1, &rr(&reply)), &mut sink);
+        }
+        let records = sink.matching("record enip cip transaction");
+        assert_eq!(records.len(), 3, "{:?}", sink.lines);
+        assert!(records[0].contains(r#""embedded_count":2,"embedded_service_codes":[76,76],"embedded_services":["read_tag","0x4c (unknown)"],"tags":["Run"]"#), "{}", records[0]);
+        assert!(records.iter().all(|r| r == &records[0]), "{records:?}");
+        let truncated = [0x4c, 0x03, 0x91, 0x07, b'R', b'u', b'n', 0x00]; // name overruns the path
+        for context in 4..=5 {
+            d.feed(
+                Direction::ToServer,
+                &encap(0x6f, context, &rr(&truncated)),
+                &mut sink,
+            );
+        }
+        assert_eq!(sink.matching("anomaly").len(), 2, "{:?}", sink.lines);
     }
 
     #[test]
