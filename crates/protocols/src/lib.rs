@@ -53,6 +53,7 @@ pub mod tls;
 mod transactions;
 mod value;
 pub mod vendor_ids;
+mod watched;
 
 /// The flow protocols, in probing order.
 static FLOW_PROTOCOLS: &[Registration] = &[

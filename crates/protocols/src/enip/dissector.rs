@@ -20,6 +20,7 @@ use super::parse::{
 };
 use crate::located::Located;
 use crate::text_list::TextList;
+use crate::watched::Watched;
 
 pub(super) const PROTOCOL: &str = "enip";
 /// Connection id pairs (originator-to-target, target-to-originator) remembered per flow.
@@ -176,19 +177,6 @@ impl RememberedRequests {
         entry.bytes.clear();
         entry.bytes.extend_from_slice(bytes);
         entry.request.copy_from(request);
-    }
-}
-
-/// A sink that notes whether anything was said through it.
-struct Watched<'a> {
-    inner: &'a mut dyn EventSink,
-    said: bool,
-}
-
-impl EventSink for Watched<'_> {
-    fn emit(&mut self, event: Event<'_>) {
-        self.said = true;
-        self.inner.emit(event);
     }
 }
 
@@ -535,12 +523,9 @@ impl EnipDissector {
             return c.copy_from(known);
         }
         c.clear();
-        let mut watched = Watched {
-            inner: sink,
-            said: false,
-        };
+        let mut watched = Watched::new(sink);
         read_request(c, req, false, &mut self.scratch, &mut watched);
-        if !watched.said {
+        if !watched.said() {
             remembered.remember(msg, c);
         }
     }

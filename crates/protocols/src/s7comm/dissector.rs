@@ -18,6 +18,7 @@ use super::record::{
 use crate::cotp::{CotpStream, Link};
 use crate::outstanding::{Displaced, Outstanding, Request};
 use crate::value::emit_record;
+use crate::watched::Watched;
 
 /// User data reassembled from response fragments, per direction.
 const MAX_USERDATA: usize = 64 * 1024;
@@ -237,16 +238,14 @@ impl State {
         sink: &mut dyn EventSink,
     ) {
         let s = &mut self.scratch;
-        s.items.clear();
+        let polled = req.filter(|q| q.item_count.is_some() && q.pdu.header.rosctr == Rosctr::JOB);
+        render_items(s, polled.map(|q| q.pdu.param), sink);
         s.return_codes.clear();
         s.return_names.clear();
         s.blocks.clear();
         s.clock.clear();
         s.szl.clear();
         if let Some(q) = req {
-            if q.item_count.is_some() && q.pdu.header.rosctr == Rosctr::JOB {
-                items(q.pdu.param, &mut s.items, sink);
-            }
             if let Some(pi) = &q.pi {
                 for b in pi_blocks(pi.parameter) {
                     block_label(&b, s.blocks.next());
@@ -540,6 +539,25 @@ fn password(q: &Facts<'_>, r: Option<&Facts<'_>>, sink: &mut dyn EventSink) {
     }));
 }
 
+/// Render the items of a request's `param` into `s.items`, unless they are the ones rendered
+/// last time; `None` when the request has no items.
+fn render_items(s: &mut Scratch, param: Option<&[u8]>, sink: &mut dyn EventSink) {
+    let Some(param) = param else {
+        s.items.clear();
+        s.items_current = false;
+        return;
+    };
+    if s.items_current && s.items_of == param {
+        return;
+    }
+    s.items.clear();
+    let mut watched = Watched::new(sink);
+    items(param, &mut s.items, &mut watched);
+    s.items_current = !watched.said();
+    s.items_of.clear();
+    s.items_of.extend_from_slice(param);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -628,6 +646,45 @@ mod tests {
             sink.matching("identity"),
             vec!["identity s7comm Server device_type plc"]
         );
+    }
+
+    /// A poll repeated, then another: the items rendered for the first serve the repeat only,
+    /// and items that drew an anomaly are read (and reported) again each time.
+    #[test]
+    fn a_repeated_poll_names_its_items_like_the_first() {
+        let db5 = [
+            0x04, 0x01, 0x12, 0x0a, 0x10, 0x02, 0x00, 0x02, 0x00, 0x05, 0x84, 0x00, 0x00, 0x40,
+        ];
+        let db6 = [
+            0x04, 0x01, 0x12, 0x0a, 0x10, 0x02, 0x00, 0x02, 0x00, 0x06, 0x84, 0x00, 0x00, 0x40,
+        ];
+        let short = [0x04, 0x01, 0x12, 0x0a, 0x10]; // the item stops after its length
+        let mut chunks = Vec::new();
+        for (n, param) in [&db5[..], &db5, &db6, &short, &short].into_iter().enumerate() {
+            let reference = u16::try_from(n).expect("small");
+            chunks.push((Direction::ToServer, pdu(1, reference, param, &[])));
+        }
+        let mut d = S7Dissector::new(8);
+        let sink = run(&mut d, &chunks);
+        let items: Vec<&str> = sink
+            .matching("record s7comm read_var")
+            .iter()
+            .map(|r| &r[r.find(r#""items""#).unwrap_or(0)..])
+            .map(|r| &r[..r.find(']').map_or(0, |e| e + 1)])
+            .collect();
+        assert_eq!(
+            items,
+            vec![
+                r#""items":["P#DB5.DBX8.0 BYTE 2"]"#,
+                r#""items":["P#DB5.DBX8.0 BYTE 2"]"#,
+                r#""items":["P#DB6.DBX8.0 BYTE 2"]"#,
+                r#""items":[]"#,
+                r#""items":[]"#,
+            ],
+            "{:?}",
+            sink.lines
+        );
+        assert_eq!(sink.matching("anomaly").len(), 2, "{:?}", sink.lines);
     }
 
     #[test]

@@ -224,6 +224,11 @@ impl SzlFacts {
 #[derive(Default)]
 pub(super) struct Scratch {
     pub(super) items: TextList,
+    /// The request parameters `items` were rendered from, when `items_current`: an HMI
+    /// polls with the same parameters again and again.
+    pub(super) items_of: Vec<u8>,
+    /// Whether `items` are those of `items_of`, read without an anomaly.
+    pub(super) items_current: bool,
     pub(super) return_codes: Vec<u64>,
     pub(super) return_names: Vec<&'static str>,
     pub(super) blocks: TextList,
