@@ -77,17 +77,34 @@ const TABLE: &[(&str, Option<&str>, Option<&str>)] = &[
 /// Look for well-known product and OS names in a description.
 pub fn hints(text: &str) -> Hints {
     let mut out = Hints::default();
-    for &(needle, vendor, os) in TABLE {
-        if out.vendor.is_some() && out.os.is_some() {
-            break;
+    let mut first = [TABLE.len(); 2];
+    for m in needles().find_overlapping_iter(text) {
+        let at = m.pattern().as_usize();
+        let (_, vendor, os) = TABLE[at];
+        if vendor.is_some() {
+            first[0] = first[0].min(at);
         }
-        if !contains_ignore_case(text, needle) {
-            continue;
+        if os.is_some() {
+            first[1] = first[1].min(at);
         }
-        out.vendor = out.vendor.or(vendor);
-        out.os = out.os.or(os);
     }
+    out.vendor = TABLE.get(first[0]).and_then(|&(_, vendor, _)| vendor);
+    out.os = TABLE.get(first[1]).and_then(|&(_, _, os)| os);
     out
+}
+
+/// The table's needles in one automaton, built on first use: a description is searched for
+/// all of them in one pass rather than once per needle (every LLDP and SNMP message carries
+/// one, and the table has forty rows).
+fn needles() -> &'static aho_corasick::AhoCorasick {
+    static NEEDLES: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+        std::sync::LazyLock::new(|| {
+            aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(TABLE.iter().map(|&(needle, _, _)| needle))
+                .expect("the needle table is small and fixed")
+        });
+    &NEEDLES
 }
 
 /// Find a firmware version in a description: the token after `Version ` (Cisco, most network
@@ -182,6 +199,21 @@ mod tests {
             model("Cisco IOS Software, C3560 Software, Version 12.2"),
             None
         );
+    }
+
+    /// The more specific needle wins wherever it sits in the text, as the table orders them.
+    #[test]
+    fn the_first_row_that_matches_wins_not_the_first_match_in_the_text() {
+        let text = "Linux host running cisco ios xe software";
+        assert_eq!(
+            hints(text),
+            Hints {
+                vendor: Some("Cisco"),
+                os: Some("Cisco IOS XE")
+            }
+        );
+        let overlapping = hints("Cisco IOS XR Software");
+        assert_eq!(overlapping.os, Some("Cisco IOS XR"));
     }
 
     #[test]

@@ -660,7 +660,10 @@ mod tests {
         ];
         let short = [0x04, 0x01, 0x12, 0x0a, 0x10]; // the item stops after its length
         let mut chunks = Vec::new();
-        for (n, param) in [&db5[..], &db5, &db6, &short, &short].into_iter().enumerate() {
+        for (n, param) in [&db5[..], &db5, &db6, &short, &short]
+            .into_iter()
+            .enumerate()
+        {
             let reference = u16::try_from(n).expect("small");
             chunks.push((Direction::ToServer, pdu(1, reference, param, &[])));
         }
