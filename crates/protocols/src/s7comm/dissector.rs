@@ -245,12 +245,10 @@ impl State {
         s.blocks.clear();
         s.clock.clear();
         s.szl.clear();
-        if let Some(q) = req {
-            if let Some(pi) = &q.pi {
-                for b in pi_blocks(pi.parameter) {
-                    block_label(&b, s.blocks.next());
-                    s.blocks.finish();
-                }
+        if let Some(pi) = req.and_then(|q| q.pi.as_ref()) {
+            for b in pi_blocks(pi.parameter) {
+                block_label(&b, s.blocks.next());
+                s.blocks.finish();
             }
         }
         for facts in [req, resp.map(|(_, r)| r)].into_iter().flatten() {
