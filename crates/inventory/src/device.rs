@@ -435,16 +435,18 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
             .add_host(*ip, host);
     }
     let peers = peer_counts(inv, &resolver);
+    // Sorted as builders, which are a key and a pointer, not as devices, which are large.
+    let mut builders: Vec<(DeviceKey, Box<Builder>)> = builders.into_iter().collect();
+    builders.sort_unstable_by_key(|(key, _)| *key);
     let mut devices: Vec<Device> = builders
-        .into_values()
-        .map(|b| (*b).finish(inv.vendor_of))
+        .into_iter()
+        .map(|(_, b)| (*b).finish(inv.vendor_of))
         .collect();
     for d in &mut devices {
         d.peers = peers.get(&d.key).map_or(0, FastSet::len);
         d.ips.sort_by_key(|(ip, _)| *ip);
         d.macs.sort_by_key(|(mac, _)| *mac);
     }
-    devices.sort_by_key(|d| d.key);
     devices
 }
 
