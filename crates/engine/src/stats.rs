@@ -60,6 +60,64 @@ pub struct ProtocolCount {
 /// comparisons, and written sorted so the outputs do not change from run to run.
 pub type Counts<K> = HashMap<K, u64, ahash::RandomState>;
 
+/// Records per protocol, in a short list searched first at the protocol counted last:
+/// records come in runs of one protocol and there are a few dozen protocols, so counting
+/// compares one name where a hash map hashed every name. Written as a sorted map.
+#[derive(Debug, Clone, Default)]
+pub struct RecordCounts {
+    counts: Vec<(String, u64)>,
+    last: usize,
+}
+
+impl RecordCounts {
+    /// Count one record of `protocol`.
+    pub fn count(&mut self, protocol: &str) {
+        if let Some((name, n)) = self.counts.get_mut(self.last)
+            && name == protocol
+        {
+            *n += 1;
+            return;
+        }
+        match self.counts.iter().position(|(name, _)| name == protocol) {
+            Some(at) => {
+                self.last = at;
+                self.counts[at].1 += 1;
+            }
+            None => {
+                self.last = self.counts.len();
+                self.counts.push((protocol.to_string(), 1));
+            }
+        }
+    }
+
+    /// Return how many records of `protocol` were counted, if any.
+    pub fn get(&self, protocol: &str) -> Option<&u64> {
+        self.counts
+            .iter()
+            .find(|(name, _)| name == protocol)
+            .map(|(_, n)| n)
+    }
+
+    /// Return the protocols and their counts, in the order first seen.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
+        self.counts.iter().map(|(name, n)| (name.as_str(), *n))
+    }
+}
+
+impl std::ops::Index<&str> for RecordCounts {
+    type Output = u64;
+
+    fn index(&self, protocol: &str) -> &u64 {
+        self.get(protocol).unwrap_or(&0)
+    }
+}
+
+impl Serialize for RecordCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter().collect::<BTreeMap<_, _>>())
+    }
+}
+
 /// Records per activity, in an array indexed by the activity: counted for every record, so
 /// without hashing. Written as a map from the activity's name, sorted, zeros left out.
 #[derive(Debug, Clone, Copy, Default)]
@@ -112,8 +170,7 @@ pub struct Stats {
     #[serde(serialize_with = "serialize_anomalies")]
     pub anomalies: HashMap<String, Counts<String>, ahash::RandomState>,
     /// Protocol records emitted, by protocol.
-    #[serde(serialize_with = "serialize_sorted")]
-    pub records: Counts<String>,
+    pub records: RecordCounts,
     /// Identity observations emitted.
     pub identities: u64,
     /// Findings emitted.
@@ -184,25 +241,13 @@ impl Stats {
 
     /// Count a protocol record.
     pub fn record(&mut self, protocol: &str) {
-        match self.records.get_mut(protocol) {
-            Some(n) => *n += 1,
-            None => {
-                self.records.insert(protocol.to_string(), 1);
-            }
-        }
+        self.records.count(protocol);
     }
 
     /// Return the total number of anomalies.
     pub fn anomaly_total(&self) -> u64 {
         self.anomalies.values().flat_map(|c| c.values()).sum()
     }
-}
-
-fn serialize_sorted<S: serde::Serializer, K: Ord + Serialize>(
-    counts: &Counts<K>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_map(counts.iter().collect::<BTreeMap<_, _>>())
 }
 
 fn serialize_anomalies<S: serde::Serializer>(
@@ -276,5 +321,19 @@ mod tests {
         one.count(Activity::Write);
         let json = serde_json::to_string(&one).expect("serialises");
         assert_eq!(json, r#"{"read":1,"write":2}"#);
+    }
+
+    #[test]
+    fn counts_records_by_protocol_in_runs_and_interleaved_and_writes_them_sorted() {
+        let mut records = RecordCounts::default();
+        for protocol in ["modbus", "modbus", "arp", "modbus", "s7comm", "arp", "arp"] {
+            records.count(protocol);
+        }
+        assert_eq!(records["modbus"], 3);
+        assert_eq!(records["arp"], 3);
+        assert_eq!(records.get("s7comm"), Some(&1));
+        assert_eq!(records.get("dnp3"), None);
+        let json = serde_json::to_string(&records).expect("serialises");
+        assert_eq!(json, r#"{"arp":3,"modbus":3,"s7comm":1}"#);
     }
 }
