@@ -3,15 +3,17 @@
 
 use std::borrow::Cow;
 
+use arrayvec::{ArrayString, ArrayVec};
 use rampart_dissect::{
-    Attribute, Confidence, Event, EventSink, Fields, Frame, Record, Subject, Value, report, text,
+    Attribute, Confidence, Event, EventSink, FieldList, Frame, Record, Subject, Value, report, text,
 };
 
 use super::message::{
     Address, CAP_BRIDGE, CAP_DOCSIS, CAP_REPEATER, CAP_ROUTER, CAP_TELEPHONE, CAP_WLAN_AP, Id,
-    IdValue, Lldpdu, capability_names,
+    IdValue, Lldpdu, MAX_MANAGEMENT, MAX_ORG, OrgTlv, capability_names,
 };
 use super::parse;
+use crate::label::hex_digit;
 use crate::sysdescr;
 
 const PROTOCOL: &str = "lldp";
@@ -69,12 +71,13 @@ fn emit_record(du: &Lldpdu<'_>, sink: &mut dyn EventSink) {
     let capabilities = du
         .capabilities
         .map(|c| (capability_names(c.system), capability_names(c.enabled)));
-    let addresses: Vec<Value<'_>> = du
+    let addresses: ArrayVec<Value<'_>, MAX_MANAGEMENT> = du
         .management
         .iter()
         .map(|m| address_value(m.address))
         .collect();
-    let interfaces: Vec<u64> = du.management.iter().map(|m| m.if_number.into()).collect();
+    let interfaces: ArrayVec<u64, MAX_MANAGEMENT> =
+        du.management.iter().map(|m| m.if_number.into()).collect();
     let inv = &du.inventory;
     let inventory = [
         ("hardware_revision", inv.hardware_revision),
@@ -86,64 +89,74 @@ fn emit_record(du: &Lldpdu<'_>, sink: &mut dyn EventSink) {
         ("asset_id", inv.asset_id),
     ]
     .map(|(name, bytes)| (name, bytes.map(text)));
-    let org: Vec<String> = du
-        .org
-        .iter()
-        .map(|o| {
-            let [a, b, c] = o.oui;
-            format!("{a:02x}:{b:02x}:{c:02x}/{}", o.subtype)
-        })
-        .collect();
-    let org: Vec<&str> = org.iter().map(String::as_str).collect();
+    let org: ArrayVec<OrgLabel, MAX_ORG> = du.org.iter().map(org_label).collect();
+    let org: ArrayVec<&str, MAX_ORG> = org.iter().map(|l| l.as_str()).collect();
 
-    let mut fields: Vec<(&str, Value<'_>)> = Vec::with_capacity(32);
+    let mut fields: FieldList<'_, 40> = FieldList::default();
     if let Some(id) = &du.chassis_id {
-        fields.push(("chassis_id_subtype", Value::U64(id.subtype.into())));
-        fields.push(("chassis_id", id_value(id, chassis_text.as_deref())));
+        fields.push("chassis_id_subtype", Value::U64(id.subtype.into()));
+        fields.push("chassis_id", id_value(id, chassis_text.as_deref()));
     }
     if let Some(id) = &du.port_id {
-        fields.push(("port_id_subtype", Value::U64(id.subtype.into())));
-        fields.push(("port_id", id_value(id, port_text.as_deref())));
+        fields.push("port_id_subtype", Value::U64(id.subtype.into()));
+        fields.push("port_id", id_value(id, port_text.as_deref()));
     }
     if let Some(ttl) = du.ttl {
-        fields.push(("ttl", Value::U64(ttl.into())));
+        fields.push("ttl", Value::U64(ttl.into()));
     }
     for (name, value) in &strings {
         if let Some(v) = value {
-            fields.push((name, Value::Str(v)));
+            fields.push(name, Value::Str(v));
         }
     }
     if let Some((system, enabled)) = &capabilities {
-        fields.push(("capabilities", Value::Strs(system)));
-        fields.push(("enabled_capabilities", Value::Strs(enabled)));
+        fields.push("capabilities", Value::Strs(system));
+        fields.push("enabled_capabilities", Value::Strs(enabled));
     }
     if !addresses.is_empty() {
-        fields.push(("management_addresses", Value::List(&addresses)));
-        fields.push(("management_interfaces", Value::U64s(&interfaces)));
+        fields.push("management_addresses", Value::List(&addresses));
+        fields.push("management_interfaces", Value::U64s(&interfaces));
     }
     if let Some(vlan) = du.port_vlan_id {
-        fields.push(("port_vlan_id", Value::U64(vlan.into())));
+        fields.push("port_vlan_id", Value::U64(vlan.into()));
     }
     if let Some(m) = du.mac_phy {
-        fields.push(("autoneg_supported", Value::Bool(m.autoneg & 1 != 0)));
-        fields.push(("autoneg_enabled", Value::Bool(m.autoneg & 2 != 0)));
-        fields.push(("mau_type", Value::U64(m.mau_type.into())));
+        fields.push("autoneg_supported", Value::Bool(m.autoneg & 1 != 0));
+        fields.push("autoneg_enabled", Value::Bool(m.autoneg & 2 != 0));
+        fields.push("mau_type", Value::U64(m.mau_type.into()));
     }
     for (name, value) in &inventory {
         if let Some(v) = value {
-            fields.push((name, Value::Str(v)));
+            fields.push(name, Value::Str(v));
         }
     }
     if !org.is_empty() {
-        fields.push(("org_tlvs", Value::Strs(&org)));
+        fields.push("org_tlvs", Value::Strs(&org));
     }
     sink.emit(Event::Record(Record {
         protocol: PROTOCOL,
         kind: "advertisement",
         direction: None,
         activity: None,
-        fields: Fields(&fields),
+        fields: fields.fields(),
     }));
+}
+
+/// An organisationally specific TLV's label, `00:80:c2/1`: at most twelve bytes.
+type OrgLabel = ArrayString<12>;
+
+fn org_label(o: &OrgTlv) -> OrgLabel {
+    let mut label = OrgLabel::new();
+    for (i, &b) in o.oui.iter().enumerate() {
+        if i > 0 {
+            label.push(':');
+        }
+        label.push(hex_digit(b >> 4));
+        label.push(hex_digit(b));
+    }
+    label.push('/');
+    label.push_str(itoa::Buffer::new().format(o.subtype));
+    label
 }
 
 /// Report one observation about the frame's sender, unless the value is empty.
@@ -203,12 +216,13 @@ fn emit_identities(du: &Lldpdu<'_>, sink: &mut dyn EventSink) {
         } else {
             caps.system
         };
-        identify(
-            sink,
-            Capabilities,
-            &capability_names(bits).join(","),
-            Confidence::STATED,
-        );
+        let mut names = ArrayString::<256>::new();
+        for (i, name) in capability_names(bits).iter().enumerate() {
+            let separator = if i > 0 { "," } else { "" };
+            // Sixteen names of at most 18 bytes fit.
+            let _ = names.try_push_str(separator).and(names.try_push_str(name));
+        }
+        identify(sink, Capabilities, &names, Confidence::STATED);
         if let Some(kind) = device_type(bits) {
             identify(sink, DeviceType, kind, Confidence::STRONG);
         }
@@ -217,7 +231,10 @@ fn emit_identities(du: &Lldpdu<'_>, sink: &mut dyn EventSink) {
         match m.address {
             // Unconfigured PROFINET devices advertise 0.0.0.0, which names nothing.
             Address::Ip(ip) if !ip.is_unspecified() => {
-                identify(sink, ManagementAddress, &ip.to_string(), Confidence::STATED);
+                use std::fmt::Write as _;
+                let mut address = ArrayString::<46>::new(); // the longest IPv6 text
+                let _ = write!(address, "{ip}");
+                identify(sink, ManagementAddress, &address, Confidence::STATED);
             }
             _ => {}
         }
@@ -300,6 +317,15 @@ mod tests {
         ); // PROFINET port status
         tlv(&mut p, 0, &[]); // end of LLDPDU
         p
+    }
+
+    #[test]
+    fn labels_an_organizational_tlv_with_the_longest_subtype() {
+        let label = org_label(&OrgTlv {
+            oui: [0x00, 0x80, 0xc2],
+            subtype: 255,
+        });
+        assert_eq!(label.as_str(), "00:80:c2/255");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use arrayvec::ArrayVec;
 use rampart_dissect::Mac;
 
 /// TLV types of 802.1AB §8.4, Table 8-1.
@@ -114,7 +115,7 @@ pub const CAP_TELEPHONE: u16 = 1 << 5;
 pub const CAP_DOCSIS: u16 = 1 << 6;
 
 /// Name the capability bits set in `bits`; reserved bits are named `bit<n>`.
-pub fn capability_names(bits: u16) -> Vec<&'static str> {
+pub fn capability_names(bits: u16) -> ArrayVec<&'static str, 16> {
     const RESERVED: [&str; 5] = ["bit11", "bit12", "bit13", "bit14", "bit15"];
     (0..16)
         .filter(|i| bits & (1 << i) != 0)
@@ -193,6 +194,13 @@ pub struct OrgTlv {
     pub subtype: u8,
 }
 
+/// Management addresses kept per LLDPDU; a switch advertises one or two. Held inline, so
+/// that decoding a frame allocates nothing.
+pub const MAX_MANAGEMENT: usize = 8;
+/// Organisationally specific TLVs kept per LLDPDU; PROFINET and LLDP-MED devices send a
+/// dozen.
+pub const MAX_ORG: usize = 32;
+
 /// One LLDPDU, borrowing its strings from the frame.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Lldpdu<'a> {
@@ -210,16 +218,16 @@ pub struct Lldpdu<'a> {
     pub system_description: Option<&'a [u8]>,
     /// System capabilities.
     pub capabilities: Option<Capabilities>,
-    /// Management addresses, in order.
-    pub management: Vec<ManagementAddress<'a>>,
+    /// Management addresses, in order (at most [`MAX_MANAGEMENT`]).
+    pub management: ArrayVec<ManagementAddress<'a>, MAX_MANAGEMENT>,
     /// 802.1 Port VLAN ID.
     pub port_vlan_id: Option<u16>,
     /// 802.3 MAC/PHY configuration.
     pub mac_phy: Option<MacPhy>,
     /// LLDP-MED inventory.
     pub inventory: Inventory<'a>,
-    /// Every organisationally specific TLV, decoded or not.
-    pub org: Vec<OrgTlv>,
+    /// Every organisationally specific TLV, decoded or not (at most [`MAX_ORG`]).
+    pub org: ArrayVec<OrgTlv, MAX_ORG>,
 }
 
 #[cfg(test)]
@@ -228,8 +236,8 @@ mod tests {
 
     #[test]
     fn names_capabilities_including_reserved_bits() {
-        assert_eq!(capability_names(0x0014), vec!["bridge", "router"]);
-        assert_eq!(capability_names(0x8001), vec!["other", "bit15"]);
+        assert_eq!(capability_names(0x0014).as_slice(), ["bridge", "router"]);
+        assert_eq!(capability_names(0x8001).as_slice(), ["other", "bit15"]);
         assert!(capability_names(0).is_empty());
     }
 }

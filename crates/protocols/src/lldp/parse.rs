@@ -9,7 +9,8 @@ use std::net::IpAddr;
 use rampart_dissect::{Mac, Reader};
 
 use super::message::{
-    Address, Capabilities, Id, IdValue, Lldpdu, MacPhy, ManagementAddress, OrgTlv, oui, tlv,
+    Address, Capabilities, Id, IdValue, Lldpdu, MAX_MANAGEMENT, MAX_ORG, MacPhy, ManagementAddress,
+    OrgTlv, oui, tlv,
 };
 
 /// A located problem in an LLDPDU. None of them stops the parse except [`LldpError::Truncated`].
@@ -81,6 +82,16 @@ pub enum LldpError {
         /// The subtype.
         subtype: u8,
     },
+    /// More TLVs of a repeatable type than are kept; the rest are ignored.
+    #[error("{tlv} TLV at offset {offset} ignored: only the first {kept} are kept")]
+    TooMany {
+        /// The TLV.
+        tlv: &'static str,
+        /// Where the first ignored one starts.
+        offset: usize,
+        /// How many are kept.
+        kept: usize,
+    },
     /// Capabilities enabled that the system does not claim to support (§8.5.8.2).
     #[error(
         "enabled capabilities {enabled:#06x} not within supported {system:#06x} at offset {offset}"
@@ -106,6 +117,7 @@ impl LldpError {
             LldpError::Duplicate { .. } => "duplicate_tlv",
             LldpError::ReservedType { .. } => "reserved_tlv_type",
             LldpError::ReservedSubtype { .. } => "reserved_subtype",
+            LldpError::TooMany { .. } => "too_many_tlvs",
             LldpError::EnabledNotSupported { .. } => "enabled_capability_not_supported",
         }
     }
@@ -119,6 +131,7 @@ impl LldpError {
             | LldpError::Duplicate { offset, .. }
             | LldpError::ReservedType { offset, .. }
             | LldpError::ReservedSubtype { offset, .. }
+            | LldpError::TooMany { offset, .. }
             | LldpError::EnabledNotSupported { offset, .. } => Some(offset),
             LldpError::Missing { .. } => None,
         }
@@ -192,7 +205,13 @@ pub fn parse<'a>(data: &'a [u8], problems: &mut Vec<LldpError>) -> Lldpdu<'a> {
                 "system capabilities",
                 Tlv::capabilities,
             ),
-            tlv::MANAGEMENT_ADDRESS => out.management.extend(t.management()),
+            tlv::MANAGEMENT_ADDRESS => {
+                if let Some(m) = t.management()
+                    && out.management.try_push(m).is_err()
+                {
+                    t.too_many("management address", MAX_MANAGEMENT);
+                }
+            }
             tlv::ORGANIZATIONAL => t.organizational(&mut out),
             other => t.problems.push(LldpError::ReservedType {
                 offset,
@@ -382,6 +401,22 @@ impl<'a> Tlv<'a, '_> {
         Some(caps)
     }
 
+    /// Report the first TLV of a kind past what is kept, once per LLDPDU.
+    fn too_many(&mut self, tlv: &'static str, kept: usize) {
+        let reported = self
+            .problems
+            .iter()
+            .any(|p| matches!(p, LldpError::TooMany { tlv: t, .. } if *t == tlv));
+        if reported {
+            return;
+        }
+        self.problems.push(LldpError::TooMany {
+            tlv,
+            offset: self.offset,
+            kept,
+        });
+    }
+
     /// Management address (§8.5.9): address string, interface numbering, object identifier.
     fn management(&mut self) -> Option<ManagementAddress<'a>> {
         let parsed = management_address(self.value);
@@ -398,7 +433,9 @@ impl<'a> Tlv<'a, '_> {
             return;
         };
         let org = [o1, o2, o3];
-        out.org.push(OrgTlv { oui: org, subtype });
+        if out.org.try_push(OrgTlv { oui: org, subtype }).is_err() {
+            self.too_many("organizationally specific", MAX_ORG);
+        }
         match (org, subtype) {
             (oui::IEEE_802_1, 1) => match *info {
                 [hi, lo] => out.port_vlan_id = Some(u16::from_be_bytes([hi, lo])),
@@ -574,13 +611,27 @@ mod tests {
             )))))
         );
         assert_eq!(
-            du.management,
-            vec![ManagementAddress {
+            du.management.as_slice(),
+            [ManagementAddress {
                 address: Address::Ip(IpAddr::V4(Ipv4Addr::new(141, 81, 0, 190))),
                 if_subtype: 2,
                 if_number: 1
             }]
         );
+    }
+
+    #[test]
+    fn keeps_the_first_organizational_tlvs_and_reports_the_excess_once() {
+        let mut data = MANDATORY_TLVS[..19].to_vec();
+        for _ in 0..MAX_ORG + 3 {
+            data.extend_from_slice(&[0xfe, 0x04, 0x00, 0x0e, 0xcf, 0xff]); // PROFINET, subtype 255
+        }
+        let mut problems = Vec::new();
+        let du = parse(&data, &mut problems);
+        assert_eq!(du.org.len(), MAX_ORG);
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert_eq!(problems[0].code(), "too_many_tlvs");
+        assert_eq!(problems[0].offset(), Some(19 + 6 * MAX_ORG));
     }
 
     #[test]
