@@ -70,19 +70,19 @@ impl Outputs {
                 self.stats.record(r.protocol);
                 if let Some(activity) = r.activity {
                     self.stats.actions.count(activity);
-                    let (client, server) = parties(origin);
                     match origin {
                         Origin::Flow(flow) => self.activities.count(
                             &mut self.inventory,
-                            flow.id,
-                            (client, server),
+                            (flow.id, origin),
                             activity,
                             r.protocol,
                             time,
                         ),
-                        _ => self
-                            .inventory
-                            .observe_activity(client, server, activity, r.protocol, time),
+                        _ => {
+                            let (client, server) = parties(origin);
+                            self.inventory
+                                .observe_activity(client, server, activity, r.protocol, time)
+                        }
                     }
                 }
                 if r.protocol == "arp" {
@@ -199,12 +199,12 @@ pub struct ActivityTallies {
 }
 
 impl ActivityTallies {
-    /// Count one message of `activity` on flow `flow`.
+    /// Count one message of `activity` on flow `flow` (whose parties `origin` tells, looked
+    /// up only when the activity is new to the flow).
     fn count(
         &mut self,
         inventory: &mut Inventory,
-        flow: u64,
-        parties: (Address, Address),
+        (flow, origin): (u64, &Origin),
         activity: Activity,
         protocol: &str,
         time: Timestamp,
@@ -219,6 +219,7 @@ impl ActivityTallies {
             known.tally.first = known.tally.first.min(time);
             return;
         }
+        let parties = parties(origin);
         if list.len() >= ACTIVITIES_PER_FLOW {
             inventory.observe_activity(parties.0, parties.1, activity, protocol, time);
             return;
