@@ -10,6 +10,7 @@
 use rampart_event::Timestamp;
 
 use crate::FastMap as HashMap;
+use crate::flow_slots::FlowSlots;
 
 /// Bytes kept of one packet; the rest of a jumbo frame is cut, as a snap length would.
 pub const SNAP_LEN: usize = 4096;
@@ -249,7 +250,7 @@ impl PacketRing {
     }
 }
 
-/// Flows whose newest packet sits in this many slots, by flow id, before the map: flow ids
+/// Flows whose newest packet is kept in a slot by flow id rather than in the map: flow ids
 /// count up, so the flows of the recent packets fall in distinct slots and linking a packet
 /// to its flow's chain seldom hashes.
 const RECENT_FLOWS: usize = 4096;
@@ -258,51 +259,40 @@ const RECENT_FLOWS: usize = 4096;
 /// the slot is its own, else in `others`; a flow is in one of the two at most.
 #[derive(Debug)]
 struct Newest {
-    recent: Vec<Option<(u64, u64)>>,
+    recent: FlowSlots<u64>,
     others: HashMap<u64, u64>,
 }
 
 impl Default for Newest {
     fn default() -> Self {
         Newest {
-            recent: vec![None; RECENT_FLOWS],
+            recent: FlowSlots::new(RECENT_FLOWS),
             others: HashMap::default(),
         }
     }
 }
 
 impl Newest {
-    fn slot(flow: u64) -> usize {
-        flow as usize % RECENT_FLOWS
-    }
-
     fn get(&self, flow: u64) -> Option<u64> {
-        match self.recent[Newest::slot(flow)] {
-            Some((f, seq)) if f == flow => Some(seq),
-            _ => self.others.get(&flow).copied(),
-        }
+        self.recent
+            .get(flow)
+            .or_else(|| self.others.get(&flow).copied())
     }
 
     /// Make `seq` the newest packet of `flow`; the one it was.
     fn insert(&mut self, flow: u64, seq: u64) -> Option<u64> {
-        let slot = &mut self.recent[Newest::slot(flow)];
-        if let Some((f, newest)) = slot
-            && *f == flow
-        {
+        if let Some(newest) = self.recent.get_mut(flow) {
             return Some(std::mem::replace(newest, seq));
         }
-        if let Some((f, newest)) = slot.replace((flow, seq)) {
-            self.others.insert(f, newest);
+        if let Some((other, newest)) = self.recent.insert(flow, seq) {
+            self.others.insert(other, newest);
         }
         self.others.remove(&flow)
     }
 
     /// Forget `flow`'s newest packet.
     fn remove(&mut self, flow: u64) {
-        let slot = &mut self.recent[Newest::slot(flow)];
-        if slot.is_some_and(|(f, _)| f == flow) {
-            *slot = None;
-        } else {
+        if self.recent.remove(flow).is_none() {
             self.others.remove(&flow);
         }
     }

@@ -24,6 +24,7 @@ mod capped;
 pub mod config;
 pub mod evidence;
 mod facts;
+mod flow_slots;
 pub mod incident;
 pub mod intel;
 pub mod lifecycle;
