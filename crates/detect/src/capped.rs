@@ -6,6 +6,7 @@
 //! again when it comes back.
 
 use std::collections::VecDeque;
+use std::collections::hash_map::Entry;
 
 use crate::FastMap as HashMap;
 use std::hash::Hash;
@@ -38,15 +39,19 @@ impl<K: Hash + Eq + Copy, V> CappedMap<K, V> {
 
     /// The entry of `key`, made with `new` (evicting the oldest entry when full) if absent.
     pub(crate) fn entry(&mut self, key: K, new: impl FnOnce() -> V) -> &mut V {
-        if !self.entries.contains_key(&key) {
-            if self.entries.len() >= self.capacity
-                && let Some(oldest) = self.order.pop_front()
-            {
-                self.entries.remove(&oldest);
-            }
-            self.order.push_back(key);
+        if self.entries.len() >= self.capacity
+            && !self.entries.contains_key(&key)
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.entries.remove(&oldest);
         }
-        self.entries.entry(key).or_insert_with(new)
+        match self.entries.entry(key) {
+            Entry::Occupied(kept) => kept.into_mut(),
+            Entry::Vacant(absent) => {
+                self.order.push_back(key);
+                absent.insert(new())
+            }
+        }
     }
 
     /// True when `key` is kept.

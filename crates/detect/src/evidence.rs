@@ -7,9 +7,10 @@
 //! packets of a flow that has been quiet for a long time may have been overwritten; an alert
 //! is raised while its packets are fresh, and its PCAP is cut at that moment.
 
-use std::collections::{HashMap, VecDeque};
-
 use rampart_event::Timestamp;
+
+use crate::FastMap as HashMap;
+use crate::flow_slots::FlowSlots;
 
 /// Bytes kept of one packet; the rest of a jumbo frame is cut, as a snap length would.
 pub const SNAP_LEN: usize = 4096;
@@ -37,16 +38,25 @@ struct Entry {
 }
 
 /// A ring of recent packets under a byte budget.
+///
+/// The packets' bytes follow each other in one preallocated buffer; their entries sit in a
+/// table indexed by sequence number modulo its size (a power of two), filled once and then
+/// overwritten, so keeping a packet is a copy and a few stores.
 #[derive(Debug)]
 pub struct PacketRing {
     data: Vec<u8>,
-    entries: VecDeque<Entry>,
+    /// The entries of the kept packets, the one of `seq` at `seq & mask` (the table is up to
+    /// twice `max_entries`, rounded up to a power of two); grown as the first packets arrive.
+    entries: Vec<Entry>,
+    mask: u64,
     max_entries: usize,
-    head: usize,
+    /// Sequence number of the oldest packet kept; `next_seq` when none is.
+    oldest: u64,
     next_seq: u64,
+    head: usize,
     /// The newest packet of each flow in the ring: the head of its chain of `prev` links, so
     /// an alert's packets are found without scanning the ring.
-    newest: HashMap<u64, u64, ahash::RandomState>,
+    newest: Newest,
 }
 
 /// The flow tag of a packet that belongs to no flow (ARP, LLDP, GOOSE); flow ids count
@@ -59,24 +69,38 @@ impl PacketRing {
     pub fn new(bytes: usize) -> PacketRing {
         let bytes = if bytes == 0 { 0 } else { bytes.max(SNAP_LEN) };
         let max_entries = bytes / 64;
+        let slots = max_entries.next_power_of_two();
         PacketRing {
             data: vec![0; bytes],
-            entries: VecDeque::with_capacity(max_entries),
+            entries: Vec::with_capacity(slots),
+            mask: slots as u64 - 1,
             max_entries,
-            head: 0,
+            oldest: 0,
             next_seq: 0,
-            newest: HashMap::default(),
+            head: 0,
+            newest: Newest::default(),
         }
+    }
+
+    /// The entry of the oldest packet kept.
+    fn front(&self) -> Option<&Entry> {
+        self.at(self.oldest)
+    }
+
+    /// The entry of the newest packet kept.
+    fn back_mut(&mut self) -> Option<&mut Entry> {
+        let seq = self.next_seq.checked_sub(1)?;
+        self.index(seq).and_then(|i| self.entries.get_mut(i))
     }
 
     /// Drop the oldest packet.
     fn evict(&mut self) {
-        if let Some(old) = self.entries.pop_front()
-            && old.linked
-            && !old.followed
-            && self.newest.get(&old.flow) == Some(&old.seq)
-        {
-            self.newest.remove(&old.flow);
+        let Some(&old) = self.front() else {
+            return;
+        };
+        self.oldest += 1;
+        if old.linked && !old.followed && self.newest.get(old.flow) == Some(old.seq) {
+            self.newest.remove(old.flow);
         }
     }
 
@@ -89,26 +113,22 @@ impl PacketRing {
         let len = data.len().min(SNAP_LEN);
         if self.head + len > self.data.len() {
             // Wrap: the packets still in the tail end are the oldest; drop them.
-            while self.entries.front().is_some_and(|f| f.start >= self.head) {
+            while self.front().is_some_and(|f| f.start >= self.head) {
                 self.evict();
             }
             self.head = 0;
         }
         let (p, end) = (self.head, self.head + len);
-        while self
-            .entries
-            .front()
-            .is_some_and(|f| f.start >= p && f.start < end)
-        {
+        while self.front().is_some_and(|f| f.start >= p && f.start < end) {
             self.evict();
         }
-        if self.entries.len() == self.max_entries {
+        if self.len() == self.max_entries {
             self.evict();
         }
         self.data[p..end].copy_from_slice(&data[..len]);
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.entries.push_back(Entry {
+        let entry = Entry {
             seq,
             prev: None,
             flow: NO_FLOW,
@@ -119,25 +139,27 @@ impl PacketRing {
             len,
             linked: false,
             followed: false,
-        });
+        };
+        match self.entries.get_mut((seq & self.mask) as usize) {
+            Some(slot) => *slot = entry,
+            None => self.entries.push(entry),
+        }
         self.head = end;
     }
 
     /// Put the newest packet in its flow's chain, if it is not there yet.
     fn link_last(&mut self) {
-        let Some(last) = self.entries.back_mut() else {
+        let Some(last) = self.next_seq.checked_sub(1).and_then(|seq| self.index(seq)) else {
             return;
         };
+        let last = &mut self.entries[last];
         if last.linked {
             return;
         }
         last.linked = true;
-        let (seq, flow) = (last.seq, last.flow);
-        let prev = self.newest.insert(flow, seq);
+        let prev = self.newest.insert(last.flow, last.seq);
+        last.prev = prev;
         self.set_followed(prev, true);
-        if let Some(last) = self.entries.back_mut() {
-            last.prev = prev;
-        }
     }
 
     /// Mark the packet `seq` (when still kept) as followed by a later one of its flow.
@@ -151,7 +173,7 @@ impl PacketRing {
 
     /// Tag the last packet kept with its flow.
     pub fn tag_last(&mut self, flow: u64) {
-        let Some(last) = self.entries.back_mut() else {
+        let Some(last) = self.back_mut() else {
             return;
         };
         if last.flow == flow {
@@ -162,12 +184,14 @@ impl PacketRing {
             let (old, prev) = (last.flow, last.prev);
             last.linked = false;
             match prev {
-                Some(prev) => self.newest.insert(old, prev),
-                None => self.newest.remove(&old),
-            };
+                Some(prev) => {
+                    self.newest.insert(old, prev);
+                }
+                None => self.newest.remove(old),
+            }
             self.set_followed(prev, false);
         }
-        if let Some(last) = self.entries.back_mut() {
+        if let Some(last) = self.back_mut() {
             last.flow = flow;
         }
         self.link_last();
@@ -175,8 +199,9 @@ impl PacketRing {
 
     /// Where the kept packet with sequence number `seq` is, if it is still in the ring.
     fn index(&self, seq: u64) -> Option<usize> {
-        let first = self.entries.front()?.seq;
-        usize::try_from(seq.checked_sub(first)?).ok()
+        (self.oldest..self.next_seq)
+            .contains(&seq)
+            .then_some((seq & self.mask) as usize)
     }
 
     /// The kept packet with sequence number `seq`, if it is still in the ring.
@@ -186,7 +211,7 @@ impl PacketRing {
 
     /// The newest packets (at most [`PCAP_PACKETS`]) of `flow`, newest first.
     fn chain(&self, flow: u64) -> impl Iterator<Item = &Entry> {
-        let mut next = self.newest.get(&flow).copied();
+        let mut next = self.newest.get(flow);
         std::iter::from_fn(move || {
             let e = self.at(next?)?;
             next = e.prev;
@@ -197,12 +222,12 @@ impl PacketRing {
 
     /// Packets kept now.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        (self.next_seq - self.oldest) as usize
     }
 
     /// True when nothing is kept.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// A PCAP file of the most recent packets (at most [`PCAP_PACKETS`]) of `flows`, or of
@@ -222,6 +247,54 @@ impl PacketRing {
             append_record(&mut out, e, &self.data[e.start..e.start + e.len]);
         }
         Some(out)
+    }
+}
+
+/// Flows whose newest packet is kept in a slot by flow id rather than in the map: flow ids
+/// count up, so the flows of the recent packets fall in distinct slots and linking a packet
+/// to its flow's chain seldom hashes.
+const RECENT_FLOWS: usize = 4096;
+
+/// The newest packet of each flow, by sequence number: in the flow's slot of `recent` when
+/// the slot is its own, else in `others`; a flow is in one of the two at most.
+#[derive(Debug)]
+struct Newest {
+    recent: FlowSlots<u64>,
+    others: HashMap<u64, u64>,
+}
+
+impl Default for Newest {
+    fn default() -> Self {
+        Newest {
+            recent: FlowSlots::new(RECENT_FLOWS),
+            others: HashMap::default(),
+        }
+    }
+}
+
+impl Newest {
+    fn get(&self, flow: u64) -> Option<u64> {
+        self.recent
+            .get(flow)
+            .or_else(|| self.others.get(&flow).copied())
+    }
+
+    /// Make `seq` the newest packet of `flow`; the one it was.
+    fn insert(&mut self, flow: u64, seq: u64) -> Option<u64> {
+        if let Some(newest) = self.recent.get_mut(flow) {
+            return Some(std::mem::replace(newest, seq));
+        }
+        if let Some((other, newest)) = self.recent.insert(flow, seq) {
+            self.others.insert(other, newest);
+        }
+        self.others.remove(&flow)
+    }
+
+    /// Forget `flow`'s newest packet.
+    fn remove(&mut self, flow: u64) {
+        if self.recent.remove(flow).is_none() {
+            self.others.remove(&flow);
+        }
     }
 }
 
@@ -328,7 +401,7 @@ mod tests {
             ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &data, 9000);
             ring.tag_last(1);
             // Every kept packet is intact: its bytes were not overwritten by a later one.
-            for e in &ring.entries {
+            for e in (ring.oldest..ring.next_seq).filter_map(|seq| ring.at(seq)) {
                 let secs = e.time.secs() as u32;
                 assert!(
                     ring.data[e.start..e.start + e.len]
@@ -341,6 +414,49 @@ mod tests {
         let got = packets(&ring.pcap(&[1]).expect("recent packets"));
         assert_eq!(got.last().map(|p| p.0), Some(999));
         assert!(got.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn flows_sharing_a_slot_keep_their_own_chains() {
+        let mut ring = PacketRing::new(1 << 16);
+        let flows = [3, 3 + RECENT_FLOWS as u64, 3 + 2 * RECENT_FLOWS as u64];
+        for i in 0..12u8 {
+            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &[i; 60], 60);
+            ring.tag_last(flows[usize::from(i) % 3]);
+        }
+        for (k, &flow) in flows.iter().enumerate() {
+            let secs: Vec<u32> = packets(&ring.pcap(&[flow]).expect("packets"))
+                .iter()
+                .map(|p| p.0)
+                .collect();
+            let k = k as u32;
+            assert_eq!(secs, vec![k, k + 3, k + 6, k + 9], "flow {flow}");
+        }
+        // Moving the newest packet away from a flow whose head is in the map restores it.
+        ring.tag_last(flows[0]);
+        assert_eq!(packets(&ring.pcap(&[flows[2]]).expect("flow")).len(), 3);
+        assert_eq!(packets(&ring.pcap(&[flows[0]]).expect("flow")).len(), 5);
+    }
+
+    #[test]
+    fn the_entry_table_wraps_around_within_the_packet_bound() {
+        // 192 packets at most, in a table of 256 entries.
+        let mut ring = PacketRing::new(3 * SNAP_LEN);
+        assert_eq!((ring.max_entries, ring.mask), (192, 255));
+        for i in 0..1000u32 {
+            let t = Timestamp::from_parts(u64::from(i), 0);
+            ring.push(t, 1, &[(i % 251) as u8; 60], 60);
+            ring.tag_last(u64::from(i % 2));
+            assert_eq!(ring.len(), (i as usize + 1).min(192));
+        }
+        assert!(ring.entries.len() <= 256);
+        let got = packets(&ring.pcap(&[1]).expect("flow 1"));
+        let secs: Vec<u32> = got.iter().map(|p| p.0).collect();
+        assert_eq!(secs, (873..1000).step_by(2).collect::<Vec<_>>());
+        assert!(got.iter().all(|(s, d)| d == &vec![(*s % 251) as u8; 60]));
+        // Both flows' chains reach only as far back as the ring does.
+        let both = packets(&ring.pcap(&[0, 1]).expect("flows"));
+        assert_eq!(both.first().map(|p| p.0), Some(936));
     }
 
     #[test]

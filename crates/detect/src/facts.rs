@@ -81,17 +81,23 @@ pub(crate) fn field<'a>(fields: &Fields<'a>, name: &str) -> Option<Value<'a>> {
 
 /// The first field of each name `slot_of` gives a slot to, in one pass over the fields: for
 /// readers of several fields of one record, which would otherwise scan the fields once per
-/// name (records of the busiest protocols carry twenty fields).
+/// name (records of the busiest protocols carry twenty fields). The pass ends once every
+/// slot is filled.
 pub(crate) fn gather<'a, const N: usize>(
     fields: &Fields<'a>,
     slot_of: impl Fn(&str) -> Option<usize>,
 ) -> [Option<Value<'a>>; N] {
     let mut slots = [None; N];
+    let mut missing = N;
     for &(name, value) in fields.0 {
         if let Some(slot) = slot_of(name).and_then(|i| slots.get_mut(i))
             && slot.is_none()
         {
             *slot = Some(value);
+            missing -= 1;
+            if missing == 0 {
+                break;
+            }
         }
     }
     slots
@@ -541,6 +547,21 @@ mod tests {
         let mut r = record("modbus", &modbus);
         r.direction = Some(Direction::ToServer);
         assert_eq!(exception(&r), None);
+    }
+
+    #[test]
+    fn gathers_the_first_field_of_each_name() {
+        let fields = [
+            ("b", Value::U64(1)),
+            ("a", Value::U64(2)),
+            ("b", Value::U64(3)),
+            ("c", Value::U64(4)),
+        ];
+        let slot_of = |name: &str| ["a", "b", "z"].iter().position(|n| *n == name);
+        let got: [_; 3] = gather(&Fields(&fields), slot_of);
+        assert_eq!(got, [Some(Value::U64(2)), Some(Value::U64(1)), None]);
+        let pair: [_; 2] = gather(&Fields(&fields), slot_of);
+        assert_eq!(pair, [Some(Value::U64(2)), Some(Value::U64(1))]);
     }
 
     #[test]

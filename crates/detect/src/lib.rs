@@ -24,6 +24,7 @@ mod capped;
 pub mod config;
 pub mod evidence;
 mod facts;
+mod flow_slots;
 pub mod incident;
 pub mod intel;
 pub mod lifecycle;
@@ -262,8 +263,23 @@ impl Interest {
         self.kinds & (1 << kind as u8) != 0
     }
 
-    fn wants_protocol(&self, protocol: &str) -> bool {
-        self.protocols.is_none_or(|p| p.contains(&protocol))
+}
+
+/// A detector interested in one kind of observation, and in which protocols' events.
+#[derive(Debug, Clone, Copy)]
+struct Interested {
+    /// The detector's index.
+    detector: usize,
+    protocols: Option<&'static [&'static str]>,
+}
+
+impl Interested {
+    /// True when the detector wants an event of `protocol` (`None`: a flow start or end).
+    fn wants(&self, protocol: Option<&str>) -> bool {
+        match (self.protocols, protocol) {
+            (Some(wanted), Some(protocol)) => wanted.contains(&protocol),
+            _ => true,
+        }
     }
 }
 
@@ -382,10 +398,8 @@ pub struct Detection {
     learning_until: Option<Timestamp>,
     learning_ended: Option<Timestamp>,
     detectors: Vec<Box<dyn Detector>>,
-    /// The detectors interested in each kind of observation, by index, in [`Kind`] order.
-    interested: [Vec<usize>; 8],
-    /// Each detector's interest, by index.
-    interests: Vec<Interest>,
+    /// The detectors interested in each kind of observation, in [`Kind`] order.
+    interested: [Vec<Interested>; 8],
     suppressors: Vec<Box<dyn Suppress>>,
     book: AlertBook,
     drafts: Vec<AlertDraft>,
@@ -415,6 +429,10 @@ impl Detection {
         let interested = Kind::ALL.map(|kind| {
             (0..interests.len())
                 .filter(|&i| interests[i].wants(kind))
+                .map(|detector| Interested {
+                    detector,
+                    protocols: interests[detector].protocols,
+                })
                 .collect()
         });
         Detection {
@@ -425,7 +443,6 @@ impl Detection {
             },
             learning_ended: None,
             interested,
-            interests,
             detectors,
             suppressors: Vec::new(),
             book: AlertBook::default(),
@@ -487,10 +504,8 @@ impl Detection {
         }
         let mode = self.mode(time);
         let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
-        for &i in &self.interested[Kind::Packet as usize] {
-            if let Some(detector) = self.detectors.get_mut(i) {
-                detector.packet(flow, wire_len, &mut cx);
-            }
+        for target in &self.interested[Kind::Packet as usize] {
+            self.detectors[target.detector].packet(flow, wire_len, &mut cx);
         }
         self.settle();
     }
@@ -503,14 +518,9 @@ impl Detection {
         };
         let mode = self.mode(time);
         let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
-        for &i in &self.interested[Kind::of(observation) as usize] {
-            let wanted = protocol.is_none_or(|p| {
-                self.interests
-                    .get(i)
-                    .is_some_and(|interest| interest.wants_protocol(p))
-            });
-            if wanted && let Some(detector) = self.detectors.get_mut(i) {
-                detector.observe(observation, &mut cx);
+        for target in &self.interested[Kind::of(observation) as usize] {
+            if target.wants(protocol) {
+                self.detectors[target.detector].observe(observation, &mut cx);
             }
         }
         self.settle();

@@ -9,12 +9,13 @@
 
 use std::net::IpAddr;
 
-use rampart_event::FlowContext;
+use rampart_event::{FlowContext, Timestamp};
 
 use super::config::{AnomalyConfig, TrafficSpike};
 use super::window::{LastFlows, Tracked};
 use super::{TRAFFIC_SPIKE, with_flows};
 use crate::alert::{AlertDraft, Endpoint};
+use crate::flow_slots::FlowSlots;
 use crate::{Context, Detector, Interest, Mode, Observation};
 
 /// Weight of the newest minute in the baseline: about ten minutes of memory.
@@ -71,12 +72,26 @@ impl Volume {
     }
 }
 
+/// A flow's edge, with the slot of the edge's volume in the edges table (checked on use: the
+/// edge may have been evicted and tracked again elsewhere since).
+#[derive(Debug, Clone, Copy)]
+struct FlowEdge {
+    edge: Edge,
+    volume: usize,
+}
+
+/// Flows whose slot in the flows table is remembered by flow id, so that most packets find
+/// their flow and its edge without hashing.
+const RECENT_FLOWS: usize = 4096;
+
 /// Traffic spikes between devices.
 #[derive(Debug)]
 pub struct Traffic {
     limit: TrafficSpike,
-    flows: Tracked<u64, Edge>,
+    flows: Tracked<u64, FlowEdge>,
     edges: Tracked<Edge, Volume>,
+    /// The slot of recent flows in `flows`.
+    recent: FlowSlots<usize>,
 }
 
 impl Traffic {
@@ -87,25 +102,38 @@ impl Traffic {
             limit: config.traffic_spike,
             flows: Tracked::new(cap),
             edges: Tracked::new(cap),
+            recent: FlowSlots::new(RECENT_FLOWS),
         }
     }
 
+    /// The edge of `flow` and its volume, when tracked, both marked seen at `now`.
+    fn volume_of(&mut self, flow: u64, now: Timestamp) -> Option<(Edge, &mut Volume)> {
+        let hint = self.recent.get(flow);
+        let (slot, link) = self.flows.touch_hinted(hint, &flow, now)?;
+        if hint != Some(slot) {
+            self.recent.insert(flow, slot);
+        }
+        let (volume, v) = self
+            .edges
+            .touch_hinted(Some(link.volume), &link.edge, now)?;
+        link.volume = volume;
+        Some((link.edge, v))
+    }
+
     fn bytes(&mut self, flow: u64, wire_len: u32, cx: &mut Context<'_>) {
-        let Some(&mut edge) = self.flows.touch(&flow, cx.time) else {
-            return;
-        };
-        let Some(v) = self.edges.touch(&edge, cx.time) else {
+        let limit = self.limit;
+        let Some((edge, v)) = self.volume_of(flow, cx.time) else {
             return;
         };
         v.roll(cx.time.secs() / 60);
         v.bytes += u64::from(wire_len);
         v.flows.push(Some(flow));
-        let spike = v.bytes >= self.limit.floor_bytes
-            && v.bytes as f64 > self.limit.factor.get() * v.baseline;
+        let spike =
+            v.bytes >= limit.floor_bytes && v.bytes as f64 > limit.factor.get() * v.baseline;
         if v.raised
             || !spike
             || cx.mode != Mode::Monitoring
-            || v.minutes < self.limit.learn_minutes.get() as u64
+            || v.minutes < limit.learn_minutes.get() as u64
         {
             return;
         }
@@ -125,8 +153,8 @@ impl Traffic {
         .between(Some(side(edge.0)), Some(side(edge.1)))
         .evidence("bytes", v.bytes)
         .evidence("baseline_bytes_per_minute", v.baseline.round())
-        .evidence("factor", self.limit.factor.get())
-        .evidence("floor_bytes", self.limit.floor_bytes);
+        .evidence("factor", limit.factor.get())
+        .evidence("floor_bytes", limit.floor_bytes);
         draft = with_flows(draft, v.flows.ids());
         cx.raise(draft);
     }
@@ -137,12 +165,13 @@ impl Detector for Traffic {
         match observation {
             Observation::FlowStart(flow) => {
                 let edge = edge_of(flow);
-                *self.flows.entry(flow.id, cx.time, || edge) = edge;
                 let minute = cx.time.secs() / 60;
-                self.edges.entry(edge, cx.time, || Volume {
+                let (volume, _) = self.edges.entry_at(edge, cx.time, || Volume {
                     minute,
                     ..Volume::default()
                 });
+                let link = FlowEdge { edge, volume };
+                *self.flows.entry(flow.id, cx.time, || link) = link;
             }
             Observation::FlowEnd(end) => {
                 self.flows.remove(&end.context.id);

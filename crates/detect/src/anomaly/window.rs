@@ -219,67 +219,158 @@ impl Burst {
 
 /// A map with a capacity: when a new key arrives at capacity, the least recently seen eighth
 /// of the keys is evicted at once, so eviction costs a constant per insertion amortised.
+///
+/// Entries live in slots that a key keeps for as long as it is tracked, so a caller that
+/// remembers a key's slot (per packet, say) reaches the entry again without hashing, through
+/// [`Tracked::touch_at`], which checks that the slot still holds the key.
 #[derive(Debug)]
 pub struct Tracked<K, V> {
-    map: HashMap<K, (V, Timestamp)>,
+    /// The slot of each key.
+    index: HashMap<K, usize>,
+    /// The entries; `None` for the slots in `free`.
+    slots: Vec<Option<Entry<K, V>>>,
+    free: Vec<usize>,
     cap: usize,
+}
+
+/// A tracked key, its value and when it was last seen.
+#[derive(Debug)]
+struct Entry<K, V> {
+    key: K,
+    value: V,
+    seen: Timestamp,
+}
+
+impl<K, V> Entry<K, V> {
+    fn see(&mut self, now: Timestamp) -> &mut V {
+        self.seen = self.seen.max(now);
+        &mut self.value
+    }
 }
 
 impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
     /// An empty map holding at most `cap` keys.
     pub fn new(cap: usize) -> Self {
         Tracked {
-            map: HashMap::default(),
+            index: HashMap::default(),
+            slots: Vec::new(),
+            free: Vec::new(),
             cap: cap.max(1),
         }
     }
 
     /// The value of `key`, made by `make` when new, marked seen at `now`.
     pub fn entry(&mut self, key: K, now: Timestamp, make: impl FnOnce() -> V) -> &mut V {
-        if self.map.len() >= self.cap && !self.map.contains_key(&key) {
+        self.entry_at(key, now, make).1
+    }
+
+    /// [`Tracked::entry`], with the slot the key keeps while it is tracked.
+    pub fn entry_at(
+        &mut self,
+        key: K,
+        now: Timestamp,
+        make: impl FnOnce() -> V,
+    ) -> (usize, &mut V) {
+        let slot = match self.index.get(&key) {
+            Some(&slot) => slot,
+            None => self.insert(key, now, make()),
+        };
+        (slot, self.entry_in(slot).see(now))
+    }
+
+    /// Track a new key, evicting the oldest keys first when full; its slot.
+    fn insert(&mut self, key: K, seen: Timestamp, value: V) -> usize {
+        if self.index.len() >= self.cap {
             self.evict_oldest();
         }
-        let slot = self.map.entry(key).or_insert_with(|| (make(), now));
-        slot.1 = slot.1.max(now);
-        &mut slot.0
+        let entry = Some(Entry { key, value, seen });
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = entry;
+                slot
+            }
+            None => {
+                self.slots.push(entry);
+                self.slots.len() - 1
+            }
+        };
+        self.index.insert(key, slot);
+        slot
+    }
+
+    /// The entry in an occupied slot.
+    fn entry_in(&mut self, slot: usize) -> &mut Entry<K, V> {
+        self.slots[slot]
+            .as_mut()
+            .expect("the index names occupied slots")
     }
 
     /// The value of `key`, when tracked, marked seen at `now`.
     pub fn touch(&mut self, key: &K, now: Timestamp) -> Option<&mut V> {
-        let slot = self.map.get_mut(key)?;
-        slot.1 = slot.1.max(now);
-        Some(&mut slot.0)
+        self.touch_hinted(None, key, now).map(|(_, value)| value)
+    }
+
+    /// [`Tracked::touch`], trying the slot `hint` first: when the slot the key was given
+    /// still holds it, no hashing. With the key's slot.
+    #[inline]
+    pub fn touch_hinted(
+        &mut self,
+        hint: Option<usize>,
+        key: &K,
+        now: Timestamp,
+    ) -> Option<(usize, &mut V)> {
+        let slot = match hint {
+            Some(slot) if self.holds(slot, key) => slot,
+            _ => *self.index.get(key)?,
+        };
+        Some((slot, self.entry_in(slot).see(now)))
+    }
+
+    /// True when `slot` holds `key`.
+    fn holds(&self, slot: usize, key: &K) -> bool {
+        matches!(self.slots.get(slot), Some(Some(e)) if e.key == *key)
     }
 
     /// The value of `key`, when tracked, without marking it seen.
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
-        self.map.get_mut(key).map(|(v, _)| v)
+        let slot = *self.index.get(key)?;
+        Some(&mut self.entry_in(slot).value)
     }
 
     /// Stop tracking `key`.
     pub fn remove(&mut self, key: &K) -> Option<V> {
-        self.map.remove(key).map(|(v, _)| v)
+        let slot = self.index.remove(key)?;
+        self.free.push(slot);
+        self.slots[slot].take().map(|e| e.value)
     }
 
     /// Every key and value.
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
-        self.map.iter_mut().map(|(k, (v, _))| (k, v))
+        self.slots
+            .iter_mut()
+            .flatten()
+            .map(|e| (&e.key, &mut e.value))
     }
 
     fn evict_oldest(&mut self) {
-        let mut times: Vec<Timestamp> = self.map.values().map(|(_, t)| *t).collect();
+        let mut times: Vec<Timestamp> = self.slots.iter().flatten().map(|e| e.seen).collect();
         let n = (times.len() / 8).max(1);
         let (_, cutoff, _) = times.select_nth_unstable(n - 1);
         let cutoff = *cutoff;
         let mut budget = n;
-        self.map.retain(|_, (_, t)| {
-            if *t <= cutoff && budget > 0 {
-                budget -= 1;
-                false
-            } else {
-                true
+        for slot in 0..self.slots.len() {
+            if budget == 0 {
+                break;
             }
-        });
+            if let Some(key) = self.slots[slot]
+                .as_ref()
+                .filter(|e| e.seen <= cutoff)
+                .map(|e| e.key)
+            {
+                self.remove(&key);
+                budget -= 1;
+            }
+        }
     }
 }
 
@@ -358,6 +449,31 @@ mod tests {
         }
         f.push(None);
         assert_eq!(f.ids().collect::<Vec<_>>(), (12..20).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_slot_hint_finds_its_key_until_the_key_leaves() {
+        let mut t: Tracked<u32, u32> = Tracked::new(4);
+        let (slot, v) = t.entry_at(7, at(1), || 70);
+        assert_eq!(*v, 70);
+        t.entry(8, at(1), || 80);
+        let touch = |t: &mut Tracked<u32, u32>, hint, key| {
+            t.touch_hinted(hint, &key, at(2)).map(|(s, v)| (s, *v))
+        };
+        assert_eq!(touch(&mut t, Some(slot), 7), Some((slot, 70)));
+        assert_eq!(
+            touch(&mut t, Some(slot), 8),
+            Some((slot + 1, 80)),
+            "wrong hint"
+        );
+        assert_eq!(touch(&mut t, Some(99), 7), Some((slot, 70)), "no such slot");
+        assert_eq!(t.remove(&7), Some(70));
+        assert_eq!(touch(&mut t, Some(slot), 7), None, "removed");
+        // A freed slot is taken by the next new key, which the old hint then finds.
+        let (again, _) = t.entry_at(9, at(4), || 90);
+        assert_eq!(again, slot);
+        assert_eq!(touch(&mut t, Some(slot), 7), None);
+        assert_eq!(touch(&mut t, Some(slot), 9), Some((slot, 90)));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod file;
 mod keyed;
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 
 use crate::FastMap as HashMap;
 use std::net::IpAddr;
@@ -679,6 +680,15 @@ impl Edge {
     }
 }
 
+/// The IP device that owns a MAC, and whether a link-layer device of that MAC may be in the
+/// baseline (made by a link-layer observation since the owner was last learned): when not,
+/// learning the owner again skips looking for one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct MacOwner {
+    ip: IpAddr,
+    twin: bool,
+}
+
 /// Who to whom: the key of an edge.
 pub type EdgeKey = (Peer, Peer);
 
@@ -698,7 +708,7 @@ pub struct Baseline {
     /// Entries not learned because a map was full.
     pub overflow: u64,
     /// MACs of IP devices, to find the device a link-layer observation is about.
-    mac_index: HashMap<Mac, IpAddr>,
+    mac_index: HashMap<Mac, MacOwner>,
     /// Set when something was learned since the last save.
     changed: bool,
 }
@@ -732,7 +742,7 @@ impl Baseline {
         }
         let mac = mac.filter(|m| !m.is_group())?;
         Some(match self.mac_index.get(&mac) {
-            Some(&ip) => Peer::Ip(ip),
+            Some(owner) => Peer::Ip(owner.ip),
             None => Peer::Mac(mac),
         })
     }
@@ -770,26 +780,24 @@ impl Baseline {
             return None;
         }
         let mac = mac.filter(|m| !m.is_group());
-        // The first IP device to show a MAC keeps it: behind a router many addresses share
-        // one MAC, and link-layer observations must land on the same device every time.
-        let owner = match (peer, mac) {
-            (Peer::Ip(ip), Some(m)) if self.mac_index.len() < MAX_DEVICES => {
-                Some(*self.mac_index.entry(m).or_insert(ip))
-            }
-            (Peer::Ip(_), Some(m)) => self.mac_index.get(&m).copied(),
-            _ => None,
-        };
         self.changed = true;
         // A device first seen at the link layer (LLDP, DHCP before its lease) is the IP
         // device that later shows its MAC: one device, not two.
         let link_layer = match (peer, mac) {
-            (Peer::Ip(ip), Some(m)) if owner == Some(ip) => self.devices.remove(&Peer::Mac(m)),
+            (Peer::Ip(ip), Some(m)) if self.claim_mac(m, ip) => self.devices.remove(&Peer::Mac(m)),
             _ => None,
         };
-        let device = self
-            .devices
-            .entry(peer)
-            .or_insert_with(|| Device::new(peer, time));
+        let device = match self.devices.entry(peer) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => {
+                if let Peer::Mac(m) = peer
+                    && let Some(owner) = self.mac_index.get_mut(&m)
+                {
+                    owner.twin = true;
+                }
+                new.insert(Device::new(peer, time))
+            }
+        };
         device.last_seen_ns = device.last_seen_ns.max(time.0);
         if mac.is_some() {
             device.mac = mac;
@@ -798,6 +806,20 @@ impl Baseline {
             device.absorb(&old);
         }
         Some(device)
+    }
+
+    /// Note that the IP device `ip` shows `mac`: the first IP device to show a MAC keeps it,
+    /// since behind a router many addresses share one MAC and link-layer observations must
+    /// land on the same device every time. True when `ip` owns the MAC and a link-layer
+    /// device of it may be in the baseline, to be absorbed.
+    fn claim_mac(&mut self, mac: Mac, ip: IpAddr) -> bool {
+        let room = self.mac_index.len() < MAX_DEVICES;
+        let owner = match self.mac_index.entry(mac) {
+            Entry::Occupied(owner) => owner.into_mut(),
+            Entry::Vacant(none) if room => none.insert(MacOwner { ip, twin: true }),
+            Entry::Vacant(_) => return false,
+        };
+        owner.ip == ip && std::mem::replace(&mut owner.twin, false)
     }
 
     /// Learn an edge (or see it again); `None` when the baseline is full.
@@ -835,7 +857,8 @@ impl Baseline {
     pub fn unlearn_device(&mut self, peer: &Peer) -> bool {
         let removed = self.devices.remove(peer).is_some();
         self.edges.retain(|(c, s), _| c != peer && s != peer);
-        self.mac_index.retain(|_, ip| Some(*ip) != peer.ip());
+        self.mac_index
+            .retain(|_, owner| Some(owner.ip) != peer.ip());
         self.changed |= removed;
         removed
     }
@@ -851,7 +874,9 @@ impl Baseline {
         owners.sort_unstable();
         self.mac_index.clear();
         for (_, _, mac, ip) in owners.into_iter().take(MAX_DEVICES) {
-            self.mac_index.entry(mac).or_insert(ip);
+            self.mac_index
+                .entry(mac)
+                .or_insert(MacOwner { ip, twin: true });
         }
     }
 }
@@ -980,6 +1005,30 @@ mod tests {
             t
         ));
         assert_eq!(edge.commands.len(), MAX_COMMANDS_PER_EDGE);
+    }
+
+    #[test]
+    fn a_link_layer_device_made_after_its_owner_is_absorbed_when_the_owner_is_seen_again() {
+        let mut b = Baseline::default();
+        let (mac, owner) = (Mac([0, 0x1b, 0x1b, 4, 5, 6]), Peer::Ip(ip("10.0.0.7")));
+        b.learn_device(owner, Some(mac), Timestamp(1));
+        b.learn_device(owner, Some(mac), Timestamp(2));
+        // A link-layer observation (a GOOSE frame) learns the MAC as a device of its own.
+        b.learn_device(Peer::Mac(mac), None, Timestamp(3))
+            .expect("room")
+            .learn_role("goose", "publisher");
+        assert!(b.device(&Peer::Mac(mac)).is_some());
+        b.learn_device(owner, Some(mac), Timestamp(4));
+        assert!(b.device(&Peer::Mac(mac)).is_none());
+        let merged = b.device(&owner).expect("owner");
+        assert!(merged.has_role("goose", "publisher"));
+        assert_eq!(merged.last_seen_ns, 4);
+        // Another address showing the MAC neither owns nor absorbs it.
+        b.learn_device(Peer::Mac(mac), None, Timestamp(5));
+        b.learn_device(Peer::Ip(ip("10.0.0.8")), Some(mac), Timestamp(6));
+        assert!(b.device(&Peer::Mac(mac)).is_some());
+        b.learn_device(owner, Some(mac), Timestamp(7));
+        assert!(b.device(&Peer::Mac(mac)).is_none());
     }
 
     #[test]
