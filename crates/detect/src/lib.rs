@@ -262,7 +262,6 @@ impl Interest {
     fn wants(&self, kind: Kind) -> bool {
         self.kinds & (1 << kind as u8) != 0
     }
-
 }
 
 /// A detector interested in one kind of observation, and in which protocols' events.
