@@ -16,13 +16,13 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use rampart_event::{Event, Origin, Record, Timestamp, Value};
+use rampart_event::{Event, Origin, Record, Timestamp};
 
 use super::config::{AnomalyConfig, PollingChange, SilentChannel};
 use super::window::Tracked;
 use super::{Host, POLLING_CHANGE, SILENT_CHANNEL, flow_of, request_sides};
 use crate::alert::AlertDraft;
-use crate::facts::gather;
+use crate::facts;
 use crate::{Context, Detector, Interest, Mode, Observation};
 
 /// Weight of the newest interval in the period and its deviation.
@@ -44,19 +44,14 @@ fn command_of<'a>(record: &Record<'a>) -> (&'a str, Option<&'a str>) {
     )
 }
 
-/// The text of the first of [`COMMAND_FIELDS`] the record has, as looking each up in turn
-/// finds it (the first field of a name counts), in one pass over the fields.
+/// The text of the first of [`COMMAND_FIELDS`] the record has as text (the first field of a
+/// name counts). Looking the names up in turn, each by length and first byte before the
+/// whole name, stops at the first one there; on the benchmark slice it costs less than one
+/// pass matching every field against all three names.
 fn command_field<'a>(record: &Record<'a>) -> Option<&'a str> {
-    let slots: [_; COMMAND_FIELDS.len()] = gather(&record.fields, |name| match name {
-        "function" => Some(0),
-        "service" => Some(1),
-        "command" => Some(2),
-        _ => None,
-    });
-    slots.into_iter().find_map(|value| match value {
-        Some(Value::Str(text)) => Some(text),
-        _ => None,
-    })
+    COMMAND_FIELDS
+        .iter()
+        .find_map(|name| facts::text(&record.fields, name))
 }
 
 /// What is known of one channel's rhythm.
@@ -361,7 +356,7 @@ fn silent_alert(src: Host, dst: Host, channel: &Channel, cx: &mut Context<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use rampart_event::{Activity, Fields};
+    use rampart_event::{Activity, Fields, Value};
 
     use super::*;
     use crate::anomaly::testing::{Run, flow, ms};

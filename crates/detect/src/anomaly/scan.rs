@@ -218,14 +218,12 @@ impl Scans {
             return;
         }
         let flow = super::flow_of(origin);
+        let unit = unit_of(record);
         if record.activity == Some(Activity::Identify) {
-            let target = Target {
-                device: dst,
-                unit: unit_of(record),
-            };
+            let target = Target { device: dst, unit };
             self.identify_request(src, target, record.protocol, flow, cx);
         }
-        if let Some(unit) = unit_of(record) {
+        if let Some(unit) = unit {
             self.unit_request(src, dst, unit, record.protocol, flow, cx);
         }
     }
