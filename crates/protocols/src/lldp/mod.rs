@@ -19,7 +19,8 @@
 //! device type from the enabled capabilities, and weak vendor, OS, model and firmware hints
 //! read from well-known system descriptions. Anomalies: `truncated_tlv`, `bad_tlv_length`,
 //! `bad_tlv_order`, `missing_mandatory_tlv`, `duplicate_tlv`, `reserved_tlv_type`,
-//! `reserved_subtype`, `enabled_capability_not_supported`.
+//! `reserved_subtype`, `enabled_capability_not_supported`, and `too_many_tlvs` (once per
+//! frame, when more management addresses or organisational TLVs come than are kept).
 
 mod dissector;
 mod message;
