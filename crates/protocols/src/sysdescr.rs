@@ -76,7 +76,6 @@ const TABLE: &[(&str, Option<&str>, Option<&str>)] = &[
 
 /// Look for well-known product and OS names in a description.
 pub fn hints(text: &str) -> Hints {
-    let mut out = Hints::default();
     let mut first = [TABLE.len(); 2];
     for m in needles().find_overlapping_iter(text) {
         let at = m.pattern().as_usize();
@@ -88,9 +87,10 @@ pub fn hints(text: &str) -> Hints {
             first[1] = first[1].min(at);
         }
     }
-    out.vendor = TABLE.get(first[0]).and_then(|&(_, vendor, _)| vendor);
-    out.os = TABLE.get(first[1]).and_then(|&(_, _, os)| os);
-    out
+    Hints {
+        vendor: TABLE.get(first[0]).and_then(|&(_, vendor, _)| vendor),
+        os: TABLE.get(first[1]).and_then(|&(_, _, os)| os),
+    }
 }
 
 /// The table's needles in one automaton, built on first use: a description is searched for
@@ -138,9 +138,9 @@ pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     find_ignore_case(haystack, needle).is_some()
 }
 
-/// Find `needle` in `haystack`, ASCII case ignored. Descriptions are matched against the whole
-/// vendor table for every LLDP or SNMP message, so candidates are found by their first byte
-/// (either case) with `memchr` rather than by comparing at every position.
+/// Find `needle` in `haystack`, ASCII case ignored: for the version markers and the banner
+/// phrases of FTP and Telnet. Candidates are found by their first byte (either case) with
+/// `memchr` rather than by comparing at every position.
 fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
     let Some((&first, rest)) = n.split_first() else {

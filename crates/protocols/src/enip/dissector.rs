@@ -142,7 +142,7 @@ impl CipRequest {
 #[derive(Debug, Default)]
 struct RememberedRequests {
     entries: Vec<RememberedRequest>,
-    /// The entry the next new request replaces once all are taken.
+    /// The oldest entry, which the next new request replaces once all are taken.
     next: usize,
 }
 
@@ -168,12 +168,17 @@ impl RememberedRequests {
         if bytes.len() > MAX_REMEMBERED_REQUEST {
             return;
         }
-        if self.entries.len() < REMEMBERED_REQUESTS {
+        let entry = if self.entries.len() < REMEMBERED_REQUESTS {
             self.entries.push(RememberedRequest::default());
-        }
-        let at = self.next.min(self.entries.len() - 1);
-        self.next = (at + 1) % REMEMBERED_REQUESTS;
-        let entry = &mut self.entries[at];
+            self.entries.last_mut()
+        } else {
+            let oldest = self.next;
+            self.next = (oldest + 1) % REMEMBERED_REQUESTS;
+            self.entries.get_mut(oldest)
+        };
+        let Some(entry) = entry else {
+            return;
+        };
         entry.bytes.clear();
         entry.bytes.extend_from_slice(bytes);
         entry.request.copy_from(request);
