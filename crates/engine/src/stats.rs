@@ -60,34 +60,43 @@ pub struct ProtocolCount {
 /// comparisons, and written sorted so the outputs do not change from run to run.
 pub type Counts<K> = HashMap<K, u64, ahash::RandomState>;
 
-/// Records per protocol, in a short list searched first at the protocol counted last:
-/// records come in runs of one protocol and there are a few dozen protocols, so counting
-/// compares one name where a hash map hashed every name. Written as a sorted map.
+/// Records per protocol, in a short list found through a small cache keyed by the address
+/// of the name: records of several protocols interleave, and protocol names are the
+/// dissectors' constants, so the address finds the entry where a search compared names.
+/// The cache only points at an entry; the name is still compared. Written as a sorted map.
 #[derive(Debug, Clone, Default)]
 pub struct RecordCounts {
     counts: Vec<(String, u64)>,
-    last: usize,
+    /// Entry index plus one, by a hash of the name's address (0: empty).
+    recent: [u32; RECENT_SLOTS],
 }
+
+/// Slots of [`RecordCounts`]' cache: about the number of protocols a capture carries.
+const RECENT_SLOTS: usize = 32;
 
 impl RecordCounts {
     /// Count one record of `protocol`.
     pub fn count(&mut self, protocol: &str) {
-        if let Some((name, n)) = self.counts.get_mut(self.last)
+        let address = protocol.as_ptr() as usize;
+        let slot = (address ^ (address >> 7) ^ (address >> 13)) % RECENT_SLOTS;
+        if let Some(at) = (self.recent[slot] as usize).checked_sub(1)
+            && let Some((name, n)) = self.counts.get_mut(at)
             && name == protocol
         {
             *n += 1;
             return;
         }
-        match self.counts.iter().position(|(name, _)| name == protocol) {
+        let at = match self.counts.iter().position(|(name, _)| name == protocol) {
             Some(at) => {
-                self.last = at;
                 self.counts[at].1 += 1;
+                at
             }
             None => {
-                self.last = self.counts.len();
                 self.counts.push((protocol.to_string(), 1));
+                self.counts.len() - 1
             }
-        }
+        };
+        self.recent[slot] = u32::try_from(at + 1).unwrap_or(0);
     }
 
     /// Return how many records of `protocol` were counted, if any.
@@ -335,5 +344,18 @@ mod tests {
         assert_eq!(records.get("dnp3"), None);
         let json = serde_json::to_string(&records).expect("serialises");
         assert_eq!(json, r#"{"arp":3,"modbus":3,"s7comm":1}"#);
+    }
+
+    #[test]
+    fn counts_two_names_kept_at_one_address_apart() {
+        let mut records = RecordCounts::default();
+        let mut name = String::with_capacity(8);
+        for protocol in ["modbus", "bacnet", "modbus"] {
+            name.clear();
+            name.push_str(protocol);
+            records.count(&name);
+        }
+        assert_eq!(records["modbus"], 2);
+        assert_eq!(records["bacnet"], 1);
     }
 }
