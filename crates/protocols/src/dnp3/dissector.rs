@@ -740,7 +740,11 @@ fn control_size(group: u8, variation: u8) -> Option<usize> {
 fn write_control(out: &mut String, h: &ObjectHeader, index: u32, object: &[u8]) {
     let b = |i: usize| object.get(i).copied().unwrap_or_default();
     let u32_at = |i: usize| u32::from_le_bytes([b(i), b(i + 1), b(i + 2), b(i + 3)]);
-    let _ = write!(out, "index={index} ");
+    // Integers by hand (itoa): every command of every fragment is written.
+    let mut number = itoa::Buffer::new();
+    out.push_str("index=");
+    out.push_str(number.format(index));
+    out.push(' ');
     if h.group == 12 {
         let code = b(0);
         const OPERATIONS: [&str; 5] = ["nul", "pulse_on", "pulse_off", "latch_on", "latch_off"];
@@ -757,14 +761,15 @@ fn write_control(out: &mut String, h: &ObjectHeader, index: u32, object: &[u8]) 
             out.push_str(" clear");
         }
         out.push_str(["", " close", " trip", " trip_close_reserved"][usize::from(code >> 6)]);
-        let _ = write!(
-            out,
-            " count={} on_ms={} off_ms={} status={}",
-            b(1),
-            u32_at(2),
-            u32_at(6),
-            b(10) & 0x7f
-        );
+        for (name, n) in [
+            (" count=", u32::from(b(1))),
+            (" on_ms=", u32_at(2)),
+            (" off_ms=", u32_at(6)),
+            (" status=", u32::from(b(10) & 0x7f)),
+        ] {
+            out.push_str(name);
+            out.push_str(number.format(n));
+        }
         return;
     }
     let (value, status) = match h.variation {

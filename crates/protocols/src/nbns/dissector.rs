@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use rampart_dissect::{
-    Attribute, Confidence, Direction, Dissector, Event, EventSink, Feed, Fields, Identity, Mac,
+    Attribute, Confidence, Direction, Dissector, Event, EventSink, Feed, FieldList, Identity, Mac,
     Record, Subject, Value, report, text,
 };
 
@@ -92,48 +92,47 @@ impl NbnsDissector {
         if let Some(e) = s.name.error {
             report(sink, PROTOCOL, "bad_netbios_name", Some(12), &e);
         }
-        let mut fields = vec![
-            ("id", Value::U64(header.id.into())),
-            ("opcode", Value::U64(opcode.into())),
-        ];
+        let mut fields: FieldList<'_, 16> = FieldList::default();
+        fields.push("id", Value::U64(header.id.into()));
+        fields.push("opcode", Value::U64(opcode.into()));
         if flags.response() {
-            fields.push(("rcode", Value::U64(flags.rcode().into())));
+            fields.push("rcode", Value::U64(flags.rcode().into()));
         }
         if !s.name.text.is_empty() {
-            fields.push(("name", Value::Str(&s.name.text)));
+            fields.push("name", Value::Str(&s.name.text));
         }
         if let Some(suffix) = s.name.suffix() {
-            fields.push(("name_suffix", Value::U64(suffix.into())));
+            fields.push("name_suffix", Value::U64(suffix.into()));
             if let Some(meaning) = suffix_meaning(suffix) {
-                fields.push(("name_type", Value::Str(meaning)));
+                fields.push("name_type", Value::Str(meaning));
             }
         }
         if let Some(rtype) = summary.rtype {
-            fields.push(("qtype", Value::U64(rtype.into())));
+            fields.push("qtype", Value::U64(rtype.into()));
             let name = match rtype {
                 TYPE_NB => Some("NB"),
                 TYPE_NBSTAT => Some("NBSTAT"),
                 _ => None,
             };
             if let Some(name) = name {
-                fields.push(("qtype_name", Value::Str(name)));
+                fields.push("qtype_name", Value::Str(name));
             }
         }
-        fields.push(("broadcast", Value::Bool(flags.0 & BROADCAST != 0)));
+        fields.push("broadcast", Value::Bool(flags.0 & BROADCAST != 0));
         if let Some(ttl) = summary.ttl {
-            fields.push(("ttl", Value::U64(ttl.into())));
+            fields.push("ttl", Value::U64(ttl.into()));
         }
         if let Some(group) = summary.group {
-            fields.push(("group", Value::Bool(group)));
+            fields.push("group", Value::Bool(group));
         }
         if s.addresses.len() > 0 {
-            fields.push(("addresses", s.addresses.value()));
+            fields.push("addresses", s.addresses.value());
         }
         if s.node_names.len() > 0 {
-            fields.push(("names", s.node_names.value()));
+            fields.push("names", s.node_names.value());
         }
         if let Some(mac) = summary.mac {
-            fields.push(("mac", Value::Mac(mac)));
+            fields.push("mac", Value::Mac(mac));
         }
         let direction = if flags.response() {
             Direction::ToClient
@@ -145,7 +144,7 @@ impl NbnsDissector {
             kind: kind(opcode),
             direction: Some(direction),
             activity: None,
-            fields: Fields(&fields),
+            fields: fields.fields(),
         }));
     }
 }

@@ -71,7 +71,13 @@ pub fn write_name(out: &mut String, name: &[u8; NAME_LEN]) {
             }
         }
     }
-    let _ = write!(out, "<{:02x}>", suffix.first().copied().unwrap_or_default());
+    // By hand: the formatting machinery cost more than the rest of the name.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let suffix = suffix.first().copied().unwrap_or_default();
+    out.push('<');
+    out.push(char::from(HEX[usize::from(suffix >> 4)]));
+    out.push(char::from(HEX[usize::from(suffix & 0x0f)]));
+    out.push('>');
 }
 
 /// Return the service a name suffix stands for (Microsoft's well-known NetBIOS suffixes).
