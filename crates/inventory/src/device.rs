@@ -482,18 +482,25 @@ pub(crate) fn conversations(inv: &Inventory) -> (Vec<Conversation>, InternetSumm
     let resolver = Resolver::new(inv);
     let mut merged: BTreeMap<(String, String), Conversation> = BTreeMap::new();
     let mut internet: BTreeMap<IpAddr, InternetPeer> = BTreeMap::new();
+    // Formatted once per address: an address is in as many conversations as it has peers.
+    let mut ids: FastMap<IpAddr, Option<String>> = FastMap::default();
+    let mut device_id = |ip| {
+        ids.entry(ip)
+            .or_insert_with(|| resolver.device_id(ip))
+            .clone()
+    };
     for (key, c) in &inv.conversations {
-        let (Some(client), Some(server)) = (
-            resolver.device_id(key.client),
-            resolver.device_id(key.server),
-        ) else {
+        let (Some(client), Some(server)) = (device_id(key.client), device_id(key.server)) else {
             continue;
         };
         let Some(seen) = c.seen else {
             continue;
         };
-        for (remote, local) in [(key.client, &server), (key.server, &client)] {
-            if resolver.device_id(remote).as_deref() == Some("internet") && local != "internet" {
+        for (remote, remote_id, local) in [
+            (key.client, &client, &server),
+            (key.server, &server, &client),
+        ] {
+            if remote_id == "internet" && local != "internet" {
                 let peer = internet.entry(remote).or_insert_with(|| InternetPeer {
                     ip: remote,
                     bytes: 0,
