@@ -20,6 +20,7 @@ mod classify;
 mod device;
 mod observe;
 
+use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 
 use rampart_event::{Activity, Attribute, Confidence, FindingKind, Mac, Timestamp};
@@ -363,31 +364,33 @@ impl Inventory {
         }
     }
 
+    /// The host at `ip`, created when `may_create` and there is room. One hash lookup: this
+    /// runs for most events.
     fn host(&mut self, ip: IpAddr, time: Timestamp, may_create: bool) -> Option<&mut HostObs> {
-        if !self.hosts.contains_key(&ip)
-            && (!may_create || self.hosts.len() + self.stations.len() >= MAX_ADDRESSES)
-        {
-            self.stats.addresses_dropped += 1;
-            return None;
+        let room = may_create && self.hosts.len() + self.stations.len() < MAX_ADDRESSES;
+        match self.hosts.entry(ip) {
+            Entry::Occupied(e) => Some(e.into_mut()),
+            Entry::Vacant(e) if room => Some(e.insert(HostObs::new(time))),
+            Entry::Vacant(_) => {
+                self.stats.addresses_dropped += 1;
+                None
+            }
         }
-        Some(self.hosts.entry(ip).or_insert_with(|| HostObs::new(time)))
     }
 
     fn station(&mut self, mac: Mac, time: Timestamp, may_create: bool) -> Option<&mut StationObs> {
         if mac.is_group() || mac == Mac::default() {
             return None;
         }
-        if !self.stations.contains_key(&mac)
-            && (!may_create || self.hosts.len() + self.stations.len() >= MAX_ADDRESSES)
-        {
-            self.stats.addresses_dropped += 1;
-            return None;
+        let room = may_create && self.hosts.len() + self.stations.len() < MAX_ADDRESSES;
+        match self.stations.entry(mac) {
+            Entry::Occupied(e) => Some(e.into_mut()),
+            Entry::Vacant(e) if room => Some(e.insert(StationObs::new(time))),
+            Entry::Vacant(_) => {
+                self.stats.addresses_dropped += 1;
+                None
+            }
         }
-        Some(
-            self.stations
-                .entry(mac)
-                .or_insert_with(|| StationObs::new(time)),
-        )
     }
 
     fn note_conversation(&mut self, f: &FlowFacts, may_create: bool) {
