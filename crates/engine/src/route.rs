@@ -8,7 +8,7 @@ use rampart_event::{Activity, Event, EventSink, Mac, Subject, Timestamp, Value};
 use rampart_inventory::{Address, Inventory, Tally};
 
 use crate::records::{EventRecord, Origin, RecordSink, subject_address};
-use crate::stats::Stats;
+use crate::stats::{Stats, same_name};
 
 /// Anomaly events of one (protocol, code) written to the sink; the rest are only counted, so a
 /// capture full of one malformation cannot flood the outputs.
@@ -85,7 +85,7 @@ impl Outputs {
                         }
                     }
                 }
-                if r.protocol == "arp" {
+                if same_name(r.protocol, "arp") {
                     let new = self.arp_binding(
                         r.fields.get("sender_ip"),
                         r.fields.get("sender_mac"),
@@ -212,7 +212,7 @@ impl ActivityTallies {
         let list = self.flows.entry(flow).or_default();
         if let Some(known) = list
             .iter_mut()
-            .find(|a| a.activity == activity && a.protocol == protocol)
+            .find(|a| a.activity == activity && same_name(&a.protocol, protocol))
         {
             known.tally.count += 1;
             known.tally.last = known.tally.last.max(time);
