@@ -193,12 +193,14 @@ pub(crate) fn classify(d: &Device, hints: &[Observed]) -> Option<Classification>
 /// service it used or offered, named the way the protocol names its parties.
 pub(crate) fn roles(d: &Device, stated: &[Observed]) -> BTreeSet<String> {
     let mut out: BTreeSet<String> = stated.iter().map(|o| o.value.clone()).collect();
-    for (protocol, client, server) in ROLE_NAMES {
-        if d.client_of.contains(*protocol) {
-            out.insert(format!("{protocol} {client}"));
-        }
-        if d.server_of.contains(*protocol) {
-            out.insert(format!("{protocol} {server}"));
+    // From the device's few services to the table, not the table's rows to the services:
+    // this runs for every device.
+    for (services, as_client) in [(&d.client_of, true), (&d.server_of, false)] {
+        for service in services {
+            for (protocol, client, server) in ROLE_NAMES.iter().filter(|r| r.0 == service) {
+                let role = if as_client { client } else { server };
+                out.insert(format!("{protocol} {role}"));
+            }
         }
     }
     for (protocol, role) in LINK_ROLES {
@@ -271,7 +273,8 @@ fn stated(hints: &[Observed], out: &mut Vec<Candidate>) {
 
 /// Types implied by the industrial services the device offers or the frames it sends.
 fn offered(d: &Device, out: &mut Vec<Candidate>) {
-    for (service, name) in SERVER_KINDS {
+    let serves = !d.server_of.is_empty();
+    for (service, name) in SERVER_KINDS.iter().filter(|_| serves) {
         if d.server_of.contains(*service)
             && let Some(kind) = lookup(name)
         {
