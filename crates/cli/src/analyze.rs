@@ -260,6 +260,10 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
             );
         }
     }
+    // The process exits next and the system takes its memory back at once; freeing the
+    // report's hundreds of thousands of allocations one by one took 1% of a run's
+    // instructions. Everything it fed (files, database, forwarders) is finished above.
+    std::mem::forget(report);
     if unreadable > 0 {
         ExitCode::from(1)
     } else {
