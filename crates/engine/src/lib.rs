@@ -58,6 +58,9 @@ pub struct Report {
     pub endpoints: Endpoints,
     /// Detection's alerts and evidence, when it was on.
     pub detection: Option<Detection>,
+    /// What the devices and conversations were built from, held rather than freed when the
+    /// run ends: freeing it is the holder's to time (a command about to exit need not).
+    _observations: Inventory,
 }
 
 /// The pipeline for one shard of traffic.
@@ -253,6 +256,7 @@ impl Engine {
             internet,
             endpoints: std::mem::take(&mut self.out.endpoints),
             detection: self.out.detection.take(),
+            _observations: std::mem::take(&mut self.out.inventory),
         };
         (report, self.out.sink)
     }
