@@ -413,14 +413,14 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
     let mut builders: FastMap<DeviceKey, Box<Builder>> = FastMap::default();
     // In address order, not the maps' order: a device merges what each of its addresses saw,
     // and the merged counts and the order of its candidate values depend on that order.
-    for (mac, station) in sorted(&inv.stations, mac_order) {
+    for (mac, station) in sorted(&inv.stations) {
         let key = DeviceKey::Mac(*mac);
         let b = builders
             .entry(key)
             .or_insert_with(|| Box::new(Builder::new(key, station.seen)));
         b.add_station(*mac, station, resolver.routers.contains(mac));
     }
-    for (ip, host) in sorted(&inv.hosts, ip_order) {
+    for (ip, host) in sorted(&inv.hosts) {
         if !is_unicast_host(*ip) {
             continue;
         }
@@ -437,7 +437,7 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
     let peers = peer_counts(inv, &resolver);
     // Sorted as builders, which are a key and a pointer, not as devices, which are large.
     let mut builders: Vec<(DeviceKey, Box<Builder>)> = builders.into_iter().collect();
-    builders.sort_unstable_by_key(|(key, _)| key_order(key));
+    builders.sort_unstable_by_key(|(key, _)| *key);
     let mut devices: Vec<Device> = builders
         .into_iter()
         .map(|(_, b)| (*b).finish(inv.vendor_of))
@@ -450,38 +450,11 @@ pub(crate) fn build(inv: &Inventory) -> Vec<Device> {
     devices
 }
 
-/// The entries of `map` in the order of `order` (of their keys, which are distinct).
-fn sorted<K, V, O: Ord>(map: &FastMap<K, V>, order: impl Fn(&K) -> O) -> Vec<(&K, &V)> {
+/// The entries of `map` in key order.
+fn sorted<K: Ord, V>(map: &FastMap<K, V>) -> Vec<(&K, &V)> {
     let mut entries: Vec<(&K, &V)> = map.iter().collect();
-    entries.sort_unstable_by_key(|(key, _)| order(key));
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
     entries
-}
-
-/// An address's place in `IpAddr`'s order (IPv4 first, then by value) as integers: a
-/// capture has hundreds of thousands of addresses, and comparing integers is a fraction of
-/// comparing the enums.
-fn ip_order(ip: &IpAddr) -> (bool, u128) {
-    match ip {
-        IpAddr::V4(v4) => (false, u128::from(v4.to_bits())),
-        IpAddr::V6(v6) => (true, v6.to_bits()),
-    }
-}
-
-/// A device key's place in `DeviceKey`'s order (devices by MAC first) as integers.
-fn key_order(key: &DeviceKey) -> (bool, bool, u128) {
-    match key {
-        DeviceKey::Mac(mac) => (false, false, u128::from(mac_order(mac))),
-        DeviceKey::Ip(ip) => {
-            let (v6, bits) = ip_order(ip);
-            (true, v6, bits)
-        }
-    }
-}
-
-/// A MAC's place in `Mac`'s order (byte by byte) as an integer.
-fn mac_order(mac: &Mac) -> u64 {
-    let [a, b, c, d, e, f] = mac.0;
-    u64::from_be_bytes([0, 0, a, b, c, d, e, f])
 }
 
 /// Count each device's distinct peer addresses, from the conversations.
@@ -576,56 +549,4 @@ pub(crate) fn conversations(inv: &Inventory) -> (Vec<Conversation>, InternetSumm
         },
     };
     (merged.into_values().collect(), summary)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn orders_addresses_macs_and_device_keys_as_their_types_do() {
-        let ips: Vec<IpAddr> = [
-            "10.0.0.2",
-            "10.0.0.10",
-            "9.255.255.255",
-            "255.0.0.1",
-            "::1",
-            "fe80::1",
-            "::",
-            "0.0.0.0",
-            "2001:db8::ff",
-            "2001:db8::1:0",
-        ]
-        .iter()
-        .map(|s| s.parse().expect("address"))
-        .collect();
-        let macs: Vec<Mac> = [
-            [0, 0, 0, 0, 0, 1],
-            [0, 0, 0, 0, 1, 0],
-            [255, 0, 0, 0, 0, 0],
-            [1; 6],
-        ]
-        .map(Mac)
-        .to_vec();
-        for a in &ips {
-            for b in &ips {
-                assert_eq!(ip_order(a).cmp(&ip_order(b)), a.cmp(b), "{a} {b}");
-            }
-        }
-        for a in &macs {
-            for b in &macs {
-                assert_eq!(mac_order(a).cmp(&mac_order(b)), a.cmp(b), "{a} {b}");
-            }
-        }
-        let keys: Vec<DeviceKey> = ips
-            .iter()
-            .map(|&ip| DeviceKey::Ip(ip))
-            .chain(macs.iter().map(|&mac| DeviceKey::Mac(mac)))
-            .collect();
-        for a in &keys {
-            for b in &keys {
-                assert_eq!(key_order(a).cmp(&key_order(b)), a.cmp(b), "{a} {b}");
-            }
-        }
-    }
 }
