@@ -711,6 +711,9 @@ pub struct Baseline {
     mac_index: HashMap<Mac, MacOwner>,
     /// Set when something was learned since the last save.
     changed: bool,
+    /// Bumped whenever something learned is forgotten: while it stands still, what a
+    /// learner found in the baseline is still there (see [`Baseline::forgets`]).
+    forgets: u64,
 }
 
 impl Baseline {
@@ -853,6 +856,18 @@ impl Baseline {
         self.changed
     }
 
+    /// How many times something learned was forgotten ([`Baseline::unlearn_device`],
+    /// [`Fold::unlearn`]): a learner may take what it found learned as still learned while
+    /// this stays the same, since learning only adds.
+    pub(crate) fn forgets(&self) -> u64 {
+        self.forgets
+    }
+
+    /// Note that something learned was forgotten.
+    pub(crate) fn forgot(&mut self) {
+        self.forgets += 1;
+    }
+
     /// Forget a device and every edge it is a side of.
     pub fn unlearn_device(&mut self, peer: &Peer) -> bool {
         let removed = self.devices.remove(peer).is_some();
@@ -860,6 +875,7 @@ impl Baseline {
         self.mac_index
             .retain(|_, owner| Some(owner.ip) != peer.ip());
         self.changed |= removed;
+        self.forgot();
         removed
     }
 

@@ -613,3 +613,83 @@ fn the_rules_are_the_contract_ids_with_known_techniques() {
         }
     }
 }
+
+/// Learn `records` on their flows, one engine for all (its per-flow memo in play) or a fresh
+/// engine per record (no memo), into one baseline each; `forget` runs before record `at`.
+fn learn_each(
+    records: &[(FlowContext, Record<'_>)],
+    forget: (usize, &dyn Fn(&mut Baseline)),
+    fresh: bool,
+) -> Baseline {
+    let mut rig = Rig::new();
+    for (i, (ctx, r)) in records.iter().enumerate() {
+        if i == forget.0 {
+            forget.1(&mut lock(&rig.baseline));
+        }
+        if fresh {
+            rig.engine = PolicyEngine::new(rig.baseline.clone());
+        }
+        assert!(rig.record(Mode::Learning, ctx, *r).is_empty());
+    }
+    lock(&rig.baseline).clone()
+}
+
+#[test]
+fn a_flows_repeated_records_learn_what_records_learned_alone_do() {
+    let read = modbus_fields(3, 0, 10);
+    let write = modbus_fields(6, 4, 1);
+    let mut poll = flow(1, "10.0.0.5", "10.0.0.10", 502, Some("modbus"));
+    poll.client_mac = Some(Mac([0, 1, 2, 3, 4, 5]));
+    let mut turned = flow(1, "10.0.0.10", "10.0.0.5", 502, Some("modbus"));
+    turned.server_mac = poll.client_mac;
+    let dnp3 = Record {
+        protocol: "dnp3",
+        kind: "transaction",
+        direction: None,
+        activity: Some(Activity::Read),
+        fields: Fields(&[("function_code", Value::U64(1))]),
+    };
+    let records = [
+        (poll, modbus_record(3, &read)),
+        (poll, modbus_record(3, &read)),
+        // Another command, then another protocol, on the same flow.
+        (poll, modbus_record(6, &write)),
+        (poll, dnp3),
+        (poll, modbus_record(3, &read)),
+        // The flow turned around mid-stream: the sides swap roles.
+        (turned, modbus_record(3, &read)),
+        (poll, modbus_record(3, &read)),
+        // The server is forgotten (an edit) before a repeated record.
+        (poll, modbus_record(3, &read)),
+        (poll, modbus_record(3, &read)),
+    ];
+    let server = Peer::Ip(ip("10.0.0.10"));
+    let forget = |b: &mut Baseline| {
+        b.unlearn_device(&server);
+    };
+    let memo = learn_each(&records, (7, &forget), false);
+    assert_eq!(memo, learn_each(&records, (7, &forget), true));
+    let d = memo.device(&server).expect("server learned again");
+    assert!(
+        d.has_role("modbus", "server"),
+        "role learned after forgetting"
+    );
+    let e = memo
+        .edge(Peer::Ip(ip("10.0.0.5")), server)
+        .expect("edge learned again");
+    assert_eq!(e.protocols, vec!["modbus".to_string()]);
+    assert_eq!(e.commands.len(), 1);
+    let before = learn_each(&records[..7], (usize::MAX, &forget), false);
+    let e = before.edge(Peer::Ip(ip("10.0.0.5")), server).expect("edge");
+    assert_eq!(e.protocols, vec!["dnp3".to_string(), "modbus".to_string()]);
+    let fc = |function| Command::Modbus {
+        unit: 1,
+        function,
+        sub: None,
+    };
+    assert_eq!(e.commands[&fc(3)].usage.count, 4);
+    assert_eq!(e.commands[&fc(6)].usage.count, 1);
+    let client = before.device(&Peer::Ip(ip("10.0.0.5"))).expect("client");
+    assert!(client.has_role("modbus", "client") && client.has_role("modbus", "server"));
+    assert!(client.has_role("dnp3", "master"));
+}
