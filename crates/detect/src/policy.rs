@@ -202,9 +202,9 @@ mod note {
 /// What a flow's records showed the engine before, so its next records (a master polls
 /// one protocol over one connection for hours) skip the work whose result cannot have
 /// changed: classifying the addresses into the baseline's sides and, while learning,
-/// checking that both devices play their roles in the protocol and the edge has it. The
-/// devices, the edge and the commands are still learned in full, since their last-seen
-/// times, MACs and counts move with every record.
+/// checking that both devices play their roles in the protocol and the edge has it, and
+/// claiming the devices' MACs. The devices, the edge and the commands are still learned in
+/// full, since their last-seen times, MACs and counts move with every record.
 #[derive(Debug, Clone, Copy)]
 struct FlowMemo {
     /// The flow's addresses as its records saw them (a flow turned around mid-stream swaps
@@ -216,6 +216,10 @@ struct FlowMemo {
     /// [`Baseline::forgets`] then: learning only adds, so they stay learned while that
     /// count does.
     learned: Option<(ProtocolName, u64)>,
+    /// The client's and server's MACs a record learned the devices with, and the
+    /// baseline's [`Baseline::mac_epoch`] then: claiming them again changes nothing while
+    /// the epoch stands still.
+    claimed: Option<(Option<Mac>, Option<Mac>, u64)>,
 }
 
 impl FlowMemo {
@@ -224,6 +228,7 @@ impl FlowMemo {
             addresses: (ctx.client.0, ctx.server.0),
             public: sides(ctx).map(|(c, s)| (c == Peer::Internet, s == Peer::Internet)),
             learned: None,
+            claimed: None,
         }
     }
 
@@ -249,6 +254,21 @@ impl FlowMemo {
         self.learned
             .is_some_and(|(name, then)| then == forgets && name.is(protocol))
     }
+
+    /// True when `ctx`'s MACs were claimed for the flow's devices, with `mac_epoch` the
+    /// baseline's epoch now.
+    fn has_claimed(&self, ctx: &FlowContext, mac_epoch: u64) -> bool {
+        self.claimed == Some((ctx.client_mac, ctx.server_mac, mac_epoch))
+    }
+}
+
+/// What a [`FlowMemo`] says a record need not learn again.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    /// The devices' roles in the record's protocol and the edge's protocol.
+    roles: bool,
+    /// The devices' claims of the flow's MACs.
+    claims: bool,
 }
 
 /// A protocol name kept inline, so a flow's memo is `Copy` and allocates nothing.
@@ -471,10 +491,18 @@ impl PolicyEngine {
             return;
         };
         let mut b = baseline::lock(&self.baseline);
-        let known = memo.has_learned(r.protocol, b.forgets());
-        if learn_record(&mut b, ctx, client, server, r, cx, known) && !known {
+        let known = Known {
+            roles: memo.has_learned(r.protocol, b.forgets()),
+            claims: memo.has_claimed(ctx, b.mac_epoch()),
+        };
+        if !learn_record(&mut b, ctx, client, server, r, cx, known) {
+            memo.claimed = None;
+            return;
+        }
+        if !known.roles {
             memo.learned = ProtocolName::new(r.protocol).map(|name| (name, b.forgets()));
         }
+        memo.claimed = Some((ctx.client_mac, ctx.server_mac, b.mac_epoch()));
     }
 
     fn flow_end(&mut self, end: &FlowEnd, cx: &mut Context<'_>) {
@@ -728,9 +756,8 @@ fn learn_sides<'b>(
     b.edge_mut(client, server)
 }
 
-/// Learn a record's devices, edge and commands; with `roles_known`, take the devices' roles
-/// and the edge's protocol as learned (a [`FlowMemo`] says so). True when all of those
-/// are learned now.
+/// Learn a record's devices, edge and commands, skipping what `known` says is learned. True
+/// when the devices (with their roles) and the edge (with the protocol) are learned now.
 fn learn_record(
     b: &mut Baseline,
     ctx: &FlowContext,
@@ -738,9 +765,9 @@ fn learn_record(
     server: Peer,
     r: &Record<'_>,
     cx: &Context<'_>,
-    roles_known: bool,
+    known: Known,
 ) -> bool {
-    let (client_role, server_role) = if roles_known {
+    let (client_role, server_role) = if known.roles {
         ("", "")
     } else {
         role_names(r.protocol)
@@ -758,9 +785,9 @@ fn learn_record(
         (client, ctx.client_mac, client_role),
         (server, server_mac, server_role),
     ] {
-        match b.learn_device(side, mac, cx.time) {
+        match b.learn_device_claimed(side, mac, cx.time, known.claims) {
             Some(d) => {
-                if !roles_known && !d.learn_role(r.protocol, role) {
+                if !known.roles && !d.learn_role(r.protocol, role) {
                     refused += 1;
                 }
             }
@@ -770,7 +797,7 @@ fn learn_record(
     let edge = b.learn_edge(client, server, cx.time);
     unlearned |= edge.is_none();
     if let Some(edge) = edge {
-        if !roles_known && !edge.learn_protocol(r.protocol) {
+        if !known.roles && !edge.learn_protocol(r.protocol) {
             refused += 1;
         }
         // Commands refused by a full edge do not make the roles and protocol less certain.
