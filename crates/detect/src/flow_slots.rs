@@ -47,6 +47,7 @@ impl<T: Copy> FlowSlots<T> {
 
     /// The value of `flow` to change: the one its slot holds when `valid` accepts it, else
     /// `make`'s, put in the slot.
+    #[inline]
     pub(crate) fn get_or_insert(
         &mut self,
         flow: u64,
