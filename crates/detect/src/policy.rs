@@ -203,8 +203,9 @@ mod note {
 /// one protocol over one connection for hours) skip the work whose result cannot have
 /// changed: classifying the addresses into the baseline's sides and, while learning,
 /// checking that both devices play their roles in the protocol and the edge has it, and
-/// claiming the devices' MACs. The devices, the edge and the commands are still learned in
-/// full, since their last-seen times, MACs and counts move with every record.
+/// claiming the devices' MACs; while monitoring, noting the addresses as industrial. The
+/// devices, the edge and the commands are still learned in full, since their last-seen
+/// times, MACs and counts move with every record.
 #[derive(Debug, Clone, Copy)]
 struct FlowMemo {
     /// The flow's addresses as its records saw them (a flow turned around mid-stream swaps
@@ -220,6 +221,8 @@ struct FlowMemo {
     /// baseline's [`Baseline::mac_epoch`] then: claiming them again changes nothing while
     /// the epoch stands still.
     claimed: Option<(Option<Mac>, Option<Mac>, u64)>,
+    /// Both addresses are noted as speaking an industrial protocol (the set only grows).
+    ot_noted: bool,
 }
 
 impl FlowMemo {
@@ -229,6 +232,7 @@ impl FlowMemo {
             public: sides(ctx).map(|(c, s)| (c == Peer::Internet, s == Peer::Internet)),
             learned: None,
             claimed: None,
+            ot_noted: false,
         }
     }
 
@@ -457,12 +461,16 @@ impl PolicyEngine {
             self.learn_record(ctx, r, cx);
             return;
         }
-        let Some((client, server)) = FlowMemo::of(&mut self.memos, ctx).sides() else {
+        let memo = FlowMemo::of(&mut self.memos, ctx);
+        let Some((client, server)) = memo.sides() else {
             return;
         };
+        // Noting the flow's addresses again would change nothing.
+        let note = !memo.ot_noted && OT_PROTOCOLS.contains(&r.protocol);
+        memo.ot_noted |= note;
         let handle = self.baseline.clone();
         let b = baseline::lock(&handle);
-        if OT_PROTOCOLS.contains(&r.protocol) {
+        if note {
             self.note_ot(ctx.client.0);
             self.note_ot(ctx.server.0);
         }

@@ -727,3 +727,26 @@ fn a_flows_repeated_records_learn_what_records_learned_alone_do() {
     assert!(client.has_role("dnp3", "master"));
     assert_eq!(client.mac, Some(mac));
 }
+
+#[test]
+fn an_industrial_record_late_in_a_flow_makes_its_devices_industrial() {
+    let mut rig = learned();
+    let web = flow(4, "10.0.0.20", "10.0.0.21", 80, Some("http"));
+    rig.show(Mode::Learning, &Observation::FlowStart(&web));
+    rig.show(Mode::Learning, &Observation::FlowEnd(&end(web, true)));
+    let record = |protocol| Record {
+        protocol,
+        kind: "request",
+        direction: None,
+        activity: None,
+        fields: Fields(&[]),
+    };
+    let mixed = flow(6, "10.0.0.20", "10.0.0.21", 80, Some("http"));
+    rig.record(Mode::Monitoring, &mixed, record("http"));
+    rig.record(Mode::Monitoring, &mixed, record("http"));
+    // The flow's memo has seen it speak only HTTP so far.
+    rig.record(Mode::Monitoring, &mixed, record("modbus"));
+    let call_home = flow(7, "10.0.0.20", "52.1.2.3", 443, None);
+    let drafts = rig.show(Mode::Monitoring, &Observation::FlowStart(&call_home));
+    assert_eq!(rule_ids(&drafts), vec!["policy.internet_connectivity"]);
+}
