@@ -45,6 +45,22 @@ impl<T: Copy> FlowSlots<T> {
         }
     }
 
+    /// The value of `flow` to change: the one its slot holds when `valid` accepts it, else
+    /// `make`'s, put in the slot.
+    #[inline]
+    pub(crate) fn get_or_insert(
+        &mut self,
+        flow: u64,
+        valid: impl FnOnce(&T) -> bool,
+        make: impl FnOnce() -> T,
+    ) -> &mut T {
+        let slot = &mut self.slots[(flow & self.mask) as usize];
+        if !matches!(slot, Some((f, value)) if *f == flow && valid(value)) {
+            *slot = None;
+        }
+        &mut slot.get_or_insert_with(|| (flow, make())).1
+    }
+
     /// Put `flow`'s value in its slot; what the slot held before, of this flow or another.
     pub(crate) fn insert(&mut self, flow: u64, value: T) -> Option<(u64, T)> {
         let i = self.index(flow);
@@ -83,5 +99,24 @@ mod tests {
         // The largest ids (the ring's tag for packets without a flow) have slots too.
         slots.insert(u64::MAX, 'd');
         assert_eq!(slots.get(u64::MAX), Some('d'));
+    }
+
+    #[test]
+    fn get_or_insert_keeps_a_valid_value_and_replaces_any_other() {
+        let mut slots = FlowSlots::new(8);
+        assert_eq!(*slots.get_or_insert(3, |_| true, || 'a'), 'a');
+        *slots.get_or_insert(3, |&v| v == 'a', || 'x') = 'b';
+        assert_eq!(slots.get(3), Some('b'));
+        assert_eq!(
+            *slots.get_or_insert(3, |&v| v == 'a', || 'c'),
+            'c',
+            "not valid"
+        );
+        assert_eq!(
+            *slots.get_or_insert(11, |_| true, || 'd'),
+            'd',
+            "another flow's slot"
+        );
+        assert_eq!((slots.get(3), slots.get(11)), (None, Some('d')));
     }
 }

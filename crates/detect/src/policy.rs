@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use crate::alert::{AlertDraft, AlertId, Endpoint, EngineKind, Rule, Severity};
 use crate::baseline::command::{self, Observed, changes_state};
 use crate::baseline::{self, Baseline, BaselineHandle, OT_PROTOCOLS, Peer, role_names};
+use crate::flow_slots::FlowSlots;
 use crate::{Context, Detector, FlowEnd, Interest, Mode, Observation, Suppress};
 
 /// Flows with notes of what was raised, at most.
@@ -40,6 +41,9 @@ pub const MAX_FLOW_NOTES: usize = 65_536;
 pub const MAX_OT_SEEN: usize = 65_536;
 /// Link-layer group sources remembered for the once-a-second raise, at most.
 pub const MAX_FRAME_NOTES: usize = 4096;
+/// Flows with a [`FlowMemo`], by flow id modulo this (a cache: a flow that lost its slot
+/// has its next record handled in full).
+const MEMO_FLOWS: usize = 4096;
 
 const REMEDIATE_DEVICE: &str = "Identify the device and its owner. If it is authorised, learn the alert into the baseline; otherwise isolate it and find how it got on the network.";
 
@@ -195,9 +199,114 @@ mod note {
     pub const PROTOCOL: u8 = 8;
 }
 
+/// What a flow's records showed the engine before, so its next records (a master polls
+/// one protocol over one connection for hours) skip the work whose result cannot have
+/// changed: classifying the addresses into the baseline's sides and, while learning,
+/// checking that both devices play their roles in the protocol and the edge has it, and
+/// claiming the devices' MACs; while monitoring, noting the addresses as industrial. The
+/// devices, the edge and the commands are still learned in full, since their last-seen
+/// times, MACs and counts move with every record.
+#[derive(Debug, Clone, Copy)]
+struct FlowMemo {
+    /// The flow's addresses as its records saw them (a flow turned around mid-stream swaps
+    /// its sides, and so its roles).
+    addresses: (IpAddr, IpAddr),
+    /// Which of them is public, or `None` when the flow has no sides ([`sides`]).
+    public: Option<(bool, bool)>,
+    /// The protocol a record learned the roles and edge entry of, with the baseline's
+    /// [`Baseline::forgets`] then: learning only adds, so they stay learned while that
+    /// count does.
+    learned: Option<(ProtocolName, u64)>,
+    /// The client's and server's MACs a record learned the devices with, and the
+    /// baseline's [`Baseline::mac_epoch`] then: claiming them again changes nothing while
+    /// the epoch stands still.
+    claimed: Option<(Option<Mac>, Option<Mac>, u64)>,
+    /// Both addresses are noted as speaking an industrial protocol (the set only grows).
+    ot_noted: bool,
+}
+
+impl FlowMemo {
+    fn new(ctx: &FlowContext) -> FlowMemo {
+        FlowMemo {
+            addresses: (ctx.client.0, ctx.server.0),
+            public: sides(ctx).map(|(c, s)| (c == Peer::Internet, s == Peer::Internet)),
+            learned: None,
+            claimed: None,
+            ot_noted: false,
+        }
+    }
+
+    /// The memo of `ctx`'s flow in `memos`, made afresh unless its addresses are the flow's.
+    fn of<'m>(memos: &'m mut FlowSlots<FlowMemo>, ctx: &FlowContext) -> &'m mut FlowMemo {
+        let addresses = (ctx.client.0, ctx.server.0);
+        memos.get_or_insert(ctx.id, |m| m.addresses == addresses, || FlowMemo::new(ctx))
+    }
+
+    /// The flow's sides, as [`sides`] gives them.
+    fn sides(&self) -> Option<(Peer, Peer)> {
+        let side = |ip, public| if public { Peer::Internet } else { Peer::Ip(ip) };
+        let (client, server) = self.public?;
+        Some((
+            side(self.addresses.0, client),
+            side(self.addresses.1, server),
+        ))
+    }
+
+    /// True when a record of `protocol` has its roles and edge entry learned, with
+    /// `forgets` the baseline's count now.
+    fn has_learned(&self, protocol: &str, forgets: u64) -> bool {
+        self.learned
+            .is_some_and(|(name, then)| then == forgets && name.is(protocol))
+    }
+
+    /// True when `ctx`'s MACs were claimed for the flow's devices, with `mac_epoch` the
+    /// baseline's epoch now.
+    fn has_claimed(&self, ctx: &FlowContext, mac_epoch: u64) -> bool {
+        self.claimed == Some((ctx.client_mac, ctx.server_mac, mac_epoch))
+    }
+}
+
+/// What a [`FlowMemo`] says a record need not learn again.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    /// The devices' roles in the record's protocol and the edge's protocol.
+    roles: bool,
+    /// The devices' claims of the flow's MACs.
+    claims: bool,
+}
+
+/// A protocol name kept inline, so a flow's memo is `Copy` and allocates nothing.
+#[derive(Debug, Clone, Copy)]
+struct ProtocolName {
+    bytes: [u8; ProtocolName::CAPACITY],
+    len: u8,
+}
+
+impl ProtocolName {
+    const CAPACITY: usize = 16;
+
+    /// The name, when it fits (longer ones are not remembered).
+    fn new(name: &str) -> Option<ProtocolName> {
+        let mut bytes = [0; ProtocolName::CAPACITY];
+        bytes
+            .get_mut(..name.len())?
+            .copy_from_slice(name.as_bytes());
+        Some(ProtocolName {
+            bytes,
+            len: name.len() as u8,
+        })
+    }
+
+    fn is(&self, name: &str) -> bool {
+        self.bytes[..usize::from(self.len)] == *name.as_bytes()
+    }
+}
+
 /// The policy engine.
 pub struct PolicyEngine {
     baseline: BaselineHandle,
+    /// What the records of recent flows showed.
+    memos: FlowSlots<FlowMemo>,
     flows: HashMap<u64, u8>,
     ot_seen: HashSet<IpAddr>,
     frames: HashMap<(Mac, Mac), u64>,
@@ -208,6 +317,7 @@ impl PolicyEngine {
     pub fn new(baseline: BaselineHandle) -> PolicyEngine {
         PolicyEngine {
             baseline,
+            memos: FlowSlots::new(MEMO_FLOWS),
             flows: HashMap::default(),
             ot_seen: HashSet::default(),
             frames: HashMap::default(),
@@ -347,24 +457,20 @@ impl PolicyEngine {
     }
 
     fn flow_record(&mut self, ctx: &FlowContext, r: &Record<'_>, cx: &mut Context<'_>) {
-        let Some((client, server)) = sides(ctx) else {
-            return;
-        };
         if cx.mode == Mode::Learning {
-            // Learning needs nothing of `self` but the baseline: no handle to clone.
-            learn_record(
-                &mut baseline::lock(&self.baseline),
-                ctx,
-                client,
-                server,
-                r,
-                cx,
-            );
+            self.learn_record(ctx, r, cx);
             return;
         }
+        let memo = FlowMemo::of(&mut self.memos, ctx);
+        let Some((client, server)) = memo.sides() else {
+            return;
+        };
+        // Noting the flow's addresses again would change nothing.
+        let note = !memo.ot_noted && OT_PROTOCOLS.contains(&r.protocol);
+        memo.ot_noted |= note;
         let handle = self.baseline.clone();
         let b = baseline::lock(&handle);
-        if OT_PROTOCOLS.contains(&r.protocol) {
+        if note {
             self.note_ot(ctx.client.0);
             self.note_ot(ctx.server.0);
         }
@@ -383,6 +489,28 @@ impl PolicyEngine {
         command::observe(r, &mut |o| {
             check_command(edge, ctx, client, server, r, o, cx)
         });
+    }
+
+    /// Learn a record, skipping what the flow's memo makes certain.
+    fn learn_record(&mut self, ctx: &FlowContext, r: &Record<'_>, cx: &Context<'_>) {
+        // Learning needs nothing of `self` but the baseline and the memo: no handle to clone.
+        let memo = FlowMemo::of(&mut self.memos, ctx);
+        let Some((client, server)) = memo.sides() else {
+            return;
+        };
+        let mut b = baseline::lock(&self.baseline);
+        let known = Known {
+            roles: memo.has_learned(r.protocol, b.forgets()),
+            claims: memo.has_claimed(ctx, b.mac_epoch()),
+        };
+        if !learn_record(&mut b, ctx, client, server, r, cx, known) {
+            memo.claimed = None;
+            return;
+        }
+        if !known.roles {
+            memo.learned = ProtocolName::new(r.protocol).map(|name| (name, b.forgets()));
+        }
+        memo.claimed = Some((ctx.client_mac, ctx.server_mac, b.mac_epoch()));
     }
 
     fn flow_end(&mut self, end: &FlowEnd, cx: &mut Context<'_>) {
@@ -636,6 +764,8 @@ fn learn_sides<'b>(
     b.edge_mut(client, server)
 }
 
+/// Learn a record's devices, edge and commands, skipping what `known` says is learned. True
+/// when the devices (with their roles) and the edge (with the protocol) are learned now.
 fn learn_record(
     b: &mut Baseline,
     ctx: &FlowContext,
@@ -643,25 +773,43 @@ fn learn_record(
     server: Peer,
     r: &Record<'_>,
     cx: &Context<'_>,
-) {
-    let (client_role, server_role) = role_names(r.protocol);
+    known: Known,
+) -> bool {
+    let (client_role, server_role) = if known.roles {
+        ("", "")
+    } else {
+        role_names(r.protocol)
+    };
     let mut refused = 0;
-    for (side, role) in [(client, client_role), (server, server_role)] {
-        let mac = if side == client {
-            ctx.client_mac
-        } else {
-            ctx.server_mac
-        };
-        if let Some(d) = b.learn_device(side, mac, cx.time)
-            && !d.learn_role(r.protocol, role)
-        {
-            refused += 1;
+    // Sides that are no device have no role to learn; a device the full baseline refused has.
+    let mut unlearned = false;
+    // A flow from an address to itself learns the one device with the client's MAC.
+    let server_mac = if server == client {
+        ctx.client_mac
+    } else {
+        ctx.server_mac
+    };
+    for (side, mac, role) in [
+        (client, ctx.client_mac, client_role),
+        (server, server_mac, server_role),
+    ] {
+        match b.learn_device_claimed(side, mac, cx.time, known.claims) {
+            Some(d) => {
+                if !known.roles && !d.learn_role(r.protocol, role) {
+                    refused += 1;
+                }
+            }
+            None => unlearned |= side.is_device(),
         }
     }
-    if let Some(edge) = b.learn_edge(client, server, cx.time) {
-        if !edge.learn_protocol(r.protocol) {
+    let edge = b.learn_edge(client, server, cx.time);
+    unlearned |= edge.is_none();
+    if let Some(edge) = edge {
+        if !known.roles && !edge.learn_protocol(r.protocol) {
             refused += 1;
         }
+        // Commands refused by a full edge do not make the roles and protocol less certain.
+        unlearned |= refused > 0;
         let time = cx.time;
         command::observe(r, &mut |o| {
             let room = match o {
@@ -676,6 +824,7 @@ fn learn_record(
     for _ in 0..refused {
         b.refused();
     }
+    !unlearned
 }
 
 fn learn_flow(b: &mut Baseline, end: &FlowEnd, client: Peer, server: Peer, cx: &Context<'_>) {

@@ -23,6 +23,7 @@ use super::window::Tracked;
 use super::{Host, POLLING_CHANGE, SILENT_CHANNEL, flow_of, request_sides};
 use crate::alert::AlertDraft;
 use crate::facts;
+use crate::flow_slots::FlowSlots;
 use crate::{Context, Detector, Interest, Mode, Observation};
 
 /// Weight of the newest interval in the period and its deviation.
@@ -35,6 +36,16 @@ const COMMAND_FIELDS: [&str; 3] = ["function", "service", "command"];
 /// A channel: requester, responder, and a hash of the protocol and the command (so a known
 /// channel is found without copying its name).
 type Key = (Host, Host, u64);
+
+/// Channels whose slot in the channels table is remembered, by flow and channel.
+const RECENT_CHANNELS: usize = 4096;
+
+/// Where a request's channel slot is remembered: its flow's id mixed with the channel's
+/// hash (already well spread), so the few channels a master polls over one connection
+/// each find theirs; requests without a flow go by the hash alone.
+fn hint_id(flow: Option<u64>, channel: u64) -> u64 {
+    flow.map_or(0, |f| f.wrapping_mul(0x9e37_79b9_7f4a_7c15)) ^ channel
+}
 
 /// What a request does: its kind, and its command when the kind alone does not say.
 fn command_of<'a>(record: &Record<'a>) -> (&'a str, Option<&'a str>) {
@@ -175,6 +186,9 @@ pub struct Periodic {
     polling: PollingChange,
     silence: SilentChannel,
     channels: Tracked<Key, Channel>,
+    /// The slot of recent channels in `channels` (see [`hint_id`]): most requests find their
+    /// channel without a lookup.
+    recent: FlowSlots<usize>,
     /// Hashes a request's protocol and command into its key: keys live for one run, so a
     /// fast hasher seeded per run serves.
     commands: ahash::RandomState,
@@ -192,6 +206,7 @@ impl Periodic {
             polling: config.polling_change,
             silence: config.silent_channel,
             channels: Tracked::new(config.max_tracked.get()),
+            recent: FlowSlots::new(RECENT_CHANNELS),
             commands: ahash::RandomState::new(),
             due: BinaryHeap::new(),
         }
@@ -210,10 +225,16 @@ impl Periodic {
             self.commands
                 .hash_one((record.protocol, command_of(record))),
         );
-        let channel = self
+        let flow = flow_of(origin);
+        let hint_id = hint_id(flow, key.2);
+        let hint = self.recent.get(hint_id);
+        let (slot, channel) = self
             .channels
-            .entry(key, cx.time, || Channel::new(record, cx.time));
-        channel.flow = flow_of(origin).or(channel.flow);
+            .entry_hinted(hint, key, cx.time, || Channel::new(record, cx.time));
+        if hint != Some(slot) {
+            self.recent.insert(hint_id, slot);
+        }
+        channel.flow = flow.or(channel.flow);
         let interval = cx.time.nanos_since(channel.last);
         if interval == 0 || interval < self.polling.burst_ms.saturating_mul(1_000_000) {
             return;

@@ -222,7 +222,8 @@ impl Burst {
 ///
 /// Entries live in slots that a key keeps for as long as it is tracked, so a caller that
 /// remembers a key's slot (per packet, say) reaches the entry again without hashing, through
-/// [`Tracked::touch_at`], which checks that the slot still holds the key.
+/// [`Tracked::touch_hinted`] and [`Tracked::entry_hinted`], which check that the slot still
+/// holds the key.
 #[derive(Debug)]
 pub struct Tracked<K, V> {
     /// The slot of each key.
@@ -271,9 +272,25 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
         now: Timestamp,
         make: impl FnOnce() -> V,
     ) -> (usize, &mut V) {
-        let slot = match self.index.get(&key) {
-            Some(&slot) => slot,
-            None => self.insert(key, now, make()),
+        self.entry_hinted(None, key, now, make)
+    }
+
+    /// [`Tracked::entry_at`], trying the slot `hint` first: when the slot the key was given
+    /// still holds it, no hashing (a slot holds a key only while the index names it there).
+    #[inline]
+    pub fn entry_hinted(
+        &mut self,
+        hint: Option<usize>,
+        key: K,
+        now: Timestamp,
+        make: impl FnOnce() -> V,
+    ) -> (usize, &mut V) {
+        let slot = match hint {
+            Some(slot) if self.holds(slot, &key) => slot,
+            _ => match self.index.get(&key) {
+                Some(&slot) => slot,
+                None => self.insert(key, now, make()),
+            },
         };
         (slot, self.entry_in(slot).see(now))
     }
@@ -474,6 +491,24 @@ mod tests {
         assert_eq!(again, slot);
         assert_eq!(touch(&mut t, Some(slot), 7), None);
         assert_eq!(touch(&mut t, Some(slot), 9), Some((slot, 90)));
+    }
+
+    #[test]
+    fn an_entry_hint_is_taken_only_while_its_slot_holds_the_key() {
+        let mut t: Tracked<u32, u32> = Tracked::new(4);
+        let entry = |t: &mut Tracked<u32, u32>, hint, key| {
+            let (slot, v) = t.entry_hinted(hint, key, at(2), || key * 10);
+            (slot, *v)
+        };
+        let (seven, _) = t.entry_at(7, at(1), || 70);
+        let (eight, _) = t.entry_at(8, at(1), || 80);
+        assert_eq!(entry(&mut t, Some(seven), 7), (seven, 70));
+        assert_eq!(entry(&mut t, Some(seven), 8), (eight, 80), "wrong hint");
+        t.remove(&7);
+        // The stale hint names a free slot: the new key is made, and takes it.
+        assert_eq!(entry(&mut t, Some(seven), 9), (seven, 90));
+        assert_eq!(entry(&mut t, Some(seven), 7), (seven + 2, 70), "made anew");
+        assert_eq!(t.touch(&9, at(3)).copied(), Some(90));
     }
 
     #[test]

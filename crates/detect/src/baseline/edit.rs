@@ -417,6 +417,7 @@ impl Fold {
         };
         if removed {
             b.touch();
+            b.forgot();
         }
         removed
     }

@@ -711,6 +711,11 @@ pub struct Baseline {
     mac_index: HashMap<Mac, MacOwner>,
     /// Set when something was learned since the last save.
     changed: bool,
+    /// Bumped whenever something learned is forgotten: while it stands still, what a
+    /// learner found in the baseline is still there (see [`Baseline::forgets`]).
+    forgets: u64,
+    /// Bumped whenever the MAC index changes (see [`Baseline::mac_epoch`]).
+    mac_epoch: u64,
 }
 
 impl Baseline {
@@ -771,6 +776,19 @@ impl Baseline {
         mac: Option<Mac>,
         time: Timestamp,
     ) -> Option<&mut Device> {
+        self.learn_device_claimed(peer, mac, time, false)
+    }
+
+    /// [`Baseline::learn_device`], told with `claimed` that the device's claim of `mac`
+    /// would change nothing: the caller learned this device with this MAC before and
+    /// [`Baseline::mac_epoch`] has not moved since. That spares a lookup in the MAC index.
+    pub(crate) fn learn_device_claimed(
+        &mut self,
+        peer: Peer,
+        mac: Option<Mac>,
+        time: Timestamp,
+        claimed: bool,
+    ) -> Option<&mut Device> {
         if !peer.is_device() {
             return None;
         }
@@ -784,7 +802,9 @@ impl Baseline {
         // A device first seen at the link layer (LLDP, DHCP before its lease) is the IP
         // device that later shows its MAC: one device, not two.
         let link_layer = match (peer, mac) {
-            (Peer::Ip(ip), Some(m)) if self.claim_mac(m, ip) => self.devices.remove(&Peer::Mac(m)),
+            (Peer::Ip(ip), Some(m)) if !claimed && self.claim_mac(m, ip) => {
+                self.devices.remove(&Peer::Mac(m))
+            }
             _ => None,
         };
         let device = match self.devices.entry(peer) {
@@ -794,6 +814,7 @@ impl Baseline {
                     && let Some(owner) = self.mac_index.get_mut(&m)
                 {
                     owner.twin = true;
+                    self.mac_epoch += 1;
                 }
                 new.insert(Device::new(peer, time))
             }
@@ -819,7 +840,10 @@ impl Baseline {
             Entry::Vacant(none) if room => none.insert(MacOwner { ip, twin: true }),
             Entry::Vacant(_) => return false,
         };
-        owner.ip == ip && std::mem::replace(&mut owner.twin, false)
+        // Only a claim that owns the MAC (and so is true) changes the index.
+        let owns = owner.ip == ip && std::mem::replace(&mut owner.twin, false);
+        self.mac_epoch += u64::from(owns);
+        owns
     }
 
     /// Learn an edge (or see it again); `None` when the baseline is full.
@@ -853,13 +877,33 @@ impl Baseline {
         self.changed
     }
 
+    /// How many times something learned was forgotten ([`Baseline::unlearn_device`],
+    /// [`Fold::unlearn`]): a learner may take what it found learned as still learned while
+    /// this stays the same, since learning only adds.
+    pub(crate) fn forgets(&self) -> u64 {
+        self.forgets
+    }
+
+    /// How many times the MAC index changed: a device's claim of a MAC changes nothing a
+    /// second time while this stays the same.
+    pub(crate) fn mac_epoch(&self) -> u64 {
+        self.mac_epoch
+    }
+
+    /// Note that something learned was forgotten.
+    pub(crate) fn forgot(&mut self) {
+        self.forgets += 1;
+    }
+
     /// Forget a device and every edge it is a side of.
     pub fn unlearn_device(&mut self, peer: &Peer) -> bool {
         let removed = self.devices.remove(peer).is_some();
         self.edges.retain(|(c, s), _| c != peer && s != peer);
         self.mac_index
             .retain(|_, owner| Some(owner.ip) != peer.ip());
+        self.mac_epoch += 1;
         self.changed |= removed;
+        self.forgot();
         removed
     }
 
@@ -873,6 +917,7 @@ impl Baseline {
             .collect();
         owners.sort_unstable();
         self.mac_index.clear();
+        self.mac_epoch += 1;
         for (_, _, mac, ip) in owners.into_iter().take(MAX_DEVICES) {
             self.mac_index
                 .entry(mac)

@@ -613,3 +613,140 @@ fn the_rules_are_the_contract_ids_with_known_techniques() {
         }
     }
 }
+
+/// A change to the baseline between records, before the record at its index.
+type BaselineEdit<'e> = (usize, &'e dyn Fn(&mut Baseline));
+
+/// Learn `records` on their flows, one engine for all (its per-flow memo in play) or a fresh
+/// engine per record (no memo), into one baseline each; each edit runs before the record
+/// at its index.
+fn learn_each(
+    records: &[(FlowContext, Record<'_>)],
+    edits: &[BaselineEdit<'_>],
+    fresh: bool,
+) -> Baseline {
+    let mut rig = Rig::new();
+    for (i, (ctx, r)) in records.iter().enumerate() {
+        for (_, edit) in edits.iter().filter(|(at, _)| *at == i) {
+            edit(&mut lock(&rig.baseline));
+        }
+        if fresh {
+            rig.engine = PolicyEngine::new(rig.baseline.clone());
+        }
+        assert!(rig.record(Mode::Learning, ctx, *r).is_empty());
+    }
+    lock(&rig.baseline).clone()
+}
+
+#[test]
+fn a_flows_repeated_records_learn_what_records_learned_alone_do() {
+    let read = modbus_fields(3, 0, 10);
+    let write = modbus_fields(6, 4, 1);
+    let mac = Mac([0, 1, 2, 3, 4, 5]);
+    let unseen = flow(1, "10.0.0.5", "10.0.0.10", 502, Some("modbus"));
+    let poll = FlowContext {
+        client_mac: Some(mac),
+        ..unseen
+    };
+    let turned = FlowContext {
+        client: poll.server,
+        server: poll.client,
+        server_mac: Some(mac),
+        ..unseen
+    };
+    let dnp3 = Record {
+        protocol: "dnp3",
+        kind: "transaction",
+        direction: None,
+        activity: Some(Activity::Read),
+        fields: Fields(&[("function_code", Value::U64(1))]),
+    };
+    let records = [
+        (unseen, modbus_record(3, &read)),
+        // The client's MAC shows up mid-flow; a link-layer device of it is learned (LLDP,
+        // say) before record 3.
+        (poll, modbus_record(3, &read)),
+        (poll, modbus_record(3, &read)),
+        // Another command, then another protocol, on the same flow.
+        (poll, modbus_record(6, &write)),
+        (poll, dnp3),
+        (poll, modbus_record(3, &read)),
+        // The flow turned around mid-stream: the sides swap roles.
+        (turned, modbus_record(3, &read)),
+        (poll, modbus_record(3, &read)),
+        // The server is forgotten (an edit) before record 11.
+        (poll, modbus_record(3, &read)),
+        (poll, modbus_record(3, &read)),
+        (poll, modbus_record(3, &read)),
+        (poll, modbus_record(3, &read)),
+        (poll, modbus_record(3, &read)),
+    ];
+    let server = Peer::Ip(ip("10.0.0.10"));
+    let link_layer = |b: &mut Baseline| {
+        b.learn_device(Peer::Mac(mac), None, Timestamp(1));
+    };
+    let forget = |b: &mut Baseline| {
+        b.unlearn_device(&server);
+    };
+    let edits: [BaselineEdit<'_>; 2] = [(3, &link_layer), (11, &forget)];
+    for n in 0..records.len() {
+        let (memo, alone) = (
+            learn_each(&records[..n], &edits, false),
+            learn_each(&records[..n], &edits, true),
+        );
+        assert_eq!(memo, alone, "after {n} records");
+    }
+    let memo = learn_each(&records, &edits, false);
+    assert_eq!(memo, learn_each(&records, &edits, true));
+    assert!(
+        memo.device(&Peer::Mac(mac)).is_none(),
+        "the link-layer device is absorbed by the IP device that has its MAC"
+    );
+    let d = memo.device(&server).expect("server learned again");
+    assert!(
+        d.has_role("modbus", "server"),
+        "role learned after forgetting"
+    );
+    let e = memo
+        .edge(Peer::Ip(ip("10.0.0.5")), server)
+        .expect("edge learned again");
+    assert_eq!(e.protocols, vec!["modbus".to_string()]);
+    assert_eq!(e.commands.len(), 1);
+    let before = learn_each(&records[..8], &[], false);
+    let e = before.edge(Peer::Ip(ip("10.0.0.5")), server).expect("edge");
+    assert_eq!(e.protocols, vec!["dnp3".to_string(), "modbus".to_string()]);
+    let fc = |function| Command::Modbus {
+        unit: 1,
+        function,
+        sub: None,
+    };
+    assert_eq!(e.commands[&fc(3)].usage.count, 5);
+    assert_eq!(e.commands[&fc(6)].usage.count, 1);
+    let client = before.device(&Peer::Ip(ip("10.0.0.5"))).expect("client");
+    assert!(client.has_role("modbus", "client") && client.has_role("modbus", "server"));
+    assert!(client.has_role("dnp3", "master"));
+    assert_eq!(client.mac, Some(mac));
+}
+
+#[test]
+fn an_industrial_record_late_in_a_flow_makes_its_devices_industrial() {
+    let mut rig = learned();
+    let web = flow(4, "10.0.0.20", "10.0.0.21", 80, Some("http"));
+    rig.show(Mode::Learning, &Observation::FlowStart(&web));
+    rig.show(Mode::Learning, &Observation::FlowEnd(&end(web, true)));
+    let record = |protocol| Record {
+        protocol,
+        kind: "request",
+        direction: None,
+        activity: None,
+        fields: Fields(&[]),
+    };
+    let mixed = flow(6, "10.0.0.20", "10.0.0.21", 80, Some("http"));
+    rig.record(Mode::Monitoring, &mixed, record("http"));
+    rig.record(Mode::Monitoring, &mixed, record("http"));
+    // The flow's memo has seen it speak only HTTP so far.
+    rig.record(Mode::Monitoring, &mixed, record("modbus"));
+    let call_home = flow(7, "10.0.0.20", "52.1.2.3", 443, None);
+    let drafts = rig.show(Mode::Monitoring, &Observation::FlowStart(&call_home));
+    assert_eq!(rule_ids(&drafts), vec!["policy.internet_connectivity"]);
+}
