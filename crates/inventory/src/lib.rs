@@ -364,18 +364,11 @@ impl Inventory {
         }
     }
 
-    /// The host at `ip`, created when `may_create` and there is room. One hash lookup: this
-    /// runs for most events.
+    /// The host at `ip`, created when `may_create` and there is room.
     fn host(&mut self, ip: IpAddr, time: Timestamp, may_create: bool) -> Option<&mut HostObs> {
         let room = may_create && self.hosts.len() + self.stations.len() < MAX_ADDRESSES;
-        match self.hosts.entry(ip) {
-            Entry::Occupied(e) => Some(e.into_mut()),
-            Entry::Vacant(e) if room => Some(e.insert(HostObs::new(time))),
-            Entry::Vacant(_) => {
-                self.stats.addresses_dropped += 1;
-                None
-            }
-        }
+        let dropped = &mut self.stats.addresses_dropped;
+        find_or_create(&mut self.hosts, ip, room, dropped, || HostObs::new(time))
     }
 
     fn station(&mut self, mac: Mac, time: Timestamp, may_create: bool) -> Option<&mut StationObs> {
@@ -383,14 +376,10 @@ impl Inventory {
             return None;
         }
         let room = may_create && self.hosts.len() + self.stations.len() < MAX_ADDRESSES;
-        match self.stations.entry(mac) {
-            Entry::Occupied(e) => Some(e.into_mut()),
-            Entry::Vacant(e) if room => Some(e.insert(StationObs::new(time))),
-            Entry::Vacant(_) => {
-                self.stats.addresses_dropped += 1;
-                None
-            }
-        }
+        let dropped = &mut self.stats.addresses_dropped;
+        find_or_create(&mut self.stations, mac, room, dropped, || {
+            StationObs::new(time)
+        })
     }
 
     fn note_conversation(&mut self, f: &FlowFacts, may_create: bool) {
@@ -434,6 +423,25 @@ impl Inventory {
     /// Return the device-level conversations and the internet summary.
     pub fn conversations(&self) -> (Vec<Conversation>, InternetSummary) {
         device::conversations(self)
+    }
+}
+
+/// The entry of `key`, created by `new` when there is `room`, else counted in `dropped`. One
+/// hash lookup: this runs for most events.
+fn find_or_create<'m, K: std::hash::Hash + Eq, V>(
+    map: &'m mut FastMap<K, V>,
+    key: K,
+    room: bool,
+    dropped: &mut u64,
+    new: impl FnOnce() -> V,
+) -> Option<&'m mut V> {
+    match map.entry(key) {
+        Entry::Occupied(e) => Some(e.into_mut()),
+        Entry::Vacant(e) if room => Some(e.insert(new())),
+        Entry::Vacant(_) => {
+            *dropped += 1;
+            None
+        }
     }
 }
 
