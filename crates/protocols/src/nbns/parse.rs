@@ -7,6 +7,7 @@ use std::net::Ipv4Addr;
 use rampart_dissect::{Mac, Reader, Truncated};
 
 use crate::dns::parse::push_label;
+use crate::label::push_hex_byte;
 
 /// Question and record type NB: a name's addresses (RFC 1002 §4.2.1.3).
 pub const TYPE_NB: u16 = 0x20;
@@ -71,12 +72,9 @@ pub fn write_name(out: &mut String, name: &[u8; NAME_LEN]) {
             }
         }
     }
-    // By hand: the formatting machinery cost more than the rest of the name.
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let suffix = suffix.first().copied().unwrap_or_default();
+    // Without core::fmt: the formatting machinery cost more than the rest of the name.
     out.push('<');
-    out.push(char::from(HEX[usize::from(suffix >> 4)]));
-    out.push(char::from(HEX[usize::from(suffix & 0x0f)]));
+    push_hex_byte(out, suffix.first().copied().unwrap_or_default());
     out.push('>');
 }
 
