@@ -23,6 +23,7 @@
 use crate::{FastMap as HashMap, FastSet as HashSet};
 use std::net::IpAddr;
 
+use arrayvec::ArrayString;
 use rampart_event::{
     Attribute, Confidence, Event, FlowContext, FrameContext, Identity, Mac, Origin, Record,
     subject_address,
@@ -211,8 +212,8 @@ struct FlowMemo {
     /// The flow's addresses as its records saw them (a flow turned around mid-stream swaps
     /// its sides, and so its roles).
     addresses: (IpAddr, IpAddr),
-    /// Which of them is public, or `None` when the flow has no sides ([`sides`]).
-    public: Option<(bool, bool)>,
+    /// The flow's sides, as [`sides`] gives them for these addresses.
+    sides: Option<(Peer, Peer)>,
     /// The protocol a record learned the roles and edge entry of, with the baseline's
     /// [`Baseline::forgets`] then: learning only adds, so they stay learned while that
     /// count does.
@@ -229,7 +230,7 @@ impl FlowMemo {
     fn new(ctx: &FlowContext) -> FlowMemo {
         FlowMemo {
             addresses: (ctx.client.0, ctx.server.0),
-            public: sides(ctx).map(|(c, s)| (c == Peer::Internet, s == Peer::Internet)),
+            sides: sides(ctx),
             learned: None,
             claimed: None,
             ot_noted: false,
@@ -242,21 +243,11 @@ impl FlowMemo {
         memos.get_or_insert(ctx.id, |m| m.addresses == addresses, || FlowMemo::new(ctx))
     }
 
-    /// The flow's sides, as [`sides`] gives them.
-    fn sides(&self) -> Option<(Peer, Peer)> {
-        let side = |ip, public| if public { Peer::Internet } else { Peer::Ip(ip) };
-        let (client, server) = self.public?;
-        Some((
-            side(self.addresses.0, client),
-            side(self.addresses.1, server),
-        ))
-    }
-
     /// True when a record of `protocol` has its roles and edge entry learned, with
     /// `forgets` the baseline's count now.
     fn has_learned(&self, protocol: &str, forgets: u64) -> bool {
         self.learned
-            .is_some_and(|(name, then)| then == forgets && name.is(protocol))
+            .is_some_and(|(name, then)| then == forgets && name.as_str() == protocol)
     }
 
     /// True when `ctx`'s MACs were claimed for the flow's devices, with `mac_epoch` the
@@ -275,32 +266,9 @@ struct Known {
     claims: bool,
 }
 
-/// A protocol name kept inline, so a flow's memo is `Copy` and allocates nothing.
-#[derive(Debug, Clone, Copy)]
-struct ProtocolName {
-    bytes: [u8; ProtocolName::CAPACITY],
-    len: u8,
-}
-
-impl ProtocolName {
-    const CAPACITY: usize = 16;
-
-    /// The name, when it fits (longer ones are not remembered).
-    fn new(name: &str) -> Option<ProtocolName> {
-        let mut bytes = [0; ProtocolName::CAPACITY];
-        bytes
-            .get_mut(..name.len())?
-            .copy_from_slice(name.as_bytes());
-        Some(ProtocolName {
-            bytes,
-            len: name.len() as u8,
-        })
-    }
-
-    fn is(&self, name: &str) -> bool {
-        self.bytes[..usize::from(self.len)] == *name.as_bytes()
-    }
-}
+/// A protocol name kept inline, so a flow's memo is `Copy` and allocates nothing; longer
+/// names are not remembered.
+type ProtocolName = ArrayString<16>;
 
 /// The policy engine.
 pub struct PolicyEngine {
@@ -462,7 +430,7 @@ impl PolicyEngine {
             return;
         }
         let memo = FlowMemo::of(&mut self.memos, ctx);
-        let Some((client, server)) = memo.sides() else {
+        let Some((client, server)) = memo.sides else {
             return;
         };
         // Noting the flow's addresses again would change nothing.
@@ -495,7 +463,7 @@ impl PolicyEngine {
     fn learn_record(&mut self, ctx: &FlowContext, r: &Record<'_>, cx: &Context<'_>) {
         // Learning needs nothing of `self` but the baseline and the memo: no handle to clone.
         let memo = FlowMemo::of(&mut self.memos, ctx);
-        let Some((client, server)) = memo.sides() else {
+        let Some((client, server)) = memo.sides else {
             return;
         };
         let mut b = baseline::lock(&self.baseline);
@@ -508,7 +476,9 @@ impl PolicyEngine {
             return;
         }
         if !known.roles {
-            memo.learned = ProtocolName::new(r.protocol).map(|name| (name, b.forgets()));
+            memo.learned = ProtocolName::from(r.protocol)
+                .ok()
+                .map(|name| (name, b.forgets()));
         }
         memo.claimed = Some((ctx.client_mac, ctx.server_mac, b.mac_epoch()));
     }
