@@ -60,16 +60,28 @@ pub struct ProtocolCount {
 /// comparisons, and written sorted so the outputs do not change from run to run.
 pub type Counts<K> = HashMap<K, u64, ahash::RandomState>;
 
-/// Records per protocol, in a short list found through a small cache keyed by the address
-/// of the name: records of several protocols interleave, and protocol names are the
+/// Counters by protocol name, in a short list found through a small cache keyed by the
+/// address of the name: counts of several protocols interleave, and protocol names are the
 /// dissectors' constants, so the address finds the entry where a search compared names.
 /// The cache only points at an entry; the name is still compared. Written as a sorted map.
-#[derive(Debug, Clone, Default)]
-pub struct RecordCounts {
-    counts: Vec<(String, u64)>,
+#[derive(Debug, Clone)]
+pub struct NameCounts<V> {
+    counts: Vec<(String, V)>,
     /// Entry index plus one, by a hash of the name's address (0: empty).
     recent: [u32; RECENT_SLOTS],
 }
+
+impl<V> Default for NameCounts<V> {
+    fn default() -> Self {
+        NameCounts {
+            counts: Vec::new(),
+            recent: [0; RECENT_SLOTS],
+        }
+    }
+}
+
+/// Records per protocol.
+pub type RecordCounts = NameCounts<u64>;
 
 /// Tell whether two protocol names are equal, comparing short ones as words: names are a few
 /// bytes long and compared for every record, where a call to `memcmp` cost more than the
@@ -93,45 +105,61 @@ pub(crate) fn same_name(a: &str, b: &str) -> bool {
     }
 }
 
-/// Slots of [`RecordCounts`]' cache: about the number of protocols a capture carries.
+/// Slots of [`NameCounts`]' cache: about the number of protocols a capture carries.
 const RECENT_SLOTS: usize = 32;
 
-impl RecordCounts {
-    /// Count one record of `protocol`.
-    pub fn count(&mut self, protocol: &str) {
+impl<V: Default> NameCounts<V> {
+    /// The counter of `protocol`, made at zero when it is new.
+    pub fn entry(&mut self, protocol: &str) -> &mut V {
         let address = protocol.as_ptr() as usize;
         let slot = (address ^ (address >> 7) ^ (address >> 13)) % RECENT_SLOTS;
-        if let Some(at) = (self.recent[slot] as usize).checked_sub(1)
-            && let Some((name, n)) = self.counts.get_mut(at)
-            && same_name(name, protocol)
-        {
-            *n += 1;
-            return;
-        }
-        let at = match self.counts.iter().position(|(name, _)| name == protocol) {
-            Some(at) => {
-                self.counts[at].1 += 1;
+        let cached = (self.recent[slot] as usize).checked_sub(1).filter(|&at| {
+            self.counts
+                .get(at)
+                .is_some_and(|(n, _)| same_name(n, protocol))
+        });
+        let at = match cached {
+            Some(at) => at,
+            None => {
+                let at = match self.counts.iter().position(|(name, _)| name == protocol) {
+                    Some(at) => at,
+                    None => {
+                        self.counts.push((protocol.to_string(), V::default()));
+                        self.counts.len() - 1
+                    }
+                };
+                self.recent[slot] = u32::try_from(at + 1).unwrap_or(0);
                 at
             }
-            None => {
-                self.counts.push((protocol.to_string(), 1));
-                self.counts.len() - 1
-            }
         };
-        self.recent[slot] = u32::try_from(at + 1).unwrap_or(0);
+        &mut self.counts[at].1
     }
+}
 
-    /// Return how many records of `protocol` were counted, if any.
-    pub fn get(&self, protocol: &str) -> Option<&u64> {
+impl<V> NameCounts<V> {
+    /// Return the counter of `protocol`, if it was counted.
+    pub fn get(&self, protocol: &str) -> Option<&V> {
         self.counts
             .iter()
             .find(|(name, _)| name == protocol)
             .map(|(_, n)| n)
     }
 
-    /// Return the protocols and their counts, in the order first seen.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> + '_ {
-        self.counts.iter().map(|(name, n)| (name.as_str(), *n))
+    /// Tell whether `protocol` was counted.
+    pub fn contains_key(&self, protocol: &str) -> bool {
+        self.get(protocol).is_some()
+    }
+
+    /// Return the protocols and their counters, in the order first seen.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> + '_ {
+        self.counts.iter().map(|(name, n)| (name.as_str(), n))
+    }
+}
+
+impl RecordCounts {
+    /// Count one record of `protocol`.
+    pub fn count(&mut self, protocol: &str) {
+        *self.entry(protocol) += 1;
     }
 }
 
@@ -143,7 +171,7 @@ impl std::ops::Index<&str> for RecordCounts {
     }
 }
 
-impl Serialize for RecordCounts {
+impl<V: Serialize> Serialize for NameCounts<V> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_map(self.iter().collect::<BTreeMap<_, _>>())
     }
@@ -194,7 +222,7 @@ pub struct Stats {
     #[serde(serialize_with = "serialize_layers")]
     pub layers: [u64; 10],
     /// Application and link-layer protocols seen.
-    pub protocols: BTreeMap<String, ProtocolCount>,
+    pub protocols: NameCounts<ProtocolCount>,
     /// Frames whose decoding stopped early, by `layer.code`.
     pub decode_problems: BTreeMap<String, u64>,
     /// Protocol anomalies, by protocol then code.
@@ -240,16 +268,9 @@ impl Stats {
 
     /// Add to an application or link-layer protocol's counts.
     pub fn protocol(&mut self, name: &str, flows: u64, packets: u64) {
-        match self.protocols.get_mut(name) {
-            Some(c) => {
-                c.flows += flows;
-                c.packets += packets;
-            }
-            None => {
-                self.protocols
-                    .insert(name.to_string(), ProtocolCount { flows, packets });
-            }
-        }
+        let count = self.protocols.entry(name);
+        count.flows += flows;
+        count.packets += packets;
     }
 
     /// Count an anomaly; return how many of its kind were seen, this one included.
@@ -366,6 +387,28 @@ mod tests {
         assert_eq!(records.get("dnp3"), None);
         let json = serde_json::to_string(&records).expect("serialises");
         assert_eq!(json, r#"{"arp":3,"modbus":3,"s7comm":1}"#);
+    }
+
+    #[test]
+    fn adds_flows_and_packets_per_protocol_and_writes_them_sorted() {
+        let mut stats = Stats::default();
+        stats.protocol("tcp", 1, 10);
+        stats.protocol("arp", 1, 1);
+        stats.protocol("tcp", 2, 5);
+        let tcp = stats.protocols.get("tcp").copied();
+        assert_eq!(
+            tcp,
+            Some(ProtocolCount {
+                flows: 3,
+                packets: 15
+            })
+        );
+        assert!(stats.protocols.contains_key("arp") && !stats.protocols.contains_key("udp"));
+        let json = serde_json::to_string(&stats.protocols).expect("serialises");
+        assert_eq!(
+            json,
+            r#"{"arp":{"flows":1,"packets":1},"tcp":{"flows":3,"packets":15}}"#
+        );
     }
 
     #[test]

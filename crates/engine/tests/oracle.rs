@@ -214,7 +214,7 @@ fn registered(name: &str) -> bool {
 fn actual_protocols(report: &Report) -> BTreeSet<String> {
     TSHARK_NAMES
         .iter()
-        .filter(|(ours, _)| registered(ours) && report.stats.protocols.contains_key(*ours))
+        .filter(|(ours, _)| registered(ours) && report.stats.protocols.contains_key(ours))
         .map(|(ours, _)| ours.to_string())
         .collect()
 }
