@@ -521,18 +521,21 @@ impl Engine {
             (None, 17) => Carrier::Udp,
             _ => return,
         };
-        let context = context_of(flow);
+        if !flow.data.wants_payload() {
+            return;
+        }
         let ports = (flow.server.port, flow.client.port);
-        let mut emitter = Emitter {
-            outputs: out,
-            origin: Origin::Flow(context),
-            time: s.time,
-        };
         match tcp {
             Some(t) => {
-                if !flow.data.wants_payload() {
+                let (syn, fin) = (t.has(tcp_flags::SYN), t.has(tcp_flags::FIN));
+                // An empty segment delivers nothing unless it acknowledges data held back
+                // behind a hole; most such packets are bare ACKs, which skip the emitter.
+                let acknowledges = t.has(tcp_flags::ACK) && flow.streams[1 - i].buffered() > 0;
+                if payload.is_empty() && !acknowledges {
+                    flow.streams[i].segment(t.seq, syn, fin, payload, cap, &mut |_| {});
                     return;
                 }
+                let mut emitter = flow_emitter(out, flow, s.time);
                 let Flow { streams, data, .. } = flow;
                 let [to_server, to_client] = streams;
                 let (mine, theirs) = if i == 0 {
@@ -543,7 +546,7 @@ impl Engine {
                 // The acknowledgement first: what this segment acknowledges was sent before
                 // it, so a request stuck behind a capture hole reaches the dissector before
                 // the response that acknowledges it.
-                if t.has(tcp_flags::ACK) {
+                if acknowledges {
                     let mut deliver_back = |d: Delivery<'_>| match d {
                         Delivery::Data(bytes) => {
                             data.data(ports, carrier, dir.reverse(), bytes, registry, &mut emitter)
@@ -558,17 +561,11 @@ impl Engine {
                     }
                     Delivery::Gap(len) => data.gap(dir, len, &mut emitter),
                 };
-                mine.segment(
-                    t.seq,
-                    t.has(tcp_flags::SYN),
-                    t.has(tcp_flags::FIN),
-                    payload,
-                    cap,
-                    &mut deliver,
-                );
+                mine.segment(t.seq, syn, fin, payload, cap, &mut deliver);
             }
             None => {
-                if !payload.is_empty() && flow.data.wants_payload() {
+                if !payload.is_empty() {
+                    let mut emitter = flow_emitter(out, flow, s.time);
                     flow.data
                         .data(ports, carrier, dir, payload, registry, &mut emitter);
                 }
@@ -596,6 +593,19 @@ fn track_tcp(track: &mut rampart_flow::TcpTrack, i: usize, flags: u8, data: bool
     }
     if data {
         track.data[i] = true;
+    }
+}
+
+/// Where the events of a packet of `flow` at `time` go.
+fn flow_emitter<'o>(
+    outputs: &'o mut Outputs,
+    flow: &Flow<FlowState>,
+    time: Timestamp,
+) -> Emitter<'o> {
+    Emitter {
+        outputs,
+        origin: Origin::Flow(context_of(flow)),
+        time,
     }
 }
 
@@ -642,12 +652,7 @@ fn end_flow(
     mut flow: Flow<FlowState>,
     reason: CloseReason,
 ) {
-    let context = context_of(&flow);
-    let mut emitter = Emitter {
-        outputs: out,
-        origin: Origin::Flow(context),
-        time: flow.last,
-    };
+    let mut emitter = flow_emitter(out, &flow, flow.last);
     if flow.protocol == 6 && flow.data.wants_payload() {
         let ports = (flow.server.port, flow.client.port);
         let Flow { streams, data, .. } = &mut flow;
