@@ -21,8 +21,9 @@ pub enum App {
     /// Not recognised yet.
     #[default]
     Probing,
-    /// Recognised and being parsed.
-    Parsing(Box<Session>),
+    /// Recognised and being parsed; the protocol's name kept beside the session, since every
+    /// event's context names it.
+    Parsing(Box<Session>, &'static str),
     /// Recognised; nothing more to parse (its dissector said so, or depth was reached).
     Parsed(&'static str),
     /// Not recognised after looking long enough.
@@ -49,7 +50,7 @@ impl FlowState {
     /// Return the recognised protocol's name.
     pub fn app_name(&self) -> Option<&'static str> {
         match &self.app {
-            App::Parsing(s) => Some(s.registration().name()),
+            App::Parsing(_, name) => Some(name),
             App::Parsed(name) => Some(name),
             App::Probing | App::Unknown => None,
         }
@@ -57,7 +58,7 @@ impl FlowState {
 
     /// Tell whether payload is still of interest.
     pub fn wants_payload(&self) -> bool {
-        matches!(self.app, App::Probing | App::Parsing(_))
+        matches!(self.app, App::Probing | App::Parsing(..))
     }
 
     /// Tell, for the first payload of a flow picked up mid-stream, whether some protocol
@@ -98,13 +99,13 @@ impl FlowState {
             self.probe(ports, transport, dir, bytes, registry, sink);
             return;
         }
-        if let App::Parsing(session) = &mut self.app {
+        if let App::Parsing(session, name) = &mut self.app {
             match transport {
                 Transport::Tcp => session.deliver(dir, bytes, sink),
                 Transport::Udp => session.datagram(dir, bytes, sink),
             }
             if session.is_done() {
-                self.app = App::Parsed(session.registration().name());
+                self.app = App::Parsed(name);
             }
         }
     }
@@ -112,7 +113,7 @@ impl FlowState {
     /// Take a gap of `len` bytes in `dir`.
     pub fn gap(&mut self, dir: Direction, len: u64, sink: &mut dyn EventSink) {
         match &mut self.app {
-            App::Parsing(session) => session.gap(dir, len, sink),
+            App::Parsing(session, _) => session.gap(dir, len, sink),
             // Bytes held for probing no longer precede what comes next.
             App::Probing => self.held[dir.index()].clear(),
             App::Parsed(_) | App::Unknown => {}
@@ -121,9 +122,9 @@ impl FlowState {
 
     /// End the flow: the dissector reports what is pending.
     pub fn close(&mut self, sink: &mut dyn EventSink) {
-        if let App::Parsing(session) = &mut self.app {
+        if let App::Parsing(session, name) = &mut self.app {
             session.close(sink);
-            self.app = App::Parsed(session.registration().name());
+            self.app = App::Parsed(name);
         }
     }
 
@@ -149,11 +150,22 @@ impl FlowState {
         let view: &[u8] = if tcp { &self.held[i] } else { bytes };
         let claims =
             |r: &dyn FlowProtocol| r.claims_port(server_port) || r.claims_port(client_port);
+        let candidates = registry.for_transport(transport);
+        // The common case, a port's own protocol sure of its payload, settles it: the full
+        // round below would choose that protocol and find nothing to report.
+        if let Some(&r) = candidates
+            .iter()
+            .find(|&&r| claims(r) && r.probe(dir, view) == Probe::Certain)
+        {
+            let rest = if tcp { &bytes[taken..] } else { bytes };
+            self.start(r, transport, dir, rest, sink);
+            return;
+        }
         let mut owner: Option<(&'static dyn FlowProtocol, Probe)> = None;
         let mut certain: Option<&'static dyn FlowProtocol> = None;
         let mut waiting = false;
         let mut claimant_hopes = false;
-        for &r in registry.for_transport(transport) {
+        for &r in candidates {
             let verdict = r.probe(dir, view);
             if claims(r) {
                 claimant_hopes |= verdict != Probe::NotForUs;
@@ -234,7 +246,7 @@ impl FlowState {
         self.app = if session.is_done() {
             App::Parsed(registration.name())
         } else {
-            App::Parsing(session)
+            App::Parsing(session, registration.name())
         };
     }
 }
