@@ -597,6 +597,7 @@ fn track_tcp(track: &mut rampart_flow::TcpTrack, i: usize, flags: u8, data: bool
 }
 
 /// Where the events of a packet of `flow` at `time` go.
+#[inline]
 fn flow_emitter<'o>(
     outputs: &'o mut Outputs,
     flow: &Flow<FlowState>,
