@@ -1,6 +1,6 @@
 //! Run counters: what was read, decoded, tracked and reported, for the summary and stats.json.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rampart_event::{Activity, Timestamp};
 use rampart_flow::TableStats;
@@ -56,10 +56,6 @@ pub struct ProtocolCount {
     pub packets: u64,
 }
 
-/// Counters looked up once per event: hashed with ahash rather than searched by string
-/// comparisons, and written sorted so the outputs do not change from run to run.
-pub type Counts<K> = HashMap<K, u64, ahash::RandomState>;
-
 /// Counters by protocol name, in a short list found through a small cache keyed by the
 /// address of the name: counts of several protocols interleave, and protocol names are the
 /// dissectors' constants, so the address finds the entry where a search compared names.
@@ -110,6 +106,7 @@ const RECENT_SLOTS: usize = 32;
 
 impl<V: Default> NameCounts<V> {
     /// The counter of `protocol`, made at zero when it is new.
+    #[inline]
     pub fn entry(&mut self, protocol: &str) -> &mut V {
         let address = protocol.as_ptr() as usize;
         let slot = (address ^ (address >> 7) ^ (address >> 13)) % RECENT_SLOTS;
@@ -150,6 +147,11 @@ impl<V> NameCounts<V> {
         self.get(protocol).is_some()
     }
 
+    /// Tell whether nothing was counted.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
     /// Return the protocols and their counters, in the order first seen.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &V)> + '_ {
         self.counts.iter().map(|(name, n)| (name.as_str(), n))
@@ -168,6 +170,16 @@ impl std::ops::Index<&str> for RecordCounts {
 
     fn index(&self, protocol: &str) -> &u64 {
         self.get(protocol).unwrap_or(&0)
+    }
+}
+
+/// Anomaly codes of a protocol, which must have been counted (as a map's index panics).
+impl std::ops::Index<&str> for NameCounts<RecordCounts> {
+    type Output = RecordCounts;
+
+    fn index(&self, protocol: &str) -> &RecordCounts {
+        self.get(protocol)
+            .unwrap_or_else(|| panic!("no anomaly of {protocol} was counted"))
     }
 }
 
@@ -226,8 +238,7 @@ pub struct Stats {
     /// Frames whose decoding stopped early, by `layer.code`.
     pub decode_problems: BTreeMap<String, u64>,
     /// Protocol anomalies, by protocol then code.
-    #[serde(serialize_with = "serialize_anomalies")]
-    pub anomalies: HashMap<String, Counts<String>, ahash::RandomState>,
+    pub anomalies: NameCounts<RecordCounts>,
     /// Protocol records emitted, by protocol.
     pub records: RecordCounts,
     /// Identity observations emitted.
@@ -275,20 +286,9 @@ impl Stats {
 
     /// Count an anomaly; return how many of its kind were seen, this one included.
     pub fn anomaly(&mut self, protocol: &str, code: &str) -> u64 {
-        let codes = match self.anomalies.get_mut(protocol) {
-            Some(codes) => codes,
-            None => self.anomalies.entry(protocol.to_string()).or_default(),
-        };
-        match codes.get_mut(code) {
-            Some(n) => {
-                *n += 1;
-                *n
-            }
-            None => {
-                codes.insert(code.to_string(), 1);
-                1
-            }
-        }
+        let n = self.anomalies.entry(protocol).entry(code);
+        *n += 1;
+        *n
     }
 
     /// Count a protocol record.
@@ -298,20 +298,12 @@ impl Stats {
 
     /// Return the total number of anomalies.
     pub fn anomaly_total(&self) -> u64 {
-        self.anomalies.values().flat_map(|c| c.values()).sum()
-    }
-}
-
-fn serialize_anomalies<S: serde::Serializer>(
-    anomalies: &HashMap<String, Counts<String>, ahash::RandomState>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    s.collect_map(
-        anomalies
+        self.anomalies
             .iter()
-            .map(|(protocol, codes)| (protocol, codes.iter().collect::<BTreeMap<_, _>>()))
-            .collect::<BTreeMap<_, _>>(),
-    )
+            .flat_map(|(_, codes)| codes.iter())
+            .map(|(_, &n)| n)
+            .sum()
+    }
 }
 
 fn serialize_layers<S: serde::Serializer>(layers: &[u64; 10], s: S) -> Result<S::Ok, S::Error> {
@@ -408,6 +400,23 @@ mod tests {
         assert_eq!(
             json,
             r#"{"arp":{"flows":1,"packets":1},"tcp":{"flows":3,"packets":15}}"#
+        );
+    }
+
+    #[test]
+    fn counts_anomalies_by_protocol_and_code_and_writes_them_sorted() {
+        let mut stats = Stats::default();
+        assert!(stats.anomalies.is_empty());
+        assert_eq!(stats.anomaly("arp", "nonzero_padding"), 1);
+        assert_eq!(stats.anomaly("modbus", "bad_length"), 1);
+        assert_eq!(stats.anomaly("arp", "nonzero_padding"), 2);
+        assert_eq!(stats.anomaly("arp", "bad_header"), 1);
+        assert_eq!(stats.anomalies["arp"]["nonzero_padding"], 2);
+        assert_eq!(stats.anomaly_total(), 4);
+        let json = serde_json::to_string(&stats.anomalies).expect("serialises");
+        assert_eq!(
+            json,
+            r#"{"arp":{"bad_header":1,"nonzero_padding":2},"modbus":{"bad_length":1}}"#
         );
     }
 

@@ -159,7 +159,7 @@ pub fn render(report: &Report, inputs: &[InputSummary]) -> String {
     let mut anomalies: Vec<(String, u64)> = s
         .anomalies
         .iter()
-        .flat_map(|(p, codes)| codes.iter().map(move |(c, n)| (format!("{p}.{c}"), *n)))
+        .flat_map(|(p, codes)| codes.iter().map(move |(c, &n)| (format!("{p}.{c}"), n)))
         .collect();
     anomalies.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let list: Vec<String> = anomalies

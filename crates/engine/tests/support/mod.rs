@@ -98,7 +98,7 @@ impl Analysis {
             .stats
             .anomalies
             .get(protocol)
-            .map_or(0, |codes| codes.values().sum())
+            .map_or(0, |codes| codes.iter().map(|(_, &n)| n).sum())
     }
 }
 
