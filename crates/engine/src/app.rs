@@ -44,10 +44,6 @@ pub struct FlowState {
     /// Destination MAC last seen per direction (broadcast and multicast included), so that
     /// only a change is noted as an endpoint.
     pub dst_mac: [Option<rampart_event::Mac>; 2],
-    /// The flow's addressing as its events carry it, made when a packet first delivers
-    /// something and kept until the protocol, a MAC or the orientation changes: most
-    /// packets deliver, and building it anew for each cost more than its copy.
-    pub(crate) context: Option<rampart_event::FlowContext>,
 }
 
 impl FlowState {
@@ -232,7 +228,6 @@ impl FlowState {
         rest: &[u8],
         sink: &mut dyn EventSink,
     ) {
-        self.context = None;
         let mut session = Box::new(Session::new(registration, transport));
         match transport {
             Transport::Tcp => {

@@ -475,7 +475,6 @@ impl Engine {
                 .seen_backwards(carrier_guess, dir, payload, registry)
         {
             flow.flip();
-            flow.data.context = None;
             flow.data.ttl.swap(0, 1);
             flow.data.dst_mac.swap(0, 1);
             dir = dir.reverse();
@@ -493,7 +492,6 @@ impl Engine {
         if flow.data.ttl[i] == 0 {
             flow.data.ttl[i] = s.ip.ttl;
         }
-        let macs = (flow.client_mac, flow.server_mac);
         match dir {
             Direction::ToServer => {
                 flow.client_mac = s.src_mac.or(flow.client_mac);
@@ -503,9 +501,6 @@ impl Engine {
                 flow.server_mac = s.src_mac.or(flow.server_mac);
                 flow.client_mac = s.dst_mac.filter(|m| !m.is_group()).or(flow.client_mac);
             }
-        }
-        if (flow.client_mac, flow.server_mac) != macs {
-            flow.data.context = None;
         }
         if s.dst_mac != flow.data.dst_mac[i] {
             out.endpoints.mac(s.dst_mac);
@@ -605,24 +600,12 @@ fn track_tcp(track: &mut rampart_flow::TcpTrack, i: usize, flags: u8, data: bool
 #[inline]
 fn flow_emitter<'o>(
     outputs: &'o mut Outputs,
-    flow: &mut Flow<FlowState>,
+    flow: &Flow<FlowState>,
     time: Timestamp,
 ) -> Emitter<'o> {
-    let context = match flow.data.context {
-        Some(context) => {
-            // Every test run checks that nothing the context holds changed unnoticed.
-            debug_assert_eq!(context, context_of(flow), "stale flow context");
-            context
-        }
-        None => {
-            let context = context_of(flow);
-            flow.data.context = Some(context);
-            context
-        }
-    };
     Emitter {
         outputs,
-        origin: Origin::Flow(context),
+        origin: Origin::Flow(context_of(flow)),
         time,
     }
 }
@@ -670,8 +653,7 @@ fn end_flow(
     mut flow: Flow<FlowState>,
     reason: CloseReason,
 ) {
-    let last = flow.last;
-    let mut emitter = flow_emitter(out, &mut flow, last);
+    let mut emitter = flow_emitter(out, &flow, flow.last);
     if flow.protocol == 6 && flow.data.wants_payload() {
         let ports = (flow.server.port, flow.client.port);
         let Flow { streams, data, .. } = &mut flow;
