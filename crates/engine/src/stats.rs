@@ -110,26 +110,33 @@ impl<V: Default> NameCounts<V> {
     pub fn entry(&mut self, protocol: &str) -> &mut V {
         let address = protocol.as_ptr() as usize;
         let slot = (address ^ (address >> 7) ^ (address >> 13)) % RECENT_SLOTS;
-        let cached = (self.recent[slot] as usize).checked_sub(1).filter(|&at| {
-            self.counts
-                .get(at)
-                .is_some_and(|(n, _)| same_name(n, protocol))
-        });
-        let at = match cached {
-            Some(at) => at,
-            None => {
-                let at = match self.counts.iter().position(|(name, _)| name == protocol) {
-                    Some(at) => at,
-                    None => {
-                        self.counts.push((protocol.to_string(), V::default()));
-                        self.counts.len() - 1
-                    }
-                };
-                self.recent[slot] = u32::try_from(at + 1).unwrap_or(0);
+        let at = match (self.recent[slot] as usize).checked_sub(1) {
+            Some(at)
+                if self
+                    .counts
+                    .get(at)
+                    .is_some_and(|(n, _)| same_name(n, protocol)) =>
+            {
                 at
             }
+            _ => self.find_or_insert(protocol, slot),
         };
         &mut self.counts[at].1
+    }
+
+    /// The search behind a cache miss: find or add `protocol` and point `slot` at it.
+    #[cold]
+    #[inline(never)]
+    fn find_or_insert(&mut self, protocol: &str, slot: usize) -> usize {
+        let at = match self.counts.iter().position(|(name, _)| name == protocol) {
+            Some(at) => at,
+            None => {
+                self.counts.push((protocol.to_string(), V::default()));
+                self.counts.len() - 1
+            }
+        };
+        self.recent[slot] = u32::try_from(at + 1).unwrap_or(0);
+        at
     }
 }
 
