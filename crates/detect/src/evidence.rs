@@ -87,10 +87,9 @@ impl PacketRing {
         self.at(self.oldest)
     }
 
-    /// The entry of the newest packet kept.
-    fn back_mut(&mut self) -> Option<&mut Entry> {
-        let seq = self.next_seq.checked_sub(1)?;
-        self.index(seq).and_then(|i| self.entries.get_mut(i))
+    /// Where the newest packet kept is.
+    fn last_index(&self) -> Option<usize> {
+        self.index(self.next_seq.checked_sub(1)?)
     }
 
     /// Drop the oldest packet.
@@ -149,16 +148,23 @@ impl PacketRing {
 
     /// Put the newest packet in its flow's chain, if it is not there yet.
     fn link_last(&mut self) {
-        let Some(last) = self.next_seq.checked_sub(1).and_then(|seq| self.index(seq)) else {
+        if let Some(i) = self.last_index() {
+            self.link(i);
+        }
+    }
+
+    /// Put the packet at `i` in its flow's chain, if it is not there yet.
+    #[inline]
+    fn link(&mut self, i: usize) {
+        let Some(e) = self.entries.get_mut(i) else {
             return;
         };
-        let last = &mut self.entries[last];
-        if last.linked {
+        if e.linked {
             return;
         }
-        last.linked = true;
-        let prev = self.newest.insert(last.flow, last.seq);
-        last.prev = prev;
+        e.linked = true;
+        let prev = self.newest.insert(e.flow, e.seq);
+        e.prev = prev;
         self.set_followed(prev, true);
     }
 
@@ -173,16 +179,20 @@ impl PacketRing {
 
     /// Tag the last packet kept with its flow.
     pub fn tag_last(&mut self, flow: u64) {
-        let Some(last) = self.back_mut() else {
+        let Some(i) = self.last_index() else {
+            return;
+        };
+        let Some(last) = self.entries.get_mut(i) else {
             return;
         };
         if last.flow == flow {
             return;
         }
-        if last.linked {
-            // Unlink it from the chain it heads; it joins its flow's below.
-            let (old, prev) = (last.flow, last.prev);
-            last.linked = false;
+        let (old, prev, linked) = (last.flow, last.prev, last.linked);
+        last.flow = flow;
+        last.linked = false;
+        if linked {
+            // Unlink it from the chain it headed; it joins its flow's below.
             match prev {
                 Some(prev) => {
                     self.newest.insert(old, prev);
@@ -191,10 +201,7 @@ impl PacketRing {
             }
             self.set_followed(prev, false);
         }
-        if let Some(last) = self.back_mut() {
-            last.flow = flow;
-        }
-        self.link_last();
+        self.link(i);
     }
 
     /// Where the kept packet with sequence number `seq` is, if it is still in the ring.
@@ -279,11 +286,20 @@ impl Newest {
             .or_else(|| self.others.get(&flow).copied())
     }
 
-    /// Make `seq` the newest packet of `flow`; the one it was.
+    /// Make `seq` the newest packet of `flow`; the one it was. Inlined for the common case,
+    /// a flow that holds its slot.
+    #[inline]
     fn insert(&mut self, flow: u64, seq: u64) -> Option<u64> {
-        if let Some(newest) = self.recent.get_mut(flow) {
-            return Some(std::mem::replace(newest, seq));
+        match self.recent.get_mut(flow) {
+            Some(newest) => Some(std::mem::replace(newest, seq)),
+            None => self.take_slot(flow, seq),
         }
+    }
+
+    /// [`Newest::insert`] for a flow whose slot another holds (or none does): the flow takes
+    /// the slot, moving the one there to `others`.
+    #[inline(never)]
+    fn take_slot(&mut self, flow: u64, seq: u64) -> Option<u64> {
         if let Some((other, newest)) = self.recent.insert(flow, seq) {
             self.others.insert(other, newest);
         }

@@ -264,20 +264,81 @@ impl Interest {
     }
 }
 
-/// A detector interested in one kind of observation, and in which protocols' events.
-#[derive(Debug, Clone, Copy)]
-struct Interested {
-    /// The detector's index.
-    detector: usize,
-    protocols: Option<&'static [&'static str]>,
+/// Which detectors see an observation, worked out once from their interests: by kind and,
+/// for events, by protocol, so that showing an observation walks one list and asks nothing
+/// of each detector on it.
+#[derive(Debug)]
+struct Dispatch {
+    /// Per kind, in detector order: who sees a flow start or end, a packet, or an event of a
+    /// protocol no interest names.
+    unnamed: [Vec<usize>; 8],
+    /// The protocols some interest names, each with who sees its events, per kind.
+    named: Vec<(&'static str, [Vec<usize>; 8])>,
+    /// For each [`protocol_key`], the index in `named` plus one of the protocol with that
+    /// key: zero for none, [`SHARED_KEY`] when several share it (then `named` is searched).
+    by_key: [u8; 256],
 }
 
-impl Interested {
-    /// True when the detector wants an event of `protocol` (`None`: a flow start or end).
-    fn wants(&self, protocol: Option<&str>) -> bool {
-        match (self.protocols, protocol) {
-            (Some(wanted), Some(protocol)) => wanted.contains(&protocol),
-            _ => true,
+/// A [`Dispatch::by_key`] entry for a key several named protocols share.
+const SHARED_KEY: u8 = u8::MAX;
+
+/// A byte from a protocol name's length and ends: most protocols no interest names miss
+/// every named one's key, which spares comparing names.
+fn protocol_key(protocol: &str) -> usize {
+    match protocol.as_bytes() {
+        [] => 0,
+        [first, .., last] | [first @ last] => {
+            (protocol.len() * 7 + usize::from(*first) * 3 + usize::from(*last)) & 0xff
+        }
+    }
+}
+
+impl Dispatch {
+    fn new(interests: &[Interest]) -> Dispatch {
+        let for_protocol = |protocol: Option<&str>| {
+            Kind::ALL.map(|kind| {
+                // Flow starts and ends and packets have no protocol to filter by.
+                let unfiltered = matches!(kind, Kind::FlowStart | Kind::FlowEnd | Kind::Packet);
+                (0..interests.len())
+                    .filter(|&i| {
+                        let wanted = interests[i].protocols;
+                        interests[i].wants(kind)
+                            && (unfiltered
+                                || wanted.is_none_or(|w| protocol.is_some_and(|p| w.contains(&p))))
+                    })
+                    .collect()
+            })
+        };
+        let mut named: Vec<(&'static str, [Vec<usize>; 8])> = Vec::new();
+        let mut by_key = [0; 256];
+        for &protocol in interests.iter().filter_map(|i| i.protocols).flatten() {
+            if named.iter().any(|(n, _)| *n == protocol) {
+                continue;
+            }
+            let entry = &mut by_key[protocol_key(protocol)];
+            *entry = match u8::try_from(named.len() + 1) {
+                Ok(index) if *entry == 0 && index != SHARED_KEY => index,
+                _ => SHARED_KEY,
+            };
+            named.push((protocol, for_protocol(Some(protocol))));
+        }
+        Dispatch {
+            unnamed: for_protocol(None),
+            named,
+            by_key,
+        }
+    }
+
+    /// The detectors to show an observation of `kind` (of `protocol`, for an event).
+    fn detectors(&self, kind: Kind, protocol: Option<&str>) -> &[usize] {
+        let named = protocol.and_then(|p| match self.by_key[protocol_key(p)] {
+            0 => None,
+            SHARED_KEY => self.named.iter().find(|(n, _)| *n == p),
+            index => Some(&self.named[usize::from(index - 1)]).filter(|(n, _)| *n == p),
+        });
+        match named {
+            Some((_, lists)) => &lists[kind as usize],
+            None => &self.unnamed[kind as usize],
         }
     }
 }
@@ -397,8 +458,8 @@ pub struct Detection {
     learning_until: Option<Timestamp>,
     learning_ended: Option<Timestamp>,
     detectors: Vec<Box<dyn Detector>>,
-    /// The detectors interested in each kind of observation, in [`Kind`] order.
-    interested: [Vec<Interested>; 8],
+    /// Which detectors see what.
+    dispatch: Dispatch,
     suppressors: Vec<Box<dyn Suppress>>,
     book: AlertBook,
     drafts: Vec<AlertDraft>,
@@ -425,15 +486,6 @@ impl Detection {
     /// recent packets for evidence.
     pub fn new(learning: Learning, detectors: Vec<Box<dyn Detector>>, ring_bytes: usize) -> Self {
         let interests: Vec<Interest> = detectors.iter().map(|d| d.interest()).collect();
-        let interested = Kind::ALL.map(|kind| {
-            (0..interests.len())
-                .filter(|&i| interests[i].wants(kind))
-                .map(|detector| Interested {
-                    detector,
-                    protocols: interests[detector].protocols,
-                })
-                .collect()
-        });
         Detection {
             learning,
             learning_until: match learning {
@@ -441,7 +493,7 @@ impl Detection {
                 _ => None,
             },
             learning_ended: None,
-            interested,
+            dispatch: Dispatch::new(&interests),
             detectors,
             suppressors: Vec::new(),
             book: AlertBook::default(),
@@ -498,13 +550,13 @@ impl Detection {
         let Some((time, wire_len)) = self.last_packet else {
             return;
         };
-        if self.interested[Kind::Packet as usize].is_empty() {
+        if self.dispatch.detectors(Kind::Packet, None).is_empty() {
             return;
         }
         let mode = self.mode(time);
         let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
-        for target in &self.interested[Kind::Packet as usize] {
-            self.detectors[target.detector].packet(flow, wire_len, &mut cx);
+        for &target in self.dispatch.detectors(Kind::Packet, None) {
+            self.detectors[target].packet(flow, wire_len, &mut cx);
         }
         self.settle();
     }
@@ -517,10 +569,8 @@ impl Detection {
         };
         let mode = self.mode(time);
         let mut cx = Context::counting(time, mode, &mut self.drafts, &self.book, &mut self.repeats);
-        for target in &self.interested[Kind::of(observation) as usize] {
-            if target.wants(protocol) {
-                self.detectors[target.detector].observe(observation, &mut cx);
-            }
+        for &target in self.dispatch.detectors(Kind::of(observation), protocol) {
+            self.detectors[target].observe(observation, &mut cx);
         }
         self.settle();
     }
@@ -761,6 +811,32 @@ mod tests {
         }
         assert_eq!(a.get(), (2, 0));
         assert_eq!(b.get(), (2, 1));
+    }
+
+    #[test]
+    fn named_protocols_are_found_whatever_their_keys() {
+        // "snmp", "slmp" and "ssdp" share a key, as do "http" and "bacnet".
+        assert_eq!(protocol_key("snmp"), protocol_key("slmp"));
+        assert_eq!(protocol_key("snmp"), protocol_key("ssdp"));
+        assert_eq!(protocol_key("http"), protocol_key("bacnet"));
+        let d = Dispatch::new(&[
+            Interest::RECORDS,
+            Interest::RECORDS.of_protocols(&["snmp", "http"]),
+            Interest::FLOW_STARTS
+                .and(Interest::RECORDS)
+                .of_protocols(&["slmp"]),
+        ]);
+        let records = |protocol| d.detectors(Kind::Record, Some(protocol));
+        assert_eq!(records("snmp"), [0, 1]);
+        assert_eq!(records("slmp"), [0, 2]);
+        assert_eq!(records("ssdp"), [0]);
+        assert_eq!(records("http"), [0, 1]);
+        assert_eq!(records("bacnet"), [0]);
+        assert_eq!(records(""), [0]);
+        assert_eq!(d.detectors(Kind::FlowStart, None), [2]);
+        assert!(d.detectors(Kind::Identity, Some("snmp")).is_empty());
+        let packets = Dispatch::new(&[Interest::PACKETS.of_protocols(&["arp"])]);
+        assert_eq!(packets.detectors(Kind::Packet, None), [0]);
     }
 
     #[test]

@@ -33,6 +33,9 @@ const MQTT_REFUSALS: [&str; 3] = [
 ];
 
 /// True when `record` reports a failed login.
+/// The protocols whose records [`is_failed_login`] can tell a failure in.
+const LOGIN_PROTOCOLS: &[&str] = &["telnet", "ftp", "http", "mqtt", "opcua", "snmp"];
+
 fn is_failed_login(record: &Record<'_>) -> bool {
     let f = &record.fields;
     match (record.protocol, record.kind) {
@@ -169,7 +172,7 @@ fn server(flow: &FlowContext) -> Endpoint {
 
 impl Detector for Logins {
     fn interest(&self) -> Interest {
-        Interest::RECORDS
+        Interest::RECORDS.of_protocols(LOGIN_PROTOCOLS)
     }
 
     fn observe(&mut self, observation: &Observation<'_>, cx: &mut Context<'_>) {
@@ -268,13 +271,18 @@ mod tests {
         activity: Option<Activity>,
         fields: &'a [(&'a str, Value<'a>)],
     ) -> bool {
-        is_failed_login(&Record {
+        let failed = is_failed_login(&Record {
             protocol,
             kind,
             direction: Some(Direction::ToClient),
             activity,
             fields: Fields(fields),
-        })
+        });
+        assert!(
+            !failed || LOGIN_PROTOCOLS.contains(&protocol),
+            "{protocol} records are shown to the detector"
+        );
+        failed
     }
 
     #[test]

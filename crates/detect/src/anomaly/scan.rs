@@ -17,6 +17,7 @@ use super::{
 };
 use crate::alert::{AlertDraft, Endpoint};
 use crate::config::Marks;
+use crate::flow_slots::FlowSlots;
 use crate::{Context, Detector, FlowEnd, Interest, Observation};
 
 /// Prefix length of the IPv4 network an address scan is counted in.
@@ -102,7 +103,13 @@ pub struct Scans {
     sources: Tracked<IpAddr, Across>,
     identify: Tracked<Host, Episode<Target>>,
     units: Tracked<(Host, Host), Episode<u64>>,
+    /// The slot of recent flows' pairs in `units`: a master polls its units over one
+    /// connection, so most requests find their episode without a lookup.
+    unit_slots: FlowSlots<usize>,
 }
+
+/// Flows whose pair's slot in the unit sweeps is remembered.
+const RECENT_FLOWS: usize = 4096;
 
 impl Scans {
     /// Scans with these thresholds; sources in `marks.scanners` are never alerted on.
@@ -118,6 +125,7 @@ impl Scans {
             sources: Tracked::new(cap),
             identify: Tracked::new(cap),
             units: Tracked::new(cap),
+            unit_slots: FlowSlots::new(RECENT_FLOWS),
         }
     }
 
@@ -270,7 +278,15 @@ impl Scans {
         cx: &mut Context<'_>,
     ) {
         let (count, window) = (self.ot.unit_ids.get(), self.ot.window_secs);
-        let episode = self.units.entry((src, dst), cx.time, Episode::default);
+        let hint = flow.and_then(|f| self.unit_slots.get(f));
+        let (slot, episode) = self
+            .units
+            .entry_hinted(hint, (src, dst), cx.time, Episode::default);
+        if let Some(f) = flow
+            && hint != Some(slot)
+        {
+            self.unit_slots.insert(f, slot);
+        }
         if !episode.note(unit, flow, cx.time, window.nanos(), count) {
             return;
         }
@@ -563,17 +579,35 @@ mod tests {
         assert!(run.take().is_empty());
     }
 
-    fn identify(run: &mut Run<Scans>, time: rampart_event::Timestamp, server: &str, unit: u64) {
+    /// A Modbus request of `kind` to `unit` on `server`, in flow `id` from 10.0.0.9.
+    fn modbus(
+        run: &mut Run<Scans>,
+        time: rampart_event::Timestamp,
+        (id, server): (u64, &str),
+        unit: u64,
+        (kind, activity): (&str, Activity),
+    ) {
         let fields = [("unit_id", Value::U64(unit))];
         let record = Record {
             protocol: "modbus",
-            kind: "encapsulated_interface_transport",
+            kind,
             direction: None,
-            activity: Some(Activity::Identify),
+            activity: Some(activity),
             fields: Fields(&fields),
         };
-        let origin = Origin::Flow(flow(7, "10.0.0.9", server, 502));
+        let origin = Origin::Flow(flow(id, "10.0.0.9", server, 502));
         run.record(time, &origin, record);
+    }
+
+    fn identify(run: &mut Run<Scans>, time: rampart_event::Timestamp, server: &str, unit: u64) {
+        let kind = ("encapsulated_interface_transport", Activity::Identify);
+        modbus(run, time, (7, server), unit, kind);
+    }
+
+    /// A read of `unit` on `server` in flow `id`, at `unit` seconds.
+    fn read(run: &mut Run<Scans>, id: u64, server: &str, unit: u64) {
+        let kind = ("read_holding_registers", Activity::Read);
+        modbus(run, secs(unit), (id, server), unit, kind);
     }
 
     #[test]
@@ -596,16 +630,7 @@ mod tests {
     fn a_sweep_of_ten_unit_ids_on_one_gateway_is_an_ot_scan() {
         let mut run = scans(Marks::default());
         for unit in 1..=10u64 {
-            let fields = [("unit_id", Value::U64(unit))];
-            let record = Record {
-                protocol: "modbus",
-                kind: "read_holding_registers",
-                direction: None,
-                activity: Some(Activity::Read),
-                fields: Fields(&fields),
-            };
-            let origin = Origin::Flow(flow(7, "10.0.0.9", "10.1.0.1", 502));
-            run.record(secs(unit), &origin, record);
+            read(&mut run, 7, "10.1.0.1", unit);
             if unit == 9 {
                 assert!(run.take().is_empty());
             }
@@ -616,6 +641,27 @@ mod tests {
         assert_eq!(
             drafts[0].destination.and_then(|d| d.ip),
             Some(ip("10.1.0.1"))
+        );
+    }
+
+    #[test]
+    fn a_flow_that_moves_to_another_pair_sweeps_that_pair() {
+        let mut run = scans(Marks::default());
+        // Flow 7 reads nine units of one gateway, then (its id taken again) nine others of
+        // a second: neither pair has ten, whatever slot the flow remembered.
+        for unit in 1..=9 {
+            read(&mut run, 7, "10.1.0.1", unit);
+        }
+        for unit in 10..=18 {
+            read(&mut run, 7, "10.1.0.2", unit);
+        }
+        assert!(run.take().is_empty());
+        read(&mut run, 7 + RECENT_FLOWS as u64, "10.1.0.2", 19);
+        let drafts = run.take();
+        assert_eq!(drafts.len(), 1);
+        assert_eq!(
+            drafts[0].destination.and_then(|d| d.ip),
+            Some(ip("10.1.0.2"))
         );
     }
 

@@ -9,7 +9,7 @@
 
 use std::net::IpAddr;
 
-use rampart_event::{FlowContext, Timestamp};
+use rampart_event::FlowContext;
 
 use super::config::{AnomalyConfig, TrafficSpike};
 use super::window::{LastFlows, Tracked};
@@ -106,35 +106,37 @@ impl Traffic {
         }
     }
 
-    /// The edge of `flow` and its volume, when tracked, both marked seen at `now`.
-    fn volume_of(&mut self, flow: u64, now: Timestamp) -> Option<(Edge, &mut Volume)> {
+    /// Count a packet of `flow` into its edge's minute. The common case (an edge under its
+    /// floor, or raised already this minute) is the whole of it; weighing a spike and
+    /// raising it are left to [`Traffic::spike`].
+    fn bytes(&mut self, flow: u64, wire_len: u32, cx: &mut Context<'_>) {
+        let now = cx.time;
         let hint = self.recent.get(flow);
-        let (slot, link) = self.flows.touch_hinted(hint, &flow, now)?;
+        let Some((slot, link)) = self.flows.touch_hinted(hint, &flow, now) else {
+            return;
+        };
         if hint != Some(slot) {
             self.recent.insert(flow, slot);
         }
-        let (volume, v) = self
-            .edges
-            .touch_hinted(Some(link.volume), &link.edge, now)?;
-        link.volume = volume;
-        Some((link.edge, v))
-    }
-
-    fn bytes(&mut self, flow: u64, wire_len: u32, cx: &mut Context<'_>) {
-        let limit = self.limit;
-        let Some((edge, v)) = self.volume_of(flow, cx.time) else {
+        let Some((volume, v)) = self.edges.touch_hinted(Some(link.volume), &link.edge, now) else {
             return;
         };
-        v.roll(cx.time.secs() / 60);
+        link.volume = volume;
+        v.roll(now.secs() / 60);
         v.bytes += u64::from(wire_len);
         v.flows.push(Some(flow));
-        let spike =
-            v.bytes >= limit.floor_bytes && v.bytes as f64 > limit.factor.get() * v.baseline;
-        if v.raised
-            || !spike
-            || cx.mode != Mode::Monitoring
-            || v.minutes < limit.learn_minutes.get() as u64
-        {
+        if !v.raised && v.bytes >= self.limit.floor_bytes {
+            Traffic::spike(self.limit, link.edge, v, cx);
+        }
+    }
+
+    /// Raise a spike on `edge` when its minute so far, at or above the floor and not raised
+    /// yet, is one.
+    #[cold]
+    #[inline(never)]
+    fn spike(limit: TrafficSpike, edge: Edge, v: &mut Volume, cx: &mut Context<'_>) {
+        let spike = v.bytes as f64 > limit.factor.get() * v.baseline;
+        if !spike || cx.mode != Mode::Monitoring || v.minutes < limit.learn_minutes.get() as u64 {
             return;
         }
         v.raised = true;

@@ -94,6 +94,7 @@ pub struct LastFlows {
 
 impl LastFlows {
     /// Remember a flow, forgetting the oldest when full.
+    #[inline]
     pub fn push(&mut self, flow: Option<u64>) {
         let Some(id) = flow else {
             return;
@@ -285,12 +286,15 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
         now: Timestamp,
         make: impl FnOnce() -> V,
     ) -> (usize, &mut V) {
-        let slot = match hint {
-            Some(slot) if self.holds(slot, &key) => slot,
-            _ => match self.index.get(&key) {
-                Some(&slot) => slot,
-                None => self.insert(key, now, make()),
-            },
+        // As in [`Tracked::touch_hinted`].
+        if let Some(slot) = hint
+            && self.holds(slot, &key)
+        {
+            return (slot, self.entry_in(slot).see(now));
+        }
+        let slot = match self.slot_of(&key) {
+            Some(slot) => slot,
+            None => self.insert(key, now, make()),
         };
         (slot, self.entry_in(slot).see(now))
     }
@@ -336,11 +340,22 @@ impl<K: Hash + Eq + Copy, V> Tracked<K, V> {
         key: &K,
         now: Timestamp,
     ) -> Option<(usize, &mut V)> {
-        let slot = match hint {
-            Some(slot) if self.holds(slot, key) => slot,
-            _ => *self.index.get(key)?,
-        };
+        // The hinted slot's entry is taken right after the check that it holds the key, so
+        // that the compiler folds the second check of the slot into the first.
+        if let Some(slot) = hint
+            && self.holds(slot, key)
+        {
+            return Some((slot, self.entry_in(slot).see(now)));
+        }
+        let slot = self.slot_of(key)?;
         Some((slot, self.entry_in(slot).see(now)))
+    }
+
+    /// The slot of `key`, when tracked: the lookup behind a hint that missed, kept out of
+    /// line so that the hinted path inlines into its callers.
+    #[inline(never)]
+    fn slot_of(&self, key: &K) -> Option<usize> {
+        self.index.get(key).copied()
     }
 
     /// True when `slot` holds `key`.
