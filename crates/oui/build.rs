@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Number of buckets in the index on a block's first 16 bits (as in `src/lib.rs`).
+/// Number of buckets in the index on a block's first 16 bits (`src/lib.rs` looks a block up
+/// in bucket `block >> 8`).
 const BUCKETS: usize = 1 << 16;
 
 /// What one 24-bit block holds: the MA-L holder, and whether longer assignments lie inside.

@@ -67,8 +67,7 @@ pub(crate) fn hash_ip<H: std::hash::Hasher>(ip: std::net::IpAddr, state: &mut H)
 
 /// Hash a MAC address as one number, never equal to an IPv4 address's (see [`hash_ip`]).
 pub(crate) fn hash_mac<H: std::hash::Hasher>(mac: rampart_event::Mac, state: &mut H) {
-    let [a, b, c, d, e, f] = mac.0;
-    state.write_u64(u64::from_be_bytes([0, 1, a, b, c, d, e, f]));
+    state.write_u64(1 << 48 | mac.to_u64());
 }
 
 /// When the sensor learns.

@@ -159,8 +159,7 @@ pub struct Mac(pub [u8; 6]);
 /// every frame.
 impl std::hash::Hash for Mac {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        let [a, b, c, d, e, f] = self.0;
-        state.write_u64(u64::from_be_bytes([0, 0, a, b, c, d, e, f]));
+        state.write_u64(self.to_u64());
     }
 }
 
@@ -181,6 +180,13 @@ impl Mac {
     /// Return the organisationally unique identifier (first three bytes).
     pub fn oui(self) -> [u8; 3] {
         [self.0[0], self.0[1], self.0[2]]
+    }
+
+    /// The address as a 48-bit number, first byte highest: a prefix of any length is a
+    /// shift away, and a hasher takes it in one round.
+    pub fn to_u64(self) -> u64 {
+        let [a, b, c, d, e, f] = self.0;
+        u64::from_be_bytes([0, 0, a, b, c, d, e, f])
     }
 
     /// Read a MAC from the first six bytes of `bytes`, if there are six.
@@ -934,6 +940,13 @@ mod tests {
             assert_eq!(Activity::from_name(a.as_str()), Some(a));
         }
         assert_eq!(Attribute::from_name("colour"), None);
+    }
+
+    #[test]
+    fn reads_a_mac_as_a_48_bit_number_first_byte_highest() {
+        let mac = Mac([0x00, 0x1b, 0x1b, 0x0a, 0x0b, 0x0c]);
+        assert_eq!(mac.to_u64(), 0x001b_1b0a_0b0c);
+        assert_eq!(Mac::BROADCAST.to_u64(), 0xffff_ffff_ffff);
     }
 
     #[test]

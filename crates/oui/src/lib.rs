@@ -28,18 +28,13 @@ pub fn vendor(mac: Mac) -> Option<&'static str> {
     if mac.is_group() || mac.is_local() {
         return None;
     }
-    vendor_of(mac_bits(mac))
+    vendor_of(mac.to_u64())
 }
 
 /// Tell whether the address is locally administered (set by software, e.g. a phone's randomised
 /// Wi-Fi address or a VM's), and so names no vendor.
 pub fn is_locally_administered(mac: Mac) -> bool {
     mac.is_local()
-}
-
-/// The MAC as a 48-bit integer, so that a prefix of any length is a shift away.
-fn mac_bits(mac: Mac) -> u64 {
-    mac.0.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b))
 }
 
 /// What one 24-bit block holds.

@@ -32,10 +32,10 @@ const MQTT_REFUSALS: [&str; 3] = [
     "bad_authentication_method",
 ];
 
-/// True when `record` reports a failed login.
 /// The protocols whose records [`is_failed_login`] can tell a failure in.
 const LOGIN_PROTOCOLS: &[&str] = &["telnet", "ftp", "http", "mqtt", "opcua", "snmp"];
 
+/// True when `record` reports a failed login.
 fn is_failed_login(record: &Record<'_>) -> bool {
     let f = &record.fields;
     match (record.protocol, record.kind) {
