@@ -199,13 +199,13 @@ pub(crate) fn roles(d: &Device, stated: &[Observed]) -> BTreeSet<String> {
         for service in services {
             for (protocol, client, server) in ROLE_NAMES.iter().filter(|r| r.0 == service) {
                 let role = if as_client { client } else { server };
-                out.insert(format!("{protocol} {role}"));
+                out.insert([*protocol, " ", *role].concat());
             }
         }
     }
     for (protocol, role) in LINK_ROLES {
         if d.l2_protocols.contains(*protocol) {
-            out.insert(format!("{protocol} {role}"));
+            out.insert([*protocol, " ", *role].concat());
         }
     }
     out

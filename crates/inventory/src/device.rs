@@ -351,7 +351,7 @@ fn strongest(list: &[Observed]) -> Option<&Observed> {
 
 fn evidence(list: &[Observed]) -> Vec<String> {
     list.iter()
-        .flat_map(|o| o.sources.iter().map(move |s| format!("{s}: {}", o.value)))
+        .flat_map(|o| o.sources.iter().map(move |s| [s, ": ", &o.value].concat()))
         .collect()
 }
 
