@@ -492,15 +492,15 @@ impl Engine {
         if flow.data.ttl[i] == 0 {
             flow.data.ttl[i] = s.ip.ttl;
         }
-        match dir {
-            Direction::ToServer => {
-                flow.client_mac = s.src_mac.or(flow.client_mac);
-                flow.server_mac = s.dst_mac.filter(|m| !m.is_group()).or(flow.server_mac);
-            }
-            Direction::ToClient => {
-                flow.server_mac = s.src_mac.or(flow.server_mac);
-                flow.client_mac = s.dst_mac.filter(|m| !m.is_group()).or(flow.client_mac);
-            }
+        let (sender_mac, receiver_mac) = match dir {
+            Direction::ToServer => (&mut flow.client_mac, &mut flow.server_mac),
+            Direction::ToClient => (&mut flow.server_mac, &mut flow.client_mac),
+        };
+        if let Some(mac) = s.src_mac {
+            *sender_mac = Some(mac);
+        }
+        if let Some(mac) = s.dst_mac.filter(|m| !m.is_group()) {
+            *receiver_mac = Some(mac);
         }
         if s.dst_mac != flow.data.dst_mac[i] {
             out.endpoints.mac(s.dst_mac);

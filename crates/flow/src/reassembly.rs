@@ -100,7 +100,10 @@ impl Stream {
             self.stats.overlaps += 1;
         }
         self.emit(&payload[skip..], out);
-        self.drain_waiting(out);
+        // Almost always nothing waits: the check spares the call on every in-order segment.
+        if !self.waiting.is_empty() {
+            self.drain_waiting(out);
+        }
     }
 
     /// Learn that the peer acknowledged up to `ack`: bytes before it that were never seen
