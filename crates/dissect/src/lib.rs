@@ -297,6 +297,11 @@ impl std::fmt::Debug for FrameRegistration {
 
 /// Report a located parse error as an anomaly event: the one way dissectors turn an error
 /// into a counted, reportable fact.
+///
+/// Cold: it is the exception on every path that calls it, and marking it so moves those
+/// paths out of the dissectors' hot code, which must share the instruction cache.
+#[cold]
+#[inline(never)]
 pub fn report(
     sink: &mut dyn EventSink,
     protocol: &str,
