@@ -759,19 +759,20 @@ fn learn_record(
     } else {
         ctx.server_mac
     };
-    for (side, mac, role) in [
-        (client, ctx.client_mac, client_role),
-        (server, server_mac, server_role),
-    ] {
-        match b.learn_device_claimed(side, mac, cx.time, known.claims) {
-            Some(d) => {
-                if !known.roles && !d.learn_role(r.protocol, role) {
-                    refused += 1;
-                }
+    // Called once per side rather than looped over an array of the two: the array's copies
+    // cost more than the learning itself.
+    let mut learn_device = |b: &mut Baseline, side: Peer, mac: Option<Mac>, role: &str| match b
+        .learn_device_claimed(side, mac, cx.time, known.claims)
+    {
+        Some(d) => {
+            if !known.roles && !d.learn_role(r.protocol, role) {
+                refused += 1;
             }
-            None => unlearned |= side.is_device(),
         }
-    }
+        None => unlearned |= side.is_device(),
+    };
+    learn_device(b, client, ctx.client_mac, client_role);
+    learn_device(b, server, server_mac, server_role);
     let edge = b.learn_edge(client, server, cx.time);
     unlearned |= edge.is_none();
     if let Some(edge) = edge {
