@@ -3,7 +3,8 @@
 #
 #   usage: scripts/bench.sh [CAPTURES_DIR]        (default ../shared/captures)
 #
-# 1. builds rampart in release mode;
+# 1. builds rampart in release mode (PGO=1: the profile-guided build of scripts/pgo-build.sh;
+#    BIN=PATH: measure that binary and build nothing);
 # 2. runs ../shared/bench/peers.sh, which builds the corpus (ot_mixed, modbus_small,
 #    real_mix) from CAPTURES_DIR into $BENCH_DIR and measures the peers on it (libpcap floor,
 #    tcpdump, ndpiReader, argus, Suricata when installed); set PEERS=none to reuse the peer
@@ -16,6 +17,7 @@
 #
 # Environment: BENCH_DIR [/tmp/bench] RUNS [3] FILES [ot_mixed modbus_small real_mix]
 #   PEERS [floor_pcap tcpdump ndpi argus suricata suricata_noeve] VARIANTS [rampart rampart_nodetect rampart_out]
+#   PGO [0]  BIN [unset]
 # Needs: GNU time (/usr/bin/time), gcc, libpcap-dev, wireshark-common, tcpdump, and the peers.
 set -u
 export LC_ALL=C
@@ -28,8 +30,14 @@ PEERS=${PEERS:-"floor_pcap tcpdump ndpi argus suricata suricata_noeve"}
 VARIANTS=${VARIANTS:-"rampart rampart_nodetect rampart_out"}
 export BENCH_DIR RUNS
 
-(cd "$here" && cargo build --release --quiet -p rampart-cli) || { echo "build failed" >&2; exit 1; }
-bin=$here/target/release/rampart
+if [ -n "${BIN:-}" ]; then
+  bin=$BIN
+elif [ "${PGO:-0}" = 1 ]; then
+  bin=$(bash "$here/scripts/pgo-build.sh" "$SRC") || { echo "PGO build failed" >&2; exit 1; }
+else
+  (cd "$here" && cargo build --release --quiet -p rampart-cli) || { echo "build failed" >&2; exit 1; }
+  bin=$here/target/release/rampart
+fi
 
 FILES="$FILES" PEERS="$PEERS" bash "$here/../shared/bench/peers.sh" "$SRC" >&2 || true
 results=$BENCH_DIR/results.tsv
@@ -40,7 +48,7 @@ median() { sort -g | awk '{a[NR]=$1} END{if(NR==0){print "NA"} else if(NR%2){pri
 # Latest figures per (tool, file): tool file packets wall cpu Mpps Gbps Mpps/cpu peakMiB
 peer_rows() { awk '!/^#/ && NF >= 9 && $3 ~ /^[0-9]+$/ { row[$1" "$2] = $0 } END { for (k in row) print row[k] }' "$results"; }
 
-echo "# $(date -u +%FT%TZ) $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); rampart $(git -C "$here" rev-parse --short HEAD); runs=$RUNS"
+echo "# $(date -u +%FT%TZ) $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); rampart $(git -C "$here" rev-parse --short HEAD) ($bin); runs=$RUNS"
 printf "%-12s %-13s %10s %8s %8s %9s %8s %8s  %s\n" tool file packets wall_s cpu_s Mpps/cpu Gbps peakMiB "ratio (rampart Mpps/cpu ÷ peer Mpps/cpu)"
 for fn in $FILES; do
   f=$BENCH_DIR/$fn.pcap
