@@ -22,8 +22,8 @@
 #
 # Environment: PGO_DIR [target/pgo]  PROFDATA [llvm-profdata found on PATH or in the
 #   toolchain]  RUSTFLAGS (kept; the PGO flag is appended).
-# Needs: an llvm-profdata that reads the toolchain's raw profiles (LLVM 19 or newer reads
-#   Rust 1.95's; Debian: apt-get install -y llvm-19).
+# Needs: an llvm-profdata that reads the toolchain's raw profiles: the toolchain's own
+#   (rustup component add llvm-tools), or LLVM 19 or newer (Debian: apt-get install -y llvm-19).
 set -euo pipefail
 export LC_ALL=C
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -53,7 +53,7 @@ training_captures() {
 
 profdata=$(find_profdata)
 [ -n "$profdata" ] && [ -x "$profdata" ] || {
-  echo "pgo-build: no llvm-profdata found; install LLVM 19 or newer (Debian: apt-get install -y llvm-19) or set PROFDATA" >&2
+  echo "pgo-build: no llvm-profdata found: rustup component add llvm-tools, or install LLVM 19 or newer (Debian: apt-get install -y llvm-19), or set PROFDATA" >&2
   exit 1
 }
 mapfile -t captures < <(training_captures "$@")
