@@ -20,8 +20,9 @@
 # Which set trained a binary changes its speed, not its output: PGO changes code layout and
 # inlining, never behaviour.
 #
-# Environment: PGO_DIR [target/pgo]  PROFDATA [llvm-profdata found on PATH or in the
-#   toolchain]  RUSTFLAGS (kept; the PGO flag is appended).
+# Environment: PGO_DIR [target/pgo]  PROFDATA [the toolchain's llvm-profdata, else the newest
+#   llvm-profdata-N on PATH, else llvm-profdata; a path or a command name]  RUSTFLAGS (kept;
+#   the PGO flag is appended).
 # Needs: an llvm-profdata that reads the toolchain's raw profiles: the toolchain's own
 #   (rustup component add llvm-tools), or LLVM 19 or newer (Debian: apt-get install -y llvm-19).
 set -euo pipefail
@@ -34,7 +35,7 @@ PGO_DIR=$(cd "$PGO_DIR" && pwd)
 # The toolchain's own llvm-profdata matches its LLVM; else the newest versioned one on PATH
 # (an unversioned llvm-profdata is often an older LLVM, as Debian's llvm-14 is).
 find_profdata() {
-  if [ -n "${PROFDATA:-}" ]; then echo "$PROFDATA"; return; fi
+  if [ -n "${PROFDATA:-}" ]; then command -v "$PROFDATA" || true; return; fi
   local own versioned
   own=$(ls "$(rustc --print sysroot)"/lib/rustlib/*/bin/llvm-profdata 2> /dev/null | head -1 || true)
   if [ -n "$own" ]; then echo "$own"; return; fi
