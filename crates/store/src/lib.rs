@@ -330,12 +330,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn events_are_indexed_when_their_rows_are_in() {
+    /// A new database holding two streamed events, not finished yet.
+    fn run_with_events() -> (tempfile::TempDir, PathBuf, Store) {
         let dir = tempfile::tempdir().expect("temporary directory");
         let path = dir.path().join("rampart.sqlite");
         let mut store = Store::create(&path).expect("created");
         store_events(&mut store);
+        (dir, path, store)
+    }
+
+    #[test]
+    fn events_are_indexed_when_their_rows_are_in() {
+        let (_dir, _, mut store) = run_with_events();
         assert!(indexes(store.connection()).is_empty());
         store.finish().expect("finished");
         assert_eq!(
@@ -369,10 +375,7 @@ mod tests {
 
     #[test]
     fn a_run_cut_short_keeps_its_rows_and_gets_its_indexes_on_reopen() {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let path = dir.path().join("rampart.sqlite");
-        let mut store = Store::create(&path).expect("created");
-        store_events(&mut store);
+        let (_dir, path, mut store) = run_with_events();
         store.commit().expect("committed");
         drop(store);
         let store = Store::reopen(&path).expect("reopened");
