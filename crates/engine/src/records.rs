@@ -7,7 +7,8 @@
 
 use std::net::IpAddr;
 
-use rampart_event::{Direction, Event, Fields, Mac, SCHEMA_VERSION, Timestamp};
+use rampart_event::json::{self, Object};
+use rampart_event::{Direction, Event, Fields, Mac, SCHEMA_VERSION, Timestamp, Value};
 pub use rampart_event::{FlowContext, FrameContext, Origin, subject_address};
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
@@ -66,19 +67,19 @@ struct Side {
     counts: Option<(u64, u64)>,
 }
 
-impl Serialize for Side {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("ip", &self.ip)?;
-        m.serialize_entry("port", &self.port)?;
+impl Side {
+    fn write(&self, out: &mut Vec<u8>) {
+        let mut m = Object::new(out);
+        json::ip(m.key("ip"), self.ip);
+        m.number("port", self.port.into());
         if let Some(mac) = self.mac {
-            m.serialize_entry("mac", &mac)?;
+            json::mac(m.key("mac"), mac);
         }
         if let Some((packets, bytes)) = self.counts {
-            m.serialize_entry("packets", &packets)?;
-            m.serialize_entry("bytes", &bytes)?;
+            m.number("packets", packets);
+            m.number("bytes", bytes);
         }
-        m.end()
+        m.end();
     }
 }
 
@@ -89,72 +90,79 @@ struct Network<'a> {
     totals: Option<(u64, u64)>,
 }
 
-impl Serialize for Network<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("transport", self.transport)?;
+impl Network<'_> {
+    fn write(&self, out: &mut Vec<u8>) {
+        let mut m = Object::new(out);
+        m.str("transport", self.transport);
         if let Some(p) = self.protocol {
-            m.serialize_entry("protocol", p)?;
+            m.str("protocol", p);
         }
         if self.vlan != 0 {
-            m.serialize_entry("vlan", &self.vlan)?;
+            m.number("vlan", self.vlan.into());
         }
         if let Some((packets, bytes)) = self.totals {
-            m.serialize_entry("packets", &packets)?;
-            m.serialize_entry("bytes", &bytes)?;
+            m.number("packets", packets);
+            m.number("bytes", bytes);
         }
-        m.end()
+        m.end();
     }
 }
 
-impl Serialize for FlowRecord {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+/// Write a value through serde_json: the parts of records that are rare enough for its
+/// speed not to matter.
+fn serde_value(out: &mut Vec<u8>, value: &impl Serialize) {
+    let _ = serde_json::to_writer(&mut *out, value);
+}
+
+impl FlowRecord {
+    /// Append the record's JSON (its line in `flows.jsonl`, without the newline) to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
         let c = &self.context;
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("schema_version", &SCHEMA_VERSION)?;
-        m.serialize_entry("record", "flow")?;
-        m.serialize_entry("@timestamp", &self.start)?;
-        m.serialize_entry("flow_id", &c.id)?;
-        m.serialize_entry("start", &self.start)?;
-        m.serialize_entry("end", &self.end)?;
+        let mut m = Object::new(out);
+        m.number("schema_version", SCHEMA_VERSION.into());
+        m.str("record", "flow");
+        json::timestamp(m.key("@timestamp"), self.start);
+        m.number("flow_id", c.id);
+        json::timestamp(m.key("start"), self.start);
+        json::timestamp(m.key("end"), self.end);
         let duration = self.end.nanos_since(self.start) as f64 / 1e9;
-        m.serialize_entry("duration", &duration)?;
-        m.serialize_entry(
-            "network",
-            &Network {
-                transport: c.transport,
-                protocol: c.app,
-                vlan: c.vlan,
-                totals: Some((
-                    self.packets[0] + self.packets[1],
-                    self.bytes[0] + self.bytes[1],
-                )),
-            },
-        )?;
-        m.serialize_entry(
-            "source",
-            &Side {
-                ip: c.client.0,
-                port: c.client.1,
-                mac: c.client_mac,
-                counts: Some((self.packets[0], self.bytes[0])),
-            },
-        )?;
-        m.serialize_entry(
-            "destination",
-            &Side {
-                ip: c.server.0,
-                port: c.server.1,
-                mac: c.server_mac,
-                counts: Some((self.packets[1], self.bytes[1])),
-            },
-        )?;
-        m.serialize_entry("payload_bytes", &self.payload_bytes)?;
-        if let Some(tcp) = &self.tcp {
-            m.serialize_entry("tcp", tcp)?;
+        m.value("duration", &Value::F64(duration));
+        Network {
+            transport: c.transport,
+            protocol: c.app,
+            vlan: c.vlan,
+            totals: Some((
+                self.packets[0] + self.packets[1],
+                self.bytes[0] + self.bytes[1],
+            )),
         }
-        m.serialize_entry("close_reason", self.close_reason)?;
-        m.end()
+        .write(m.key("network"));
+        let ends = [(c.client, c.client_mac), (c.server, c.server_mac)];
+        for (i, (key, ((ip, port), mac))) in
+            ["source", "destination"].into_iter().zip(ends).enumerate()
+        {
+            let counts = Some((self.packets[i], self.bytes[i]));
+            Side {
+                ip,
+                port,
+                mac,
+                counts,
+            }
+            .write(m.key(key));
+        }
+        m.value("payload_bytes", &Value::U64s(&self.payload_bytes));
+        if let Some(tcp) = &self.tcp {
+            serde_value(m.key("tcp"), tcp);
+        }
+        m.str("close_reason", self.close_reason);
+        m.end();
+    }
+
+    /// The record's JSON.
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::new();
+        self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
@@ -280,37 +288,36 @@ pub fn kind_of(event: &Event<'_>) -> (&'static str, &'static str) {
     }
 }
 
-impl Serialize for EventRecord<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("schema_version", &SCHEMA_VERSION)?;
-        m.serialize_entry("record", "event")?;
-        m.serialize_entry("@timestamp", &self.time)?;
+impl EventRecord<'_> {
+    /// Append the record's JSON (its line in `events.jsonl`, without the newline) to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        let mut m = Object::new(out);
+        m.number("schema_version", SCHEMA_VERSION.into());
+        m.str("record", "event");
+        json::timestamp(m.key("@timestamp"), self.time);
         let (kind, _) = kind_of(self.event);
         let protocol = self.event.protocol();
         let direction = match self.event {
             Event::Record(r) => r.direction,
             _ => None,
         };
-        m.serialize_entry("kind", kind)?;
+        m.str("kind", kind);
         if let Event::Record(r) = self.event {
-            m.serialize_entry("dataset", &format_args!("{}.{}", r.protocol, r.kind))?;
+            json::joined(m.key("dataset"), &[r.protocol, ".", r.kind]);
             if let Some(action) = r.activity {
-                m.serialize_entry("action", &action)?;
+                m.str("action", action.as_str());
             }
         }
         match self.origin {
             Origin::Flow(c) => {
-                m.serialize_entry("flow_id", &c.id)?;
-                m.serialize_entry(
-                    "network",
-                    &Network {
-                        transport: c.transport,
-                        protocol: c.app.or(Some(protocol)),
-                        vlan: c.vlan,
-                        totals: None,
-                    },
-                )?;
+                m.number("flow_id", c.id);
+                Network {
+                    transport: c.transport,
+                    protocol: c.app.or(Some(protocol)),
+                    vlan: c.vlan,
+                    totals: None,
+                }
+                .write(m.key("network"));
                 let client = Side {
                     ip: c.client.0,
                     port: c.client.1,
@@ -327,105 +334,94 @@ impl Serialize for EventRecord<'_> {
                     Some(Direction::ToClient) => (server, client),
                     _ => (client, server),
                 };
-                m.serialize_entry("source", &src)?;
-                m.serialize_entry("destination", &dst)?;
+                src.write(m.key("source"));
+                dst.write(m.key("destination"));
             }
             Origin::Frame(f) => {
-                m.serialize_entry(
-                    "network",
-                    &Network {
-                        transport: "link",
-                        protocol: Some(protocol),
-                        vlan: f.vlan,
-                        totals: None,
-                    },
-                )?;
-                m.serialize_entry("source", &MacOnly(f.src))?;
-                m.serialize_entry("destination", &MacOnly(f.dst))?;
+                Network {
+                    transport: "link",
+                    protocol: Some(protocol),
+                    vlan: f.vlan,
+                    totals: None,
+                }
+                .write(m.key("network"));
+                mac_only(m.key("source"), f.src);
+                mac_only(m.key("destination"), f.dst);
             }
             Origin::Capture => {}
         }
+        self.write_body(&mut m);
+        m.end();
+    }
+
+    /// The event's own member: the protocol's fields, or the identity, anomaly, module or
+    /// finding.
+    fn write_body(&self, m: &mut Object<'_>) {
         match self.event {
             Event::Record(r) => {
-                m.serialize_entry(
+                m.str(
                     "direction",
                     r.direction.map_or("transaction", Direction::as_str),
-                )?;
-                m.serialize_entry(r.protocol, &RecordBody(r.kind, r.fields))?;
+                );
+                let mut body = Object::new(m.key(r.protocol));
+                body.str("kind", r.kind);
+                body.fields(r.fields);
+                body.end();
             }
             Event::Identity(i) => {
                 let (ip, mac) = subject_address(self.origin, i.subject);
-                m.serialize_entry(
-                    "identity",
-                    &IdentityBody {
-                        protocol: i.protocol,
-                        subject: SubjectAddress { ip, mac },
-                        attribute: i.attribute.as_str(),
-                        value: i.value,
-                        confidence: i.confidence.0,
-                    },
-                )?;
+                let body = IdentityBody {
+                    protocol: i.protocol,
+                    subject: SubjectAddress { ip, mac },
+                    attribute: i.attribute.as_str(),
+                    value: i.value,
+                    confidence: i.confidence.0,
+                };
+                serde_value(m.key("identity"), &body);
             }
             Event::Anomaly(a) => {
-                m.serialize_entry(
-                    "anomaly",
-                    &Labelled {
-                        protocol: a.protocol,
-                        code: a.code,
-                        offset: a.offset,
-                        detail: a.detail,
-                    },
-                )?;
+                let body = Labelled {
+                    protocol: a.protocol,
+                    code: a.code,
+                    offset: a.offset,
+                    detail: a.detail,
+                };
+                serde_value(m.key("anomaly"), &body);
             }
             Event::Module(module) => {
                 let (ip, mac) = subject_address(self.origin, module.subject);
-                m.serialize_entry(
-                    "module",
-                    &ModuleBody {
-                        module,
-                        subject: SubjectAddress { ip, mac },
-                    },
-                )?;
+                let body = ModuleBody {
+                    module,
+                    subject: SubjectAddress { ip, mac },
+                };
+                serde_value(m.key("module"), &body);
             }
             Event::Finding(f) => {
                 let (ip, mac) = subject_address(self.origin, f.subject);
-                m.serialize_entry(
-                    "finding",
-                    &FindingBody {
-                        kind: f.kind.as_str(),
-                        protocol: f.protocol,
-                        subject: SubjectAddress { ip, mac },
-                        fields: f.fields,
-                    },
-                )?;
+                let body = FindingBody {
+                    kind: f.kind.as_str(),
+                    protocol: f.protocol,
+                    subject: SubjectAddress { ip, mac },
+                    fields: f.fields,
+                };
+                serde_value(m.key("finding"), &body);
             }
         }
-        m.end()
+    }
+
+    /// The record's JSON.
+    pub fn to_json(&self) -> String {
+        let mut out = Vec::new();
+        self.write_json(&mut out);
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
-struct MacOnly(Mac);
-
-impl Serialize for MacOnly {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(1))?;
-        m.serialize_entry("mac", &self.0)?;
-        m.end()
-    }
-}
-
-/// A protocol record's body: its kind plus its fields.
-struct RecordBody<'a>(&'a str, Fields<'a>);
-
-impl Serialize for RecordBody<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("kind", self.0)?;
-        for (name, value) in self.1.0 {
-            m.serialize_entry(name, value)?;
-        }
-        m.end()
-    }
+/// The `source` or `destination` of a link-layer event: `{"mac": …}`.
+fn mac_only(out: &mut Vec<u8>, mac: Mac) {
+    let mut m = Object::new(out);
+    json::mac(m.key("mac"), mac);
+    m.end();
 }
 
 /// Where the engine sends records as they happen.

@@ -165,7 +165,7 @@ impl rampart_engine::RecordSink for Records {
     fn flow(&mut self, _: &rampart_engine::FlowRecord) {}
 
     fn event(&mut self, record: &rampart_engine::EventRecord<'_>) {
-        let json = serde_json::to_string(record).expect("serialises");
+        let json = record.to_json();
         self.0.lock().expect("unpoisoned").push(json);
     }
 }

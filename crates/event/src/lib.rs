@@ -17,6 +17,7 @@ use std::fmt;
 use std::mem::ManuallyDrop;
 use std::net::IpAddr;
 
+pub mod json;
 mod origin;
 
 pub use origin::{FlowContext, FrameContext, Origin, subject_address};
@@ -214,17 +215,24 @@ impl Mac {
     }
 }
 
-impl fmt::Display for Mac {
-    /// Write the address through one `write_str`: device keys and records print MACs often,
-    /// and six formatted hex numbers cost ten times as much.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Mac {
+    /// The text of [`Display`](fmt::Display): `00:1b:1b:01:02:03`.
+    fn text(self) -> [u8; 17] {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = [b':'; 17];
         for (i, byte) in self.0.iter().enumerate() {
             text[3 * i] = HEX[usize::from(byte >> 4)];
             text[3 * i + 1] = HEX[usize::from(byte & 0xf)];
         }
-        f.write_str(std::str::from_utf8(&text).unwrap_or_default())
+        text
+    }
+}
+
+impl fmt::Display for Mac {
+    /// Write the address through one `write_str`: device keys and records print MACs often,
+    /// and six formatted hex numbers cost ten times as much.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::str::from_utf8(&self.text()).unwrap_or_default())
     }
 }
 

@@ -48,26 +48,21 @@ impl Fanout {
     }
 }
 
-/// Serialise `record` into `buffer` and return the text.
-fn serialise<'b, T: serde::Serialize>(buffer: &'b mut Vec<u8>, record: &T) -> Option<&'b str> {
-    buffer.clear();
-    serde_json::to_writer(&mut *buffer, record).ok()?;
-    std::str::from_utf8(buffer).ok()
-}
-
 impl RecordSink for Fanout {
     fn flow(&mut self, record: &FlowRecord) {
         let Fanout { sinks, json } = self;
-        if let Some(text) = serialise(json, record) {
-            sinks.iter_mut().for_each(|sink| sink.flow(record, text));
-        }
+        json.clear();
+        record.write_json(json);
+        let text = std::str::from_utf8(json).unwrap_or_default();
+        sinks.iter_mut().for_each(|sink| sink.flow(record, text));
     }
 
     fn event(&mut self, record: &EventRecord<'_>) {
         let Fanout { sinks, json } = self;
-        if let Some(text) = serialise(json, record) {
-            sinks.iter_mut().for_each(|sink| sink.event(record, text));
-        }
+        json.clear();
+        record.write_json(json);
+        let text = std::str::from_utf8(json).unwrap_or_default();
+        sinks.iter_mut().for_each(|sink| sink.event(record, text));
     }
 
     fn finish(&mut self) -> Result<(), SinkError> {

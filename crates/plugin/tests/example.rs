@@ -109,7 +109,7 @@ impl RecordSink for Events {
     fn flow(&mut self, _: &FlowRecord) {}
 
     fn event(&mut self, record: &EventRecord<'_>) {
-        let json = serde_json::to_value(record).expect("serialises");
+        let json: serde_json::Value = serde_json::from_str(&record.to_json()).expect("event JSON");
         self.0.lock().expect("unpoisoned").push(json);
     }
 }
