@@ -69,7 +69,7 @@ impl Timestamp {
     /// timestamp per record, and the formatting machinery cost more than the rest of a
     /// record's JSON. A `u64` of nanoseconds ends in the year 2554, so the year has four
     /// digits.
-    fn rfc3339(self) -> [u8; 27] {
+    pub fn rfc3339(self) -> [u8; 27] {
         let secs = self.secs();
         let (days, rem) = (secs / 86_400, secs % 86_400);
         let (y, m, d) = civil_from_days(days);

@@ -12,7 +12,6 @@ mod alerts;
 pub use alerts::{
     AlertDb, AlertDbError, AlertFilter, AlertsWritten, HistoryEntry, StoredAlert, StoredIncident,
 };
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use rampart_engine::{EventRecord, FlowRecord, Origin, Report};
@@ -272,10 +271,10 @@ impl JsonSink for Store {
         };
         let mut text = std::mem::take(&mut self.text);
         text.clear();
-        let _ = write!(text, "{}", record.time);
+        text.push_str(std::str::from_utf8(&record.time.rfc3339()).unwrap_or_default());
         let time_end = text.len();
         if let Event::Record(r) = record.event {
-            let _ = write!(text, "{}.{}", r.protocol, r.kind);
+            text.extend([r.protocol, ".", r.kind]);
         }
         let (time, dataset) = text.split_at(time_end);
         let dataset = matches!(record.event, Event::Record(_)).then_some(dataset);
