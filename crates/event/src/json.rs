@@ -324,6 +324,18 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any text a packet can put in a record, escaped as serde_json escapes it.
+        #[test]
+        fn any_string_writes_as_serde_json_writes_it(s in ".*", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let lossy = String::from_utf8_lossy(&bytes).into_owned();
+            for text in [&s, &lossy] {
+                let expected = serde_json::to_string(text).expect("serialises");
+                proptest::prop_assert_eq!(written(|o| string(o, text)), expected);
+            }
+        }
+    }
+
     #[test]
     fn values_write_as_their_serde_form() {
         let nested = [Value::U64(1), Value::Str("x\"y"), Value::Bool(false)];
