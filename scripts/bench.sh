@@ -48,7 +48,10 @@ median() { sort -g | awk '{a[NR]=$1} END{if(NR==0){print "NA"} else if(NR%2){pri
 # Latest figures per (tool, file): tool file packets wall cpu Mpps Gbps Mpps/cpu peakMiB
 peer_rows() { awk '!/^#/ && NF >= 9 && $3 ~ /^[0-9]+$/ { row[$1" "$2] = $0 } END { for (k in row) print row[k] }' "$results"; }
 
-echo "# $(date -u +%FT%TZ) $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); rampart $(git -C "$here" rev-parse --short HEAD) ($bin); runs=$RUNS"
+# A binary given with BIN= may come from any commit: name only its path then.
+built="rampart $(git -C "$here" rev-parse --short HEAD) ($bin)"
+[ -n "${BIN:-}" ] && built="rampart $bin (given with BIN=)"
+echo "# $(date -u +%FT%TZ) $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); $built; runs=$RUNS"
 printf "%-12s %-13s %10s %8s %8s %9s %8s %8s  %s\n" tool file packets wall_s cpu_s Mpps/cpu Gbps peakMiB "ratio (rampart Mpps/cpu ÷ peer Mpps/cpu)"
 for fn in $FILES; do
   f=$BENCH_DIR/$fn.pcap
