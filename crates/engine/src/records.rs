@@ -160,9 +160,7 @@ impl FlowRecord {
 
     /// The record's JSON.
     pub fn to_json(&self) -> String {
-        let mut out = Vec::new();
-        self.write_json(&mut out);
-        String::from_utf8(out).unwrap_or_default()
+        json::text(|out| self.write_json(out))
     }
 }
 
@@ -411,9 +409,7 @@ impl EventRecord<'_> {
 
     /// The record's JSON.
     pub fn to_json(&self) -> String {
-        let mut out = Vec::new();
-        self.write_json(&mut out);
-        String::from_utf8(out).unwrap_or_default()
+        json::text(|out| self.write_json(out))
     }
 }
 

@@ -12,7 +12,7 @@
 use std::io::Write as _;
 use std::net::IpAddr;
 
-use crate::{Fields, Mac, Timestamp, Value, split_texts};
+use crate::{Fields, Mac, Timestamp, Value, hex_pair, split_texts};
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -35,7 +35,6 @@ fn byte_needs_escape(byte: u8) -> bool {
 
 /// Write the escape sequence of `byte`, one that [`byte_needs_escape`].
 fn escape(out: &mut Vec<u8>, byte: u8) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let short = match byte {
         b'"' => b'"',
         b'\\' => b'\\',
@@ -45,11 +44,8 @@ fn escape(out: &mut Vec<u8>, byte: u8) {
         0x0c => b'f',
         0x0d => b'r',
         _ => {
-            let hex = [
-                DIGITS[usize::from(byte >> 4)],
-                DIGITS[usize::from(byte & 0xf)],
-            ];
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex[0], hex[1]]);
+            out.extend_from_slice(b"\\u00");
+            out.extend_from_slice(&hex_pair(byte));
             return;
         }
     };
@@ -163,14 +159,10 @@ pub fn ip(out: &mut Vec<u8>, ip: IpAddr) {
 
 /// Write bytes as a string of lowercase hex.
 fn hex(out: &mut Vec<u8>, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.reserve(2 * bytes.len() + 2);
     out.push(b'"');
-    for byte in bytes {
-        out.extend_from_slice(&[
-            DIGITS[usize::from(byte >> 4)],
-            DIGITS[usize::from(byte & 0xf)],
-        ]);
+    for &byte in bytes {
+        out.extend_from_slice(&hex_pair(byte));
     }
     out.push(b'"');
 }
@@ -216,6 +208,13 @@ pub fn value(out: &mut Vec<u8>, v: &Value<'_>) {
             o.end();
         }
     }
+}
+
+/// The text `write` produces: what a record's `to_json` returns.
+pub fn text(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut out = Vec::new();
+    write(&mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// A JSON object being written: keys and values in the order given.
@@ -274,12 +273,6 @@ impl<'o> Object<'o> {
 mod tests {
     use super::*;
 
-    fn written(f: impl FnOnce(&mut Vec<u8>)) -> String {
-        let mut out = Vec::new();
-        f(&mut out);
-        String::from_utf8(out).expect("UTF-8")
-    }
-
     #[test]
     fn strings_escape_as_serde_json_does() {
         let mut samples: Vec<String> = (0u8..=0x7f)
@@ -299,9 +292,9 @@ mod tests {
         );
         for s in &samples {
             let expected = serde_json::to_string(s).expect("serialises");
-            assert_eq!(written(|o| string(o, s)), expected, "{s:?}");
+            assert_eq!(text(|o| string(o, s)), expected, "{s:?}");
         }
-        assert_eq!(written(|o| joined(o, &["a\"b", ".", "c"])), r#""a\"b.c""#);
+        assert_eq!(text(|o| joined(o, &["a\"b", ".", "c"])), r#""a\"b.c""#);
     }
 
     #[test]
@@ -309,16 +302,16 @@ mod tests {
         for len in 0..=25 {
             for first in 0..len {
                 for second in [None, Some(len - 1), Some((first + 9) % len)] {
-                    let mut text: Vec<char> = (0..len)
+                    let mut chars: Vec<char> = (0..len)
                         .map(|i| char::from(b'a' + (i % 26) as u8))
                         .collect();
-                    text[first] = '"';
+                    chars[first] = '"';
                     if let Some(j) = second {
-                        text[j] = '\n';
+                        chars[j] = '\n';
                     }
-                    let s: String = text.into_iter().collect();
+                    let s: String = chars.into_iter().collect();
                     let expected = serde_json::to_string(&s).expect("serialises");
-                    assert_eq!(written(|o| string(o, &s)), expected, "{s:?}");
+                    assert_eq!(text(|o| string(o, &s)), expected, "{s:?}");
                 }
             }
         }
@@ -329,9 +322,9 @@ mod tests {
         #[test]
         fn any_string_writes_as_serde_json_writes_it(s in ".*", bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
             let lossy = String::from_utf8_lossy(&bytes).into_owned();
-            for text in [&s, &lossy] {
-                let expected = serde_json::to_string(text).expect("serialises");
-                proptest::prop_assert_eq!(written(|o| string(o, text)), expected);
+            for input in [&s, &lossy] {
+                let expected = serde_json::to_string(input).expect("serialises");
+                proptest::prop_assert_eq!(text(|o| string(o, input)), expected);
             }
         }
     }
@@ -374,13 +367,13 @@ mod tests {
         ];
         for v in &values {
             let expected = serde_json::to_string(v).expect("serialises");
-            assert_eq!(written(|o| value(o, v)), expected, "{v:?}");
+            assert_eq!(text(|o| value(o, v)), expected, "{v:?}");
         }
     }
 
     #[test]
     fn objects_write_members_in_order() {
-        let text = written(|out| {
+        let written = text(|out| {
             let mut o = Object::new(out);
             o.str("a", "b");
             o.number("n", 3);
@@ -389,9 +382,9 @@ mod tests {
             o.end();
         });
         assert_eq!(
-            text,
+            written,
             r#"{"a":"b","n":3,"v":true,"@timestamp":"1970-01-01T00:00:01.000002Z"}"#
         );
-        assert_eq!(written(|out| Object::new(out).end()), "{}");
+        assert_eq!(text(|out| Object::new(out).end()), "{}");
     }
 }

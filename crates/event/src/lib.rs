@@ -62,9 +62,7 @@ impl Timestamp {
     pub fn plus_nanos(self, nanos: u64) -> Timestamp {
         Timestamp(self.0.saturating_add(nanos))
     }
-}
 
-impl Timestamp {
     /// The RFC 3339 text of [`Display`](fmt::Display), built in place: outputs write a
     /// timestamp per record, and the formatting machinery cost more than the rest of a
     /// record's JSON. A `u64` of nanoseconds ends in the year 2554, so the year has four
@@ -218,11 +216,9 @@ impl Mac {
 impl Mac {
     /// The text of [`Display`](fmt::Display): `00:1b:1b:01:02:03`.
     fn text(self) -> [u8; 17] {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut text = [b':'; 17];
-        for (i, byte) in self.0.iter().enumerate() {
-            text[3 * i] = HEX[usize::from(byte >> 4)];
-            text[3 * i + 1] = HEX[usize::from(byte & 0xf)];
+        for (i, &byte) in self.0.iter().enumerate() {
+            text[3 * i..3 * i + 2].copy_from_slice(&hex_pair(byte));
         }
         text
     }
@@ -319,6 +315,16 @@ impl Serialize for Value<'_> {
     }
 }
 
+/// The two lowercase hex digits of `byte`: MACs, [`Hex`] and JSON escapes all spell bytes
+/// this way.
+pub(crate) fn hex_pair(byte: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [
+        DIGITS[usize::from(byte >> 4)],
+        DIGITS[usize::from(byte & 0xf)],
+    ]
+}
+
 /// Bytes displayed as lowercase hex without separators.
 pub struct Hex<'a>(pub &'a [u8]);
 
@@ -326,12 +332,10 @@ impl fmt::Display for Hex<'_> {
     /// Encoded a chunk at a time: one `write_str` per 64 bytes rather than a formatted
     /// write per byte, since a JSON writer escapes what each write hands it.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut text = [0u8; 128];
         for chunk in self.0.chunks(64) {
-            for (pair, byte) in text.chunks_exact_mut(2).zip(chunk) {
-                pair[0] = DIGITS[usize::from(byte >> 4)];
-                pair[1] = DIGITS[usize::from(byte & 0xf)];
+            for (pair, &byte) in text.chunks_exact_mut(2).zip(chunk) {
+                pair.copy_from_slice(&hex_pair(byte));
             }
             f.write_str(std::str::from_utf8(&text[..2 * chunk.len()]).unwrap_or_default())?;
         }

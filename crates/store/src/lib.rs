@@ -273,11 +273,15 @@ impl JsonSink for Store {
         text.clear();
         text.push_str(std::str::from_utf8(&record.time.rfc3339()).unwrap_or_default());
         let time_end = text.len();
-        if let Event::Record(r) = record.event {
-            text.extend([r.protocol, ".", r.kind]);
-        }
+        let has_dataset = match record.event {
+            Event::Record(r) => {
+                text.extend([r.protocol, ".", r.kind]);
+                true
+            }
+            _ => false,
+        };
         let (time, dataset) = text.split_at(time_end);
-        let dataset = matches!(record.event, Event::Record(_)).then_some(dataset);
+        let dataset = has_dataset.then_some(dataset);
         self.insert(
             "INSERT INTO events (time, kind, protocol, dataset, flow_id, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![time, kind, protocol, dataset, flow_id, json],
