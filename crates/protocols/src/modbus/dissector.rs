@@ -28,6 +28,7 @@ const MAX_FILE_RECORDS: usize = 35;
 
 type Fields48<'a> = FieldList<'a, 48>;
 type Values = [Value<'static>; MAX_VALUES];
+type Registers = [u16; MAX_VALUES];
 
 /// Per-flow Modbus state.
 pub struct ModbusDissector {
@@ -44,18 +45,31 @@ pub struct ModbusDissector {
 /// Value lists reused from record to record (registers, coils, file records): a record of up
 /// to 128 values then costs neither an allocation nor the initialisation of 128 slots.
 struct ValueBuffers {
-    request: Box<Values>,
-    response: Box<Values>,
-    file: Box<Values>,
+    request: Box<ValueLists>,
+    response: Box<ValueLists>,
+    file: Box<Registers>,
+}
+
+/// The lists of one side of a transaction. Registers are kept as the 16-bit numbers they are
+/// (`Value::U16s`, written as the same JSON numbers): a read response fills up to 125 of them,
+/// and as `Value`s they were twelve times the bytes to write.
+struct ValueLists {
+    registers: Registers,
+    bits: Values,
 }
 
 impl Default for ValueBuffers {
     fn default() -> Self {
-        let empty = || Box::new([Value::Bool(false); MAX_VALUES]);
+        let lists = || {
+            Box::new(ValueLists {
+                registers: [0; MAX_VALUES],
+                bits: [Value::Bool(false); MAX_VALUES],
+            })
+        };
         ValueBuffers {
-            request: empty(),
-            response: empty(),
-            file: empty(),
+            request: lists(),
+            response: lists(),
+            file: Box::new([0; MAX_VALUES]),
         }
     }
 }
@@ -310,22 +324,22 @@ fn flag_function(fc: FunctionCode, sink: &mut dyn EventSink) {
 }
 
 /// Decode big-endian registers into `out`, at most [`MAX_VALUES`].
-fn registers<'v>(bytes: &[u8], out: &'v mut Values) -> &'v [Value<'static>] {
+fn registers<'v>(bytes: &[u8], out: &'v mut Registers) -> Value<'v> {
     let mut n = 0;
     for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        *slot = Value::U64(u16::from_be_bytes([pair[0], pair[1]]).into());
+        *slot = u16::from_be_bytes([pair[0], pair[1]]);
         n += 1;
     }
-    &out[..n]
+    Value::U16s(&out[..n])
 }
 
 /// Decode `count` packed coils or inputs (least significant bit first, §6.1) into `out`.
-fn bits<'v>(bytes: &[u8], count: usize, out: &'v mut Values) -> &'v [Value<'static>] {
+fn bits<'v>(bytes: &[u8], count: usize, out: &'v mut Values) -> Value<'v> {
     let count = count.min(bytes.len() * 8).min(MAX_VALUES);
     for (i, slot) in out.iter_mut().take(count).enumerate() {
         *slot = Value::Bool(bytes[i / 8] >> (i % 8) & 1 == 1);
     }
-    &out[..count]
+    Value::List(&out[..count])
 }
 
 /// Report a response that does not repeat what its request said.
@@ -335,16 +349,19 @@ fn echo_mismatch(what: &str, sink: &mut dyn EventSink) {
 }
 
 /// Collect the record data registers of file sub-requests or sub-responses.
-fn file_values<'v>(chunks: impl Iterator<Item = &'v [u8]>, out: &mut Values) -> usize {
+fn file_values<'v, 'o>(
+    chunks: impl Iterator<Item = &'v [u8]>,
+    out: &'o mut Registers,
+) -> Value<'o> {
     let mut n = 0;
     for pair in chunks.flat_map(|c| c.chunks_exact(2)) {
         let Some(slot) = out.get_mut(n) else {
             break;
         };
-        *slot = Value::U64(u16::from_be_bytes([pair[0], pair[1]]).into());
+        *slot = u16::from_be_bytes([pair[0], pair[1]]);
         n += 1;
     }
-    n
+    Value::U16s(&out[..n])
 }
 
 /// The lists describing file record sub-requests.
@@ -456,8 +473,7 @@ fn emit(
             let data = FileRecords::new(sub_requests, true)
                 .flatten()
                 .map(|s| s.data);
-            let n = file_values(data, file_buf);
-            f.push("values", Value::List(&file_buf[..n]));
+            f.push("values", file_values(data, file_buf));
         }
     }
     let exception = match response {
@@ -580,7 +596,7 @@ fn push_request<'a>(
     r: &Request<'a>,
     sub: &'a DiagnosticName,
     mei: &'a MeiNames,
-    values: &'a mut Values,
+    values: &'a mut ValueLists,
     f: &mut Fields48<'a>,
 ) {
     match *r {
@@ -608,11 +624,11 @@ fn push_request<'a>(
             f.push("address", Value::U64(address.into()));
             f.push("quantity", Value::U64(quantity.into()));
             let list = if fc == FunctionCode::WRITE_MULTIPLE_COILS {
-                bits(data, quantity.into(), values)
+                bits(data, quantity.into(), &mut values.bits)
             } else {
-                registers(data, values)
+                registers(data, &mut values.registers)
             };
-            f.push("values", Value::List(list));
+            f.push("values", list);
         }
         Request::Diagnostics { sub_function, data } => {
             f.push("sub_function", Value::U64(sub_function.into()));
@@ -639,7 +655,7 @@ fn push_request<'a>(
             f.push("read_quantity", Value::U64(read_quantity.into()));
             f.push("write_address", Value::U64(write_address.into()));
             f.push("write_quantity", Value::U64(write_quantity.into()));
-            f.push("write_values", Value::List(registers(data, values)));
+            f.push("write_values", registers(data, &mut values.registers));
         }
         Request::ReadFifo { address } => f.push("address", Value::U64(address.into())),
         Request::DeviceId { code, object_id } => {
@@ -671,7 +687,7 @@ struct ResponseContext<'r, 'a> {
 fn push_response<'a>(
     ctx: &ResponseContext<'_, 'a>,
     r: &Response<'a>,
-    values: &'a mut Values,
+    values: &'a mut ValueLists,
     f: &mut Fields48<'a>,
     sink: &mut dyn EventSink,
 ) {
@@ -707,11 +723,11 @@ fn push_response<'a>(
                 }
             }
             let list = if packed {
-                bits(data, asked.unwrap_or(data.len() * 8), values)
+                bits(data, asked.unwrap_or(data.len() * 8), &mut values.bits)
             } else {
-                registers(data, values)
+                registers(data, &mut values.registers)
             };
-            f.push("values", Value::List(list));
+            f.push("values", list);
         }
         Response::Echo { address, value } => match ctx.request {
             Some(&Request::WriteSingle {
@@ -786,8 +802,7 @@ fn push_response<'a>(
         }
         Response::ReadFileRecord { sub_responses } => {
             let data = parse::file_responses(sub_responses).flatten();
-            let n = file_values(data, values);
-            f.push("values", Value::List(&values[..n]));
+            f.push("values", file_values(data, &mut values.registers));
         }
         Response::WriteFileRecord { sub_requests } => {
             if let Some(Request::WriteFileRecord {
@@ -803,7 +818,7 @@ fn push_response<'a>(
             values: data,
         } => {
             f.push("fifo_count", Value::U64(count.into()));
-            f.push("values", Value::List(registers(data, values)));
+            f.push("values", registers(data, &mut values.registers));
         }
         Response::DeviceId(d) => {
             if ctx.request.is_none() {
