@@ -10,6 +10,8 @@
 #    and with today's `[profile.release]` (read from this checkout's Cargo.toml), so that the
 #    second comparison differs in code alone;
 # 2. builds this checkout in release mode (or takes BIN=PATH);
+#    with PGO=1, builds both the core and this checkout with scripts/pgo-build.sh instead,
+#    trained on the same captures (CAPTURES_DIR), and compares those two;
 # 3. builds the corpus with ../shared/bench/peers.sh when $BENCH_DIR lacks a file (no peers);
 # 4. runs ROUNDS rounds on each of FILES, each round every binary once, one after the other:
 #    core as shipped, core with today's profile, `rampart analyze --no-detect`, `rampart
@@ -23,6 +25,7 @@
 #
 # Environment: BENCH_DIR [/tmp/bench] ROUNDS [8] FILES [ot_mixed modbus_small] CORE_REV [89c742e]
 #   CORE_DIR [$BENCH_DIR/core] (worktree and its builds)  BIN [unset: build this checkout]
+#   PGO [0]
 # Needs: git, GNU time (/usr/bin/time); for the corpus, what peers.sh needs (editcap, gcc).
 set -euo pipefail
 export LC_ALL=C
@@ -37,10 +40,12 @@ mkdir -p "$BENCH_DIR"
 
 say() { echo "bench-core: $*" >&2; }
 
-# Today's release profile as `--config` overrides, one per key of [profile.release].
+# Today's release profile as Cargo's environment overrides (CARGO_PROFILE_RELEASE_LTO=fat, …),
+# one per key of this checkout's [profile.release].
 todays_profile() {
   awk '/^\[/ { inside = ($0 == "[profile.release]"); next }
-       inside && /=/ { gsub(/ /, ""); print "--config"; print "profile.release." $0 }' "$here/Cargo.toml"
+       inside && /=/ { gsub(/[ "]/, ""); split($0, kv, "="); key = toupper(kv[1]); gsub(/-/, "_", key)
+                       print "CARGO_PROFILE_RELEASE_" key "=" kv[2] }' "$here/Cargo.toml"
 }
 
 build_core() {
@@ -49,17 +54,31 @@ build_core() {
     say "worktree of $CORE_REV in $tree"
     git -C "$here" worktree add --detach "$tree" "$CORE_REV" > /dev/null
   fi
+  local profile
+  mapfile -t profile < <(todays_profile)
+  if [ "${PGO:-0}" = 1 ]; then
+    # Today's profile too. The core has no --no-detect: that training pass fails at once and
+    # trains nothing.
+    say "building the core with PGO (${profile[*]})"
+    cores[core_pgo]=$(env "${profile[@]}" PGO_SOURCE="$tree" PGO_DIR="$CORE_DIR/pgo" bash "$here/scripts/pgo-build.sh" "$SRC")
+    return
+  fi
+  cores[core_shipped]=$CORE_DIR/shipped/release/rampart
+  cores[core_today]=$CORE_DIR/today/release/rampart
   say "building the core as shipped"
   (cd "$tree" && CARGO_TARGET_DIR=$CORE_DIR/shipped cargo build --release --quiet -p rampart-cli)
-  mapfile -t profile < <(todays_profile)
   say "building the core with today's profile (${profile[*]})"
-  (cd "$tree" && CARGO_TARGET_DIR=$CORE_DIR/today cargo build --release --quiet -p rampart-cli "${profile[@]}")
+  (cd "$tree" && env "${profile[@]}" CARGO_TARGET_DIR="$CORE_DIR/today" cargo build --release --quiet -p rampart-cli)
 }
 
+declare -A cores
 build_core
 if [ -n "${BIN:-}" ]; then
   bin=$BIN
   built="$bin (given with BIN=)"
+elif [ "${PGO:-0}" = 1 ]; then
+  bin=$(bash "$here/scripts/pgo-build.sh" "$SRC")
+  built="$(git -C "$here" rev-parse --short HEAD) PGO ($bin)"
 else
   (cd "$here" && cargo build --release --quiet -p rampart-cli)
   bin=$here/target/release/rampart
@@ -89,14 +108,15 @@ for fn in $FILES; do
   f=$BENCH_DIR/$fn.pcap
   [ -f "$f" ] || { say "$f missing, skipped"; continue; }
   for _ in $(seq 1 "$ROUNDS"); do
-    run core_shipped "$f" "$CORE_DIR/shipped/release/rampart" analyze -q --progress never
-    run core_today "$f" "$CORE_DIR/today/release/rampart" analyze -q --progress never
+    for core in $(printf '%s\n' "${!cores[@]}" | sort); do
+      run "$core" "$f" "${cores[$core]}" analyze -q --progress never
+    done
     run no_detect "$f" "$bin" analyze -q --progress never --no-detect
     run detect "$f" "$bin" analyze -q --progress never
   done
 done
 
-awk '
+awk -v cores="$(printf '%s\n' "${!cores[@]}" | sort | tr '\n' ' ')" '
   { k = $1 SUBSEP $2; n[k]++; v[k, n[k]] = $3; if ($4 > rss[k]) rss[k] = $4; files[$1] = 1 }
   function sorted(k,   i, j, t) { for (i = 1; i <= n[k]; i++) s[i] = v[k, i]
     for (i = 2; i <= n[k]; i++) { t = s[i]; for (j = i - 1; j >= 1 && s[j] > t; j--) s[j + 1] = s[j]; s[j + 1] = t } }
@@ -104,14 +124,15 @@ awk '
   function least(k) { sorted(k); return s[1] }
   END {
     printf "%-13s %-13s %9s %9s %8s\n", "file", "binary", "median_s", "min_s", "peakMiB"
+    ncores = split(cores, names, " ")
+    names[ncores + 1] = "no_detect"; names[ncores + 2] = "detect"
     for (f in files) {
-      split("core_shipped core_today no_detect detect", names, " ")
-      for (i = 1; i <= 4; i++) { k = f SUBSEP names[i]; if (n[k])
+      for (i = 1; i <= ncores + 2; i++) { k = f SUBSEP names[i]; if (n[k])
         printf "%-13s %-13s %9.3f %9.2f %8.1f\n", f, names[i], med[k] = median(k), min[k] = least(k), rss[k] / 1024 }
-      for (i = 3; i <= 4; i++) for (c = 1; c <= 2; c++) {
+      for (i = ncores + 1; i <= ncores + 2; i++) for (c = 1; c <= ncores; c++) {
         r = f SUBSEP names[i]; b = f SUBSEP names[c]
         if (n[r] && n[b]) printf "%-13s ratio %-10s vs %-13s median %.3f  min %.3f  (target %s)\n",
-          f, names[i], names[c], med[b] / med[r], min[b] / min[r], i == 3 ? "0.85, issue 3" : "0.80, issue 4"
+          f, names[i], names[c], med[b] / med[r], min[b] / min[r], i == ncores + 1 ? "0.85, issue 3" : "0.80, issue 4"
       }
     }
   }' "$rows"

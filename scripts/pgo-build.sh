@@ -20,14 +20,15 @@
 # Which set trained a binary changes its speed, not its output: PGO changes code layout and
 # inlining, never behaviour.
 #
-# Environment: PGO_DIR [target/pgo]  PROFDATA [the toolchain's llvm-profdata, else the newest
+# Environment: PGO_SOURCE [this checkout: the source tree to build, e.g. another commit's worktree]
+#   PGO_DIR [target/pgo]  PROFDATA [the toolchain's llvm-profdata, else the newest
 #   llvm-profdata-N on PATH, else llvm-profdata; a path or a command name]  RUSTFLAGS (kept;
 #   the PGO flag is appended).
 # Needs: an llvm-profdata that reads the toolchain's raw profiles: the toolchain's own
 #   (rustup component add llvm-tools), or LLVM 19 or newer (Debian: apt-get install -y llvm-19).
 set -euo pipefail
 export LC_ALL=C
-here=$(cd "$(dirname "$0")/.." && pwd)
+here=$(cd "${PGO_SOURCE:-$(dirname "$0")/..}" && pwd)
 PGO_DIR=${PGO_DIR:-$here/target/pgo}
 mkdir -p "$PGO_DIR"
 PGO_DIR=$(cd "$PGO_DIR" && pwd)
