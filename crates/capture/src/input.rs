@@ -158,7 +158,12 @@ impl Input {
     }
 
     fn stream_position(&self) -> u64 {
-        self.base + self.start as u64
+        self.stream_offset(self.start)
+    }
+
+    /// Return the stream offset of the byte at buffer index `index`.
+    pub(crate) fn stream_offset(&self, index: usize) -> u64 {
+        self.base + index as u64
     }
 
     /// Return the buffer index of the next unread byte.

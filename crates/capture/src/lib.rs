@@ -78,6 +78,10 @@ pub struct Packet<'a> {
     pub wire_len: u32,
     /// The pcapng interface index within its section (0 for classic pcap).
     pub interface: u32,
+    /// Where `data` starts in the file, when the capture is a regular file read as it is
+    /// stored (not decompressed, not a stream): what lets a consumer keep the offset of a
+    /// packet rather than a copy of it and read the bytes back later.
+    pub file_offset: Option<u64>,
 }
 
 /// A name a pcapng name resolution block gives to an address.
@@ -143,6 +147,8 @@ pub struct CaptureFile {
     names: NameQueue,
     total_bytes: u64,
     done: bool,
+    /// A regular file read as stored: its packets' bytes can be read again at their offsets.
+    seekable: bool,
 }
 
 impl CaptureFile {
@@ -153,9 +159,10 @@ impl CaptureFile {
             source,
         };
         let file = File::open(path).map_err(io_error)?;
-        let total_bytes = file.metadata().map_err(io_error)?.len();
+        let metadata = file.metadata().map_err(io_error)?;
         let mut capture = CaptureFile::from_reader(path, file)?;
-        capture.total_bytes = total_bytes;
+        capture.total_bytes = metadata.len();
+        capture.seekable = metadata.is_file() && !capture.input.compressed();
         Ok(capture)
     }
 
@@ -205,6 +212,7 @@ impl CaptureFile {
             names: NameQueue::default(),
             total_bytes: 0,
             done: false,
+            seekable: false,
         })
     }
 
@@ -226,6 +234,7 @@ impl CaptureFile {
                 data: self.input.bytes(found.start, found.len),
                 wire_len: found.wire_len,
                 interface: found.interface,
+                file_offset: self.seekable.then(|| self.input.stream_offset(found.start)),
             })),
             Ok(None) => {
                 self.done = true;
@@ -236,6 +245,11 @@ impl CaptureFile {
                 Err(err)
             }
         }
+    }
+
+    /// Tell whether packets come with the [`file_offset`](Packet::file_offset) of their bytes.
+    pub fn seekable(&self) -> bool {
+        self.seekable
     }
 
     /// Take the name records read so far (pcapng name resolution blocks).

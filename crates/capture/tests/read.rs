@@ -327,6 +327,71 @@ fn reads_records_larger_than_the_initial_buffer_across_refills() {
     }
 }
 
+/// Every packet's `file_offset`, checked against the file's own bytes there.
+fn offsets_read_back(path: &std::path::Path) -> Vec<Option<u64>> {
+    let stored = std::fs::read(path).expect("read the capture");
+    let mut file = CaptureFile::open(path).expect("open the capture");
+    let mut offsets = Vec::new();
+    while let Some(p) = file.next_packet().expect("a good capture") {
+        if let Some(at) = p.file_offset {
+            let at = at as usize;
+            assert_eq!(
+                &stored[at..at + p.data.len()],
+                p.data,
+                "bytes at offset {at}"
+            );
+        }
+        offsets.push(p.file_offset);
+    }
+    offsets
+}
+
+#[test]
+fn gives_the_file_offset_of_each_packet_of_a_stored_capture() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Records of 100 000 bytes cross the 4 MiB read buffer, so offsets span refills.
+    let mut pcap = Pcap::new(false, false, 262_144, 1);
+    for i in 0..60u8 {
+        pcap = pcap.record(u32::from(i), 0, &vec![i; 100_000], 100_000);
+    }
+    let path = write(dir.path(), "big.pcap", &pcap.bytes);
+    let offsets = offsets_read_back(&path);
+    assert_eq!(offsets.len(), 60);
+    assert_eq!(
+        offsets[0],
+        Some(40),
+        "24-byte file header, 16-byte record header"
+    );
+    assert!(offsets.iter().all(Option::is_some));
+
+    let ng = Ng::new()
+        .shb(false)
+        .idb(1, 0, &[])
+        .epb(0, 1, &[7; 61], 61)
+        .spb(&[8; 30], 30)
+        .epb(0, 2, &[9; 64], 64)
+        .bytes;
+    let path = write(dir.path(), "blocks.pcapng", &ng);
+    let offsets = offsets_read_back(&path);
+    assert_eq!(offsets.len(), 3);
+    assert!(offsets.iter().all(Option::is_some));
+}
+
+#[test]
+fn gives_no_file_offsets_for_a_compressed_capture_or_a_stream() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let plain = Pcap::new(false, false, 65535, 1)
+        .record(10, 0, &[1; 100], 100)
+        .bytes;
+    let path = write(dir.path(), "a.pcap.gz", &gzip(&plain));
+    assert_eq!(offsets_read_back(&path), vec![None]);
+    assert!(!CaptureFile::open(&path).expect("open").seekable());
+    let mut stream = from_bytes("stream.pcap", plain);
+    assert!(!stream.seekable());
+    let packet = stream.next_packet().expect("a record").expect("one packet");
+    assert_eq!(packet.file_offset, None);
+}
+
 #[test]
 fn reads_gzip_compressed_pcap_and_counts_compressed_bytes() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -14,7 +14,7 @@ use rampart_output::{Fanout, InputSummary, JsonLines, JsonSink, html, summary, w
 use rampart_store::Store;
 use tracing::{info, warn};
 
-use rampart_detect::{DetectConfig, incident};
+use rampart_detect::{DetectConfig, Stored, incident};
 use rampart_forward::{ForwardStats, Forwarder};
 use rampart_output::write_incidents;
 
@@ -213,6 +213,17 @@ pub fn run(args: &AnalyzeArgs) -> ExitCode {
         return ExitCode::from(2);
     }
     drop(sink);
+    if let Some(n) = report
+        .detection
+        .as_ref()
+        .map(|d| d.evidence_unreadable())
+        .filter(|&n| n > 0)
+    {
+        eprintln!(
+            "rampart: {n} evidence packets could not be read back from their capture files \
+             (changed or removed during the run); the alert PCAPs that wanted them lack them"
+        );
+    }
     for p in report.stats.plugins.iter() {
         if let Some(reason) = &p.disabled {
             eprintln!(
@@ -334,11 +345,19 @@ fn read_one(
         if file.compressed() { " + gzip" } else { "" }
     );
     let mut last_time = Default::default();
+    // Alert PCAPs read the packets of a capture file back from it rather than keep copies.
+    let evidence_file = match engine.detection_mut() {
+        Some(detection) if file.seekable() => Some(detection.evidence_file(path)),
+        _ => None,
+    };
     loop {
         match file.next_packet() {
             Ok(Some(p)) => {
                 last_time = p.timestamp;
-                engine.packet(p.timestamp, p.link_type.0, p.data, p.wire_len);
+                let stored = evidence_file
+                    .zip(p.file_offset)
+                    .map(|(file, offset)| Stored { file, offset });
+                engine.packet_stored(p.timestamp, p.link_type.0, p.data, p.wire_len, stored);
                 if let (Some((forwarder, pcaps)), Some(detection)) =
                     (forwarding, engine.detection_mut())
                 {

@@ -6,6 +6,16 @@
 //! each flow its own recent history, since an alert asks for its flows' packets only. The
 //! packets of a flow that has been quiet for a long time may have been overwritten; an alert
 //! is raised while its packets are fresh, and its PCAP is cut at that moment.
+//!
+//! A packet read from a capture file is kept as its offset in the file, not as a copy: the
+//! copy was most of the ring's cost, not in instructions but in the caches it filled with
+//! bytes that are almost never read again. Its PCAP is cut by reading the file back. The
+//! byte budget is counted as if the bytes were copied, so which packets an alert's PCAP holds
+//! does not depend on where they were read from.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 
 use rampart_event::Timestamp;
 
@@ -17,18 +27,38 @@ pub const SNAP_LEN: usize = 4096;
 /// Packets one alert's PCAP holds at most (the most recent of its flows).
 pub const PCAP_PACKETS: usize = 64;
 
+/// Where a packet's captured bytes can be read again: a capture file the ring was given
+/// ([`PacketRing::add_file`]) and the offset of the bytes in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    /// The file, as [`PacketRing::add_file`] numbered it.
+    pub file: u32,
+    /// Where the packet's bytes start in it.
+    pub offset: u64,
+}
+
+/// The `file` of an entry whose bytes are in the ring's own buffer.
+const IN_RING: u32 = u32::MAX;
+/// The `prev` of an entry that is the first of its flow's chain.
+const NO_PREV: u64 = u64::MAX;
+
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     /// Position in the sequence of all packets kept.
     seq: u64,
-    /// The previous packet of the same flow, by `seq`.
-    prev: Option<u64>,
+    /// The previous packet of the same flow, by `seq`, or [`NO_PREV`] (a sentinel rather
+    /// than an `Option`, which would make the entry a cache line and a half).
+    prev: u64,
     flow: u64,
     time: Timestamp,
-    link_type: u16,
+    /// Where the bytes are in `file`, when the packet is kept as an offset.
+    offset: u64,
+    /// The packet's place in the byte budget; its bytes are there when `file` is [`IN_RING`].
+    start: u32,
+    file: u32,
     wire_len: u32,
-    start: usize,
-    len: usize,
+    len: u16,
+    link_type: u16,
     /// In its flow's chain yet: the newest packet joins one when its flow is known (or the
     /// next packet arrives without one having been given), so a packet is linked once.
     linked: bool,
@@ -57,6 +87,18 @@ pub struct PacketRing {
     /// The newest packet of each flow in the ring: the head of its chain of `prev` links, so
     /// an alert's packets are found without scanning the ring.
     newest: Newest,
+    /// The capture files that packets kept as offsets are read back from.
+    files: Vec<EvidenceFile>,
+    /// Packets that could not be read back (their file changed or went away).
+    unreadable: u64,
+}
+
+/// A capture file the ring reads packets back from. It is opened when named, so that a file
+/// rotated away (renamed or deleted) during the run is still the one read.
+#[derive(Debug)]
+struct EvidenceFile {
+    path: PathBuf,
+    file: Option<File>,
 }
 
 /// The flow tag of a packet that belongs to no flow (ARP, LLDP, GOOSE); flow ids count
@@ -64,10 +106,14 @@ pub struct PacketRing {
 pub const NO_FLOW: u64 = u64::MAX;
 
 impl PacketRing {
-    /// A ring of `bytes` bytes (at least one full snap length) and at most `bytes / 64`
-    /// packets. Zero makes a ring that keeps nothing.
+    /// A ring of `bytes` bytes (at least one full snap length, at most 4 GiB) and at most
+    /// `bytes / 64` packets. Zero makes a ring that keeps nothing.
     pub fn new(bytes: usize) -> PacketRing {
-        let bytes = if bytes == 0 { 0 } else { bytes.max(SNAP_LEN) };
+        let bytes = if bytes == 0 {
+            0
+        } else {
+            bytes.clamp(SNAP_LEN, u32::MAX as usize)
+        };
         let max_entries = bytes / 64;
         let slots = max_entries.next_power_of_two();
         PacketRing {
@@ -79,7 +125,23 @@ impl PacketRing {
             next_seq: 0,
             head: 0,
             newest: Newest::default(),
+            files: Vec::new(),
+            unreadable: 0,
         }
+    }
+
+    /// Name a capture file that packets will be kept from as offsets ([`Stored`]); its number.
+    pub fn add_file(&mut self, path: &Path) -> u32 {
+        self.files.push(EvidenceFile {
+            path: path.to_path_buf(),
+            file: File::open(path).ok(),
+        });
+        u32::try_from(self.files.len() - 1).unwrap_or(IN_RING - 1)
+    }
+
+    /// Packets kept as offsets that could not be read back for a PCAP.
+    pub fn unreadable(&self) -> u64 {
+        self.unreadable
     }
 
     /// The entry of the oldest packet kept.
@@ -103,8 +165,16 @@ impl PacketRing {
         }
     }
 
-    /// Keep a packet, not yet known to belong to a flow.
-    pub fn push(&mut self, time: Timestamp, link_type: u16, data: &[u8], wire_len: u32) {
+    /// Keep a packet, not yet known to belong to a flow: a copy of `data`, or its place in a
+    /// capture file when `stored` gives one.
+    pub fn push(
+        &mut self,
+        time: Timestamp,
+        link_type: u16,
+        data: &[u8],
+        wire_len: u32,
+        stored: Option<Stored>,
+    ) {
         if self.max_entries == 0 {
             return;
         }
@@ -112,30 +182,39 @@ impl PacketRing {
         let len = data.len().min(SNAP_LEN);
         if self.head + len > self.data.len() {
             // Wrap: the packets still in the tail end are the oldest; drop them.
-            while self.front().is_some_and(|f| f.start >= self.head) {
+            while self.front().is_some_and(|f| f.place() >= self.head) {
                 self.evict();
             }
             self.head = 0;
         }
         let (p, end) = (self.head, self.head + len);
-        while self.front().is_some_and(|f| f.start >= p && f.start < end) {
+        while self.front().is_some_and(|f| (p..end).contains(&f.place())) {
             self.evict();
         }
         if self.len() == self.max_entries {
             self.evict();
         }
-        self.data[p..end].copy_from_slice(&data[..len]);
+        let (file, offset) = match stored {
+            Some(s) => (s.file, s.offset),
+            None => {
+                self.data[p..end].copy_from_slice(&data[..len]);
+                (IN_RING, 0)
+            }
+        };
         let seq = self.next_seq;
         self.next_seq += 1;
         let entry = Entry {
             seq,
-            prev: None,
+            prev: NO_PREV,
             flow: NO_FLOW,
             time,
-            link_type,
+            offset,
+            // The ring holds at most 4 GiB and a packet at most SNAP_LEN: both fit.
+            start: p as u32,
+            file,
             wire_len,
-            start: p,
-            len,
+            len: len as u16,
+            link_type,
             linked: false,
             followed: false,
         };
@@ -164,7 +243,7 @@ impl PacketRing {
         }
         e.linked = true;
         let prev = self.newest.insert(e.flow, e.seq);
-        e.prev = prev;
+        e.prev = prev.unwrap_or(NO_PREV);
         self.set_followed(prev, true);
     }
 
@@ -188,7 +267,7 @@ impl PacketRing {
         if last.flow == flow {
             return;
         }
-        let (old, prev, linked) = (last.flow, last.prev, last.linked);
+        let (old, prev, linked) = (last.flow, last.prev(), last.linked);
         last.flow = flow;
         last.linked = false;
         if linked {
@@ -221,7 +300,7 @@ impl PacketRing {
         let mut next = self.newest.get(flow);
         std::iter::from_fn(move || {
             let e = self.at(next?)?;
-            next = e.prev;
+            next = e.prev();
             (e.flow == flow).then_some(e)
         })
         .take(PCAP_PACKETS)
@@ -243,17 +322,57 @@ impl PacketRing {
     pub fn pcap(&mut self, flows: &[u64]) -> Option<Vec<u8>> {
         self.link_last();
         let wanted: &[u64] = if flows.is_empty() { &[NO_FLOW] } else { flows };
-        let mut picked: Vec<&Entry> = wanted.iter().flat_map(|&f| self.chain(f)).collect();
+        let mut picked: Vec<Entry> = wanted
+            .iter()
+            .flat_map(|&f| self.chain(f))
+            .copied()
+            .collect();
         picked.sort_by_key(|e| e.seq);
         let link_type = picked.last()?.link_type;
         picked.retain(|e| e.link_type == link_type);
         let skip = picked.len().saturating_sub(PCAP_PACKETS);
-        let picked = &picked[skip..];
         let mut out = pcap_header(link_type);
-        for e in picked {
-            append_record(&mut out, e, &self.data[e.start..e.start + e.len]);
+        let header_len = out.len();
+        let mut bytes = Vec::new();
+        for e in &picked[skip..] {
+            if e.file == IN_RING {
+                let at = e.place();
+                append_record(&mut out, e, &self.data[at..at + usize::from(e.len)]);
+            } else if self.read_back(e, &mut bytes) {
+                append_record(&mut out, e, &bytes);
+            } else {
+                self.unreadable += 1;
+            }
         }
-        Some(out)
+        (out.len() > header_len).then_some(out)
+    }
+
+    /// Read the bytes of a packet kept as an offset into `bytes`: false when its file no
+    /// longer holds them.
+    fn read_back(&mut self, e: &Entry, bytes: &mut Vec<u8>) -> bool {
+        let Some(evidence) = self.files.get_mut(e.file as usize) else {
+            return false;
+        };
+        if evidence.file.is_none() {
+            evidence.file = File::open(&evidence.path).ok();
+        }
+        let Some(file) = &mut evidence.file else {
+            return false;
+        };
+        bytes.resize(usize::from(e.len), 0);
+        file.seek(SeekFrom::Start(e.offset)).is_ok() && file.read_exact(bytes).is_ok()
+    }
+}
+
+impl Entry {
+    /// The packet's place in the byte budget (and in the buffer, when its bytes are there).
+    fn place(&self) -> usize {
+        self.start as usize
+    }
+
+    /// The previous packet of the same flow, by `seq`.
+    fn prev(&self) -> Option<u64> {
+        (self.prev != NO_PREV).then_some(self.prev)
     }
 }
 
@@ -356,7 +475,13 @@ mod tests {
     fn a_flows_recent_packets_come_back_in_order() {
         let mut ring = PacketRing::new(1 << 16);
         for i in 0..10u8 {
-            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &[i; 60], 60);
+            ring.push(
+                Timestamp::from_parts(u64::from(i), 0),
+                1,
+                &[i; 60],
+                60,
+                None,
+            );
             ring.tag_last(if i % 2 == 0 { 7 } else { 9 });
         }
         let pcap = ring.pcap(&[7]).expect("packets of flow 7");
@@ -374,7 +499,13 @@ mod tests {
     fn packets_without_a_flow_keep_their_own_chain() {
         let mut ring = PacketRing::new(1 << 16);
         for i in 0..12u8 {
-            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &[i; 60], 60);
+            ring.push(
+                Timestamp::from_parts(u64::from(i), 0),
+                1,
+                &[i; 60],
+                60,
+                None,
+            );
             if i % 3 != 0 {
                 ring.tag_last(5);
             }
@@ -391,7 +522,13 @@ mod tests {
     fn a_packet_tagged_again_moves_to_its_new_flow() {
         let mut ring = PacketRing::new(1 << 16);
         for i in 0..4u8 {
-            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &[i; 60], 60);
+            ring.push(
+                Timestamp::from_parts(u64::from(i), 0),
+                1,
+                &[i; 60],
+                60,
+                None,
+            );
             ring.tag_last(5);
         }
         ring.tag_last(6);
@@ -404,7 +541,7 @@ mod tests {
         assert_eq!(secs(&mut ring, 5), vec![0, 1, 2]);
         assert_eq!(secs(&mut ring, 6), vec![3]);
         // The chain of flow 5 still reaches back after its newest packet left it.
-        ring.push(Timestamp::from_parts(9, 0), 1, &[9; 60], 60);
+        ring.push(Timestamp::from_parts(9, 0), 1, &[9; 60], 60, None);
         ring.tag_last(5);
         assert_eq!(secs(&mut ring, 5), vec![0, 1, 2, 9]);
     }
@@ -414,13 +551,13 @@ mod tests {
         let mut ring = PacketRing::new(SNAP_LEN);
         for i in 0..1000u32 {
             let data = vec![(i % 251) as u8; 100 + (i as usize % 300)];
-            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &data, 9000);
+            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &data, 9000, None);
             ring.tag_last(1);
             // Every kept packet is intact: its bytes were not overwritten by a later one.
             for e in (ring.oldest..ring.next_seq).filter_map(|seq| ring.at(seq)) {
                 let secs = e.time.secs() as u32;
                 assert!(
-                    ring.data[e.start..e.start + e.len]
+                    ring.data[e.place()..e.place() + usize::from(e.len)]
                         .iter()
                         .all(|&b| b == (secs % 251) as u8)
                 );
@@ -437,7 +574,13 @@ mod tests {
         let mut ring = PacketRing::new(1 << 16);
         let flows = [3, 3 + RECENT_FLOWS as u64, 3 + 2 * RECENT_FLOWS as u64];
         for i in 0..12u8 {
-            ring.push(Timestamp::from_parts(u64::from(i), 0), 1, &[i; 60], 60);
+            ring.push(
+                Timestamp::from_parts(u64::from(i), 0),
+                1,
+                &[i; 60],
+                60,
+                None,
+            );
             ring.tag_last(flows[usize::from(i) % 3]);
         }
         for (k, &flow) in flows.iter().enumerate() {
@@ -461,7 +604,7 @@ mod tests {
         assert_eq!((ring.max_entries, ring.mask), (192, 255));
         for i in 0..1000u32 {
             let t = Timestamp::from_parts(u64::from(i), 0);
-            ring.push(t, 1, &[(i % 251) as u8; 60], 60);
+            ring.push(t, 1, &[(i % 251) as u8; 60], 60, None);
             ring.tag_last(u64::from(i % 2));
             assert_eq!(ring.len(), (i as usize + 1).min(192));
         }
@@ -478,11 +621,105 @@ mod tests {
     #[test]
     fn jumbo_frames_are_cut_and_an_empty_ring_keeps_nothing() {
         let mut ring = PacketRing::new(1 << 20);
-        ring.push(Timestamp(0), 1, &vec![1; 9000], 9000);
+        ring.push(Timestamp(0), 1, &vec![1; 9000], 9000, None);
         let got = packets(&ring.pcap(&[]).expect("no-flow packet"));
         assert_eq!(got[0].1.len(), SNAP_LEN);
         let mut none = PacketRing::new(0);
-        none.push(Timestamp(0), 1, &[1; 60], 60);
+        none.push(Timestamp(0), 1, &[1; 60], 60, None);
         assert!(none.is_empty() && none.pcap(&[]).is_none());
+    }
+
+    /// A capture file of `n` distinct 60-byte packets after a 24-byte header, and each
+    /// packet's offset.
+    fn capture_file(dir: &Path, n: u8) -> (PathBuf, Vec<u64>) {
+        let path = dir.join("input.pcap");
+        let mut bytes = vec![0xee; 24];
+        let mut offsets = Vec::new();
+        for i in 0..n {
+            bytes.extend_from_slice(&[0xdd; 16]);
+            offsets.push(bytes.len() as u64);
+            bytes.extend_from_slice(&[i; 60]);
+        }
+        std::fs::write(&path, bytes).expect("write the capture");
+        (path, offsets)
+    }
+
+    #[test]
+    fn packets_kept_as_offsets_come_back_as_the_copies_would() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, offsets) = capture_file(dir.path(), 10);
+        let (mut copied, mut stored) = (PacketRing::new(1 << 16), PacketRing::new(1 << 16));
+        let file = stored.add_file(&path);
+        for (i, &offset) in (0..10u8).zip(&offsets) {
+            let t = Timestamp::from_parts(u64::from(i), 0);
+            copied.push(t, 1, &[i; 60], 60, None);
+            stored.push(t, 1, &[i; 60], 60, Some(Stored { file, offset }));
+            for ring in [&mut copied, &mut stored] {
+                ring.tag_last(u64::from(i % 2));
+            }
+        }
+        assert!(copied.pcap(&[1]).is_some());
+        assert_eq!(stored.pcap(&[1]), copied.pcap(&[1]));
+        assert_eq!(stored.pcap(&[0, 1]), copied.pcap(&[0, 1]));
+        assert_eq!(stored.unreadable(), 0);
+    }
+
+    #[test]
+    fn the_byte_budget_counts_packets_kept_as_offsets() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, offsets) = capture_file(dir.path(), 200);
+        let (mut copied, mut stored) = (PacketRing::new(SNAP_LEN), PacketRing::new(SNAP_LEN));
+        let file = stored.add_file(&path);
+        for (i, &offset) in (0..200u8).zip(&offsets) {
+            let t = Timestamp::from_parts(u64::from(i), 0);
+            copied.push(t, 1, &[i; 60], 60, None);
+            stored.push(t, 1, &[i; 60], 60, Some(Stored { file, offset }));
+            copied.tag_last(3);
+            stored.tag_last(3);
+            assert_eq!(stored.len(), copied.len());
+        }
+        assert_eq!(stored.pcap(&[3]), copied.pcap(&[3]));
+    }
+
+    #[test]
+    fn a_packet_its_file_no_longer_holds_is_left_out_and_counted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (path, offsets) = capture_file(dir.path(), 3);
+        let mut ring = PacketRing::new(1 << 16);
+        let file = ring.add_file(&path);
+        let gone = ring.add_file(&dir.path().join("missing.pcap"));
+        ring.push(
+            Timestamp(1),
+            1,
+            &[0; 60],
+            60,
+            Some(Stored {
+                file,
+                offset: offsets[0],
+            }),
+        );
+        ring.push(
+            Timestamp(2),
+            1,
+            &[1; 60],
+            60,
+            Some(Stored {
+                file,
+                offset: 1 << 40,
+            }),
+        );
+        ring.push(
+            Timestamp(3),
+            1,
+            &[2; 60],
+            60,
+            Some(Stored {
+                file: gone,
+                offset: 0,
+            }),
+        );
+        let got = packets(&ring.pcap(&[]).expect("the readable packet"));
+        assert_eq!(got, vec![(0, vec![0; 60])]);
+        assert_eq!(ring.unreadable(), 2);
     }
 }

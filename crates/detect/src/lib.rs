@@ -45,7 +45,7 @@ pub use alert::{
 };
 pub use book::{AlertBook, Raised};
 pub use config::{ConfigError, DetectConfig, Marks};
-pub use evidence::PacketRing;
+pub use evidence::{PacketRing, Stored};
 pub use incident::{Incident, IncidentConfig, IncidentId};
 pub use lifecycle::{Transition, TransitionError};
 
@@ -529,12 +529,31 @@ impl Detection {
         }
     }
 
-    /// Keep a packet in the evidence ring; call before the packet is processed.
-    pub fn packet(&mut self, time: Timestamp, link_type: u16, data: &[u8], wire_len: u32) {
+    /// Name a capture file whose packets will be kept in the evidence ring as offsets
+    /// ([`Stored`]) rather than copies; its number for [`Detection::packet`].
+    pub fn evidence_file(&mut self, path: &std::path::Path) -> u32 {
+        self.ring.add_file(path)
+    }
+
+    /// Evidence packets that could not be read back from their capture file for a PCAP.
+    pub fn evidence_unreadable(&self) -> u64 {
+        self.ring.unreadable()
+    }
+
+    /// Keep a packet in the evidence ring (its bytes, or where `stored` says they can be read
+    /// again); call before the packet is processed.
+    pub fn packet(
+        &mut self,
+        time: Timestamp,
+        link_type: u16,
+        data: &[u8],
+        wire_len: u32,
+        stored: Option<Stored>,
+    ) {
         if let (Learning::For(nanos), None) = (self.learning, self.learning_until) {
             self.learning_until = Some(time.plus_nanos(nanos));
         }
-        self.ring.push(time, link_type, data, wire_len);
+        self.ring.push(time, link_type, data, wire_len, stored);
         self.last_packet = Some((time, wire_len));
         let second = time.secs();
         if self.last_tick.is_some_and(|t| second > t) {
@@ -795,7 +814,7 @@ mod tests {
             })
         };
         let origin = Origin::Capture;
-        d.packet(t, 1, &[0; 60], 60);
+        d.packet(t, 1, &[0; 60], 60, None);
         d.packet_flow(1);
         d.observe(t, &Observation::FlowStart(&flow(1, 2)));
         for protocol in ["modbus", "arp", "arp"] {
@@ -892,7 +911,7 @@ mod tests {
         );
         for (sec, id, client) in [(100, 1, 2), (105, 2, 3), (111, 3, 4), (112, 4, 4)] {
             let t = Timestamp::from_parts(sec, 0);
-            d.packet(t, 1, &[id as u8; 60], 60);
+            d.packet(t, 1, &[id as u8; 60], 60, None);
             d.packet_flow(id);
             d.observe(t, &Observation::FlowStart(&flow(id, client)));
         }

@@ -14,7 +14,7 @@ mod registry;
 mod route;
 mod stats;
 
-use rampart_detect::{Detection, FlowEnd, Observation};
+use rampart_detect::{Detection, FlowEnd, Observation, Stored};
 use rampart_dissect::{Frame, Transport as Carrier};
 use rampart_event::{Direction, Mac, Timestamp};
 use rampart_flow::{CloseReason, Delivery, Endpoint, Flow, FlowConfig, FlowTable, PacketKey, side};
@@ -149,13 +149,27 @@ impl Engine {
 
     /// Process one captured frame of link type `link_type`, `wire_len` bytes long on the wire.
     pub fn packet(&mut self, time: Timestamp, link_type: u16, data: &[u8], wire_len: u32) {
+        self.packet_stored(time, link_type, data, wire_len, None);
+    }
+
+    /// [`Engine::packet`] for a frame whose bytes can be read again where `stored` says
+    /// (a capture file named to [`Detection::evidence_file`]): the evidence ring keeps that
+    /// place instead of a copy.
+    pub fn packet_stored(
+        &mut self,
+        time: Timestamp,
+        link_type: u16,
+        data: &[u8],
+        wire_len: u32,
+        stored: Option<Stored>,
+    ) {
         let stats = &mut self.out.stats;
         stats.packets += 1;
         stats.bytes += u64::from(wire_len);
         stats.first_packet = Some(stats.first_packet.map_or(time, |t| t.min(time)));
         stats.last_packet = Some(stats.last_packet.map_or(time, |t| t.max(time)));
         if let Some(detection) = &mut self.out.detection {
-            detection.packet(time, link_type, data, wire_len);
+            detection.packet(time, link_type, data, wire_len, stored);
         }
         let d = decode(link_type, data);
         if d.src_mac.is_some() {

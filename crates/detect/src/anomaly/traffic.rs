@@ -294,7 +294,7 @@ mod tests {
         );
         let f = flow(1, "10.0.0.2", "10.0.0.1", 502);
         let packet = |detection: &mut crate::Detection, at: rampart_event::Timestamp| {
-            detection.packet(at, 1, &[0; 60], 1000);
+            detection.packet(at, 1, &[0; 60], 1000, None);
             detection.packet_flow(1);
         };
         // As the engine does: the first packet is tagged with its flow before the flow starts.
