@@ -24,7 +24,8 @@
 # least touched by other tenants; the median is printed beside it.
 #
 # Environment: BENCH_DIR [/tmp/bench] ROUNDS [8] FILES [ot_mixed modbus_small] CORE_REV [89c742e]
-#   CORE_DIR [$BENCH_DIR/core] (worktree and its builds)  BIN [unset: build this checkout]
+#   CORE_DIR [$BENCH_DIR/core] (worktree and its builds, kept for the next run; remove the
+#   worktree with `git worktree remove --force $CORE_DIR/tree`)  BIN [unset: build this checkout]
 #   PGO [0]
 # Needs: git, GNU time (/usr/bin/time); for the corpus, what peers.sh needs (editcap, gcc).
 set -euo pipefail
