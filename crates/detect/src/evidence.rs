@@ -14,7 +14,6 @@
 //! does not depend on where they were read from.
 
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use rampart_event::Timestamp;
@@ -360,8 +359,22 @@ impl PacketRing {
             return false;
         };
         bytes.resize(usize::from(e.len), 0);
-        file.seek(SeekFrom::Start(e.offset)).is_ok() && file.read_exact(bytes).is_ok()
+        read_at(file, e.offset, bytes)
     }
+}
+
+/// Fill `bytes` from `file` at `offset`: one positioned read where the system has it (an
+/// alert's PCAP reads up to 64 packets).
+#[cfg(unix)]
+fn read_at(file: &mut File, offset: u64, bytes: &mut [u8]) -> bool {
+    std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset).is_ok()
+}
+
+/// Fill `bytes` from `file` at `offset`.
+#[cfg(not(unix))]
+fn read_at(file: &mut File, offset: u64, bytes: &mut [u8]) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    file.seek(SeekFrom::Start(offset)).is_ok() && file.read_exact(bytes).is_ok()
 }
 
 impl Entry {
