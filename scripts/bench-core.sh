@@ -117,8 +117,8 @@ for fn in $FILES; do
   done
 done
 
-awk -v cores="$(printf '%s\n' "${!cores[@]}" | sort | tr '\n' ' ')" '
-  { k = $1 SUBSEP $2; n[k]++; v[k, n[k]] = $3; if ($4 > rss[k]) rss[k] = $4; files[$1] = 1 }
+awk -v cores="$(printf '%s\n' "${!cores[@]}" | sort | tr '\n' ' ')" -v order="$FILES" '
+  { k = $1 SUBSEP $2; n[k]++; v[k, n[k]] = $3; if ($4 > rss[k]) rss[k] = $4 }
   function sorted(k,   i, j, t) { for (i = 1; i <= n[k]; i++) s[i] = v[k, i]
     for (i = 2; i <= n[k]; i++) { t = s[i]; for (j = i - 1; j >= 1 && s[j] > t; j--) s[j + 1] = s[j]; s[j + 1] = t } }
   function median(k) { sorted(k); return n[k] % 2 ? s[(n[k] + 1) / 2] : (s[n[k] / 2] + s[n[k] / 2 + 1]) / 2 }
@@ -127,7 +127,9 @@ awk -v cores="$(printf '%s\n' "${!cores[@]}" | sort | tr '\n' ' ')" '
     printf "%-13s %-13s %9s %9s %8s\n", "file", "binary", "median_s", "min_s", "peakMiB"
     ncores = split(cores, names, " ")
     names[ncores + 1] = "no_detect"; names[ncores + 2] = "detect"
-    for (f in files) {
+    nfiles = split(order, files, " ")
+    for (j = 1; j <= nfiles; j++) {
+      f = files[j]
       for (i = 1; i <= ncores + 2; i++) { k = f SUBSEP names[i]; if (n[k])
         printf "%-13s %-13s %9.3f %9.2f %8.1f\n", f, names[i], med[k] = median(k), min[k] = least(k), rss[k] / 1024 }
       for (i = ncores + 1; i <= ncores + 2; i++) for (c = 1; c <= ncores; c++) {
