@@ -347,7 +347,7 @@ fn read_one(
     let mut last_time = Default::default();
     // Alert PCAPs read the packets of a capture file back from it rather than keep copies.
     let evidence_file = match engine.detection_mut() {
-        Some(detection) if file.seekable() => Some(detection.evidence_file(path)),
+        Some(detection) if file.seekable() => detection.evidence_file(path),
         _ => None,
     };
     loop {

@@ -14,7 +14,7 @@
 //! does not depend on where they were read from.
 
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rampart_event::Timestamp;
 
@@ -46,7 +46,7 @@ struct Entry {
     /// Position in the sequence of all packets kept.
     seq: u64,
     /// The previous packet of the same flow, by `seq`, or [`NO_PREV`] (a sentinel rather
-    /// than an `Option`, which would make the entry a cache line and a half).
+    /// than an `Option`, which would take the entry past one cache line).
     prev: u64,
     flow: u64,
     time: Timestamp,
@@ -86,18 +86,12 @@ pub struct PacketRing {
     /// The newest packet of each flow in the ring: the head of its chain of `prev` links, so
     /// an alert's packets are found without scanning the ring.
     newest: Newest,
-    /// The capture files that packets kept as offsets are read back from.
-    files: Vec<EvidenceFile>,
+    /// The capture files that packets kept as offsets are read back from, by number; `None`
+    /// for one that would not open. Each is opened when named, so that a file rotated away
+    /// (renamed or deleted) during the run is still the one read.
+    files: Vec<Option<File>>,
     /// Packets that could not be read back (their file changed or went away).
     unreadable: u64,
-}
-
-/// A capture file the ring reads packets back from. It is opened when named, so that a file
-/// rotated away (renamed or deleted) during the run is still the one read.
-#[derive(Debug)]
-struct EvidenceFile {
-    path: PathBuf,
-    file: Option<File>,
 }
 
 /// The flow tag of a packet that belongs to no flow (ARP, LLDP, GOOSE); flow ids count
@@ -129,13 +123,14 @@ impl PacketRing {
         }
     }
 
-    /// Name a capture file that packets will be kept from as offsets ([`Stored`]); its number.
-    pub fn add_file(&mut self, path: &Path) -> u32 {
-        self.files.push(EvidenceFile {
-            path: path.to_path_buf(),
-            file: File::open(path).ok(),
-        });
-        u32::try_from(self.files.len() - 1).unwrap_or(IN_RING - 1)
+    /// Name a capture file that packets will be kept from as offsets ([`Stored`]); its
+    /// number, or `None` when the numbers are used up (its packets are then copied).
+    pub fn add_file(&mut self, path: &Path) -> Option<u32> {
+        let number = u32::try_from(self.files.len())
+            .ok()
+            .filter(|&n| n != IN_RING)?;
+        self.files.push(File::open(path).ok());
+        Some(number)
     }
 
     /// Packets kept as offsets that could not be read back for a PCAP.
@@ -348,14 +343,8 @@ impl PacketRing {
 
     /// Read the bytes of a packet kept as an offset into `bytes`: false when its file no
     /// longer holds them.
-    fn read_back(&mut self, e: &Entry, bytes: &mut Vec<u8>) -> bool {
-        let Some(evidence) = self.files.get_mut(e.file as usize) else {
-            return false;
-        };
-        if evidence.file.is_none() {
-            evidence.file = File::open(&evidence.path).ok();
-        }
-        let Some(file) = &mut evidence.file else {
+    fn read_back(&self, e: &Entry, bytes: &mut Vec<u8>) -> bool {
+        let Some(Some(file)) = self.files.get(e.file as usize) else {
             return false;
         };
         bytes.resize(usize::from(e.len), 0);
@@ -366,13 +355,13 @@ impl PacketRing {
 /// Fill `bytes` from `file` at `offset`: one positioned read where the system has it (an
 /// alert's PCAP reads up to 64 packets).
 #[cfg(unix)]
-fn read_at(file: &mut File, offset: u64, bytes: &mut [u8]) -> bool {
+fn read_at(file: &File, offset: u64, bytes: &mut [u8]) -> bool {
     std::os::unix::fs::FileExt::read_exact_at(file, bytes, offset).is_ok()
 }
 
 /// Fill `bytes` from `file` at `offset`.
 #[cfg(not(unix))]
-fn read_at(file: &mut File, offset: u64, bytes: &mut [u8]) -> bool {
+fn read_at(mut file: &File, offset: u64, bytes: &mut [u8]) -> bool {
     use std::io::{Read, Seek, SeekFrom};
     file.seek(SeekFrom::Start(offset)).is_ok() && file.read_exact(bytes).is_ok()
 }
@@ -644,7 +633,7 @@ mod tests {
 
     /// A capture file of `n` distinct 60-byte packets after a 24-byte header, and each
     /// packet's offset.
-    fn capture_file(dir: &Path, n: u8) -> (PathBuf, Vec<u64>) {
+    fn capture_file(dir: &Path, n: u8) -> (std::path::PathBuf, Vec<u64>) {
         let path = dir.join("input.pcap");
         let mut bytes = vec![0xee; 24];
         let mut offsets = Vec::new();
@@ -662,7 +651,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let (path, offsets) = capture_file(dir.path(), 10);
         let (mut copied, mut stored) = (PacketRing::new(1 << 16), PacketRing::new(1 << 16));
-        let file = stored.add_file(&path);
+        let file = stored.add_file(&path).expect("a file number");
         for (i, &offset) in (0..10u8).zip(&offsets) {
             let t = Timestamp::from_parts(u64::from(i), 0);
             copied.push(t, 1, &[i; 60], 60, None);
@@ -682,7 +671,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let (path, offsets) = capture_file(dir.path(), 200);
         let (mut copied, mut stored) = (PacketRing::new(SNAP_LEN), PacketRing::new(SNAP_LEN));
-        let file = stored.add_file(&path);
+        let file = stored.add_file(&path).expect("a file number");
         for (i, &offset) in (0..200u8).zip(&offsets) {
             let t = Timestamp::from_parts(u64::from(i), 0);
             copied.push(t, 1, &[i; 60], 60, None);
@@ -699,8 +688,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let (path, offsets) = capture_file(dir.path(), 3);
         let mut ring = PacketRing::new(1 << 16);
-        let file = ring.add_file(&path);
-        let gone = ring.add_file(&dir.path().join("missing.pcap"));
+        let file = ring.add_file(&path).expect("a file number");
+        let gone = ring
+            .add_file(&dir.path().join("missing.pcap"))
+            .expect("a file number");
         ring.push(
             Timestamp(1),
             1,

@@ -530,8 +530,9 @@ impl Detection {
     }
 
     /// Name a capture file whose packets will be kept in the evidence ring as offsets
-    /// ([`Stored`]) rather than copies; its number for [`Detection::packet`].
-    pub fn evidence_file(&mut self, path: &std::path::Path) -> u32 {
+    /// ([`Stored`]) rather than copies; its number for [`Detection::packet`], or `None` when
+    /// its packets must be copied.
+    pub fn evidence_file(&mut self, path: &std::path::Path) -> Option<u32> {
         self.ring.add_file(path)
     }
 

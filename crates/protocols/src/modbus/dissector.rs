@@ -323,7 +323,9 @@ fn flag_function(fc: FunctionCode, sink: &mut dyn EventSink) {
     );
 }
 
-/// Decode big-endian registers into `out`, at most [`MAX_VALUES`].
+/// Decode big-endian registers into `out`, at most [`MAX_VALUES`]. Every read response comes
+/// here: [`file_values`] over one piece would do the same, at 0.6% more of the whole run's
+/// instructions (its flattening iterator).
 fn registers<'v>(bytes: &[u8], out: &'v mut Registers) -> Value<'v> {
     let mut n = 0;
     for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
