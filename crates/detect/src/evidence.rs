@@ -313,6 +313,15 @@ impl PacketRing {
         self.len() == 0
     }
 
+    /// Keep nothing from now on, and free what is kept: for when no PCAP will be cut again.
+    pub fn close(&mut self) {
+        self.max_entries = 0;
+        self.data = Vec::new();
+        self.entries = Vec::new();
+        self.oldest = self.next_seq;
+        self.newest = Newest::default();
+    }
+
     /// A PCAP file of the most recent packets (at most [`PCAP_PACKETS`]) of `flows`, or of
     /// the packets without a flow when `flows` is empty; `None` when none are left. Packets of
     /// another link type than the most recent one are left out (a PCAP has one).
@@ -782,6 +791,19 @@ mod tests {
         let got = packets(&ring.pcap(&[]).expect("the readable packet"));
         assert_eq!(got, vec![(0, vec![0; 60])]);
         assert_eq!(ring.unreadable(), 2);
+    }
+
+    #[test]
+    fn a_closed_ring_keeps_nothing_more() {
+        let mut ring = PacketRing::new(1 << 16);
+        ring.push(Timestamp(1), 1, &[1; 60], 60, None);
+        ring.tag_last(5);
+        ring.close();
+        assert!(ring.is_empty());
+        ring.push(Timestamp(2), 1, &[2; 60], 60, None);
+        ring.tag_last(5);
+        assert!(ring.is_empty());
+        assert_eq!(ring.pcap(&[5]), None);
     }
 
     #[test]

@@ -433,7 +433,8 @@ pub fn detectors(config: &DetectConfig) -> Vec<Box<dyn Detector>> {
     engines
 }
 
-/// Alert PCAPs kept at most in a run; later alerts still name their flows.
+/// Alert PCAPs kept at most in a run; later alerts still name their flows, and the evidence
+/// ring stops keeping packets once the last is cut.
 pub const MAX_PCAPS: usize = 4096;
 
 /// Counters of a run's detection.
@@ -651,6 +652,11 @@ impl Detection {
         };
         if let Some(pcap) = self.ring.pcap(&alert.flows) {
             self.pcaps.insert(id, pcap);
+            if self.pcaps.len() == MAX_PCAPS {
+                // No PCAP will be cut again: the ring's work on every packet is done. On
+                // `ot_mixed` the last PCAP is cut a fifth of the way through.
+                self.ring.close();
+            }
         }
     }
 
@@ -932,5 +938,29 @@ mod tests {
             .pcap(alerts[0].id)
             .expect("pcap cut when the alert opened");
         assert_eq!(pcap.len(), 24 + 16 + 60);
+    }
+
+    #[test]
+    fn the_ring_closes_when_the_last_pcap_is_cut() {
+        let mut d = Detection::new(Learning::Off, vec![Box::new(EveryFlow)], 1 << 20);
+        let alert_of = |d: &mut Detection, id: u64| {
+            let t = Timestamp::from_parts(100 + id, 0);
+            d.packet(t, 1, &[1; 60], 60, None);
+            d.packet_flow(id);
+            // A client per flow, so that each flow opens an alert of its own.
+            let mut f = flow(id, 2);
+            f.client.0 = std::net::IpAddr::from((0x0a00_0000 + id as u32).to_be_bytes());
+            d.observe(t, &Observation::FlowStart(&f));
+        };
+        for id in 0..MAX_PCAPS as u64 - 1 {
+            alert_of(&mut d, id);
+        }
+        assert!(!d.ring.is_empty(), "a PCAP is still to be cut");
+        alert_of(&mut d, MAX_PCAPS as u64);
+        assert_eq!(d.stats().pcaps, MAX_PCAPS as u64);
+        assert!(d.ring.is_empty(), "closed with the last PCAP");
+        alert_of(&mut d, MAX_PCAPS as u64 + 1);
+        assert!(d.ring.is_empty());
+        assert_eq!(d.stats().alerts, MAX_PCAPS as u64 + 1);
     }
 }
